@@ -1,0 +1,25 @@
+"""scalargraph: scalar computational graphs recorded in Python, run as Numba loops over flat arrays.
+
+Build a graph with ``sg.var``, arithmetic and the functions below; ``sg.compile(inputs,
+outputs)`` flattens it into a :class:`Tape`; the tape evaluates values (forward sweep),
+gradients and vector-Jacobian products (reverse mode) and Jacobian-vector products
+(forward mode).
+
+>>> import scalargraph as sg
+>>> x = sg.var("x")
+>>> tape = sg.compile([x], [sg.exp(x) * x])
+>>> tape.gradient([1.0])            # d/dx x e^x = 2e at x = 1
+array([5.43656366])
+"""
+
+from . import ops
+from .graph import Graph, Node, var, const, variables, current_graph, reset_default_graph
+from .functions import *  # noqa: F401,F403  (exp, log, sin, ..., maximum, leaky_relu, gt)
+from .functions import __all__ as _function_names
+from .flatten import compile, trace  # noqa: A004
+from .tape import Tape
+
+__version__ = "0.1.0"
+
+__all__ = ["Graph", "Node", "Tape", "var", "const", "variables", "compile", "trace",
+           "current_graph", "reset_default_graph", "ops", *_function_names]

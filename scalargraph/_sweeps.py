@@ -1,0 +1,93 @@
+"""Op-agnostic Numba sweeps over the local partials: reverse (adjoints) and forward (tangents).
+
+Once ``forward_partials`` has linearized the tape, no sweep needs to know the ops
+(CasADi's ``ad_forward`` / ``ad_reverse``): node i has partials ``partials[i, 0]`` and
+``partials[i, 1]`` towards its parents ``arg0[i]`` and ``arg1[i]``, and a slot with no
+parent has partial exactly 0.0, so it is skipped without looking at the opcode.
+
+Zero is a strong zero (CppAD's ``azmul``): a path whose partial or adjoint/tangent is 0
+contributes exactly 0, even where the other factor is inf or NaN. So the branch that
+``maximum`` or ``relu`` switched off never injects NaN from, say, ``sqrt'(0) = inf``, and
+forward and reverse mode, which group the same path products differently, agree.
+
+Arrays: ``arg0``/``arg1`` int32[n], ``partials`` float64[n, 2], adjoints/tangents float64[n]
+or [n, k] for k seeds/directions at once (k innermost, contiguous).
+"""
+
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def reverse_adjoints(arg0, arg1, partials, adjoints):
+    """Accumulate adjoints from the seeded ``adjoints`` back to every node (DL book Alg. 6.2).
+
+    ``adjoints`` holds the seed on entry and d(seeded outputs)/d(node) on exit. Each node's
+    adjoint is final when it is reached, because every child has a larger index; ``+=`` sums
+    over children (the law of total derivatives). O(n) time, no work memory.
+    """
+    for i in range(arg0.shape[0] - 1, -1, -1):
+        s = adjoints[i]
+        if s == 0.0:
+            continue
+        d = partials[i, 0]
+        if d != 0.0:
+            adjoints[arg0[i]] += d * s
+        d = partials[i, 1]
+        if d != 0.0:
+            adjoints[arg1[i]] += d * s
+
+
+@njit(cache=True, nogil=True)
+def forward_tangents(n_inputs, arg0, arg1, partials, tangents):
+    """Carry tangents from the inputs (``tangents[:n_inputs]``, set on entry) to every node.
+
+    Tangent of node i = sum over parents of partial * parent tangent (Prince problem 7.13).
+    O(n) time, no work memory.
+    """
+    for i in range(n_inputs, arg0.shape[0]):
+        t = 0.0
+        d = partials[i, 0]
+        if d != 0.0:
+            u = tangents[arg0[i]]
+            if u != 0.0:
+                t += d * u
+        d = partials[i, 1]
+        if d != 0.0:
+            u = tangents[arg1[i]]
+            if u != 0.0:
+                t += d * u
+        tangents[i] = t
+
+
+@njit(cache=True, nogil=True)
+def reverse_adjoints_block(arg0, arg1, partials, adjoints):
+    """``reverse_adjoints`` for k seeds at once: ``adjoints`` is float64[n, k]."""
+    k = adjoints.shape[1]
+    for i in range(arg0.shape[0] - 1, -1, -1):
+        for slot in range(2):
+            d = partials[i, slot]
+            if d == 0.0:
+                continue
+            a = arg0[i] if slot == 0 else arg1[i]
+            for j in range(k):
+                s = adjoints[i, j]
+                if s != 0.0:
+                    adjoints[a, j] += d * s
+
+
+@njit(cache=True, nogil=True)
+def forward_tangents_block(n_inputs, arg0, arg1, partials, tangents):
+    """``forward_tangents`` for k directions at once: ``tangents`` is float64[n, k]."""
+    k = tangents.shape[1]
+    for i in range(n_inputs, arg0.shape[0]):
+        for j in range(k):
+            tangents[i, j] = 0.0
+        for slot in range(2):
+            d = partials[i, slot]
+            if d == 0.0:
+                continue
+            a = arg0[i] if slot == 0 else arg1[i]
+            for j in range(k):
+                u = tangents[a, j]
+                if u != 0.0:
+                    tangents[i, j] += d * u

@@ -1,0 +1,310 @@
+"""Recording: the append-only graph that the user's Python code writes, and the Node handle.
+
+A :class:`Graph` is three growing typed arrays (``op`` uint8, ``arg0``/``arg1`` int32) and a
+constant pool (float64), the CppAD / ADOL-C tape idea: every operation appends one record
+while the user's code runs, so recording order is already a topological order and nothing
+ever needs to recurse. A recorded node costs 9 bytes (plus 8 per constant it carries); no
+Python object per node stays alive unless the user holds its :class:`Node`.
+
+No numba here: recording is plain Python.
+"""
+
+import numbers
+import threading
+from array import array
+
+import numpy as np
+
+from . import ops
+
+_INPUT, _CONST = ops.INPUT, ops.CONST
+_local = threading.local()
+
+
+class Graph:
+    """An append-only record of scalar operations.
+
+    Nodes are recorded into the *current* graph: each thread has a default graph, and
+    ``with sg.Graph() as g:`` records into ``g`` instead until the block ends. Nodes of
+    different graphs cannot be combined.
+
+    Memory: 9 B per node (uint8 opcode, two int32 arguments) plus 8 B per constant, with
+    the usual amortized growth slack of Python's ``array``.
+    """
+
+    __slots__ = ("op", "arg0", "arg1", "consts", "names", "__weakref__")
+
+    def __init__(self):
+        self.op = array("B")
+        self.arg0 = array("i")
+        self.arg1 = array("i")
+        self.consts = array("d")
+        self.names = {}
+
+    def __len__(self):
+        return len(self.op)
+
+    def __enter__(self):
+        _stack().append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _stack().pop()
+
+    def __repr__(self):
+        return f"<Graph of {len(self)} nodes at {id(self):#x}>"
+
+    @property
+    def nbytes(self):
+        """Bytes held by the record (opcodes, arguments, constants), excluding slack."""
+        return len(self.op) * 9 + len(self.consts) * 8
+
+    def arrays(self):
+        """Zero-copy NumPy views ``(op, arg0, arg1, consts)`` of the record so far."""
+        return (np.frombuffer(self.op, dtype=np.uint8), np.frombuffer(self.arg0, dtype=np.int32),
+                np.frombuffer(self.arg1, dtype=np.int32), np.frombuffer(self.consts, dtype=np.float64))
+
+
+def _stack():
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = [Graph()]
+    return stack
+
+
+def current_graph():
+    """The graph new nodes are recorded into (this thread's default, or the innermost ``with``)."""
+    return _stack()[-1]
+
+
+def reset_default_graph():
+    """Start a fresh default graph for this thread, freeing the old record.
+
+    Nodes of the old graph stay usable (they keep their graph alive) but cannot be mixed
+    with nodes created afterwards.
+    """
+    _stack()[0] = Graph()
+
+
+def _record(graph, code, a, b):
+    i = len(graph.op)
+    graph.op.append(code)
+    graph.arg0.append(a)
+    graph.arg1.append(b)
+    return Node(graph, i)
+
+
+def _record_const(graph, value):
+    graph.consts.append(value)
+    return _record(graph, _CONST, len(graph.consts) - 1, -1)
+
+
+def as_float(value):
+    """A user-supplied constant as a Python float, or a TypeError that says what was wrong."""
+    if type(value) is float:
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"expected a real number, got a bool ({value!r}); use 1.0 or 0.0")
+    if isinstance(value, (numbers.Real, np.integer, np.floating)):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        return float(value)
+    if isinstance(value, (complex, np.complexfloating)):
+        raise TypeError(f"expected a real number, got the complex number {value!r}: "
+                        "scalargraph works in float64 reals")
+    raise TypeError(f"expected a node or a real number, got {type(value).__name__} ({value!r:.60})")
+
+
+def foreign_node_error(node):
+    return ValueError(f"{node!r} belongs to another graph; nodes of different graphs cannot be "
+                      "combined (build all of them inside one `with sg.Graph():` block, or none)")
+
+
+class Node:
+    """Handle to one recorded scalar: its graph and its index in the graph's record.
+
+    Combine nodes with ``+ - * / **``, unary ``-``, ``abs()`` and the functions of
+    :mod:`scalargraph` (``sg.exp``, ``sg.maximum`` ...); NumPy object arrays of nodes work with
+    ``@``, ``np.dot``, ``sum`` and ``np.exp`` / ``np.sin`` / ``np.tanh`` ... A node has no truth
+    value and no order: branch with ``sg.maximum`` / ``sg.relu``, not ``if``.
+
+    Cost: building a node appends 9 bytes to the graph; the handle itself is 48 bytes and is
+    freed when the user drops it.
+    """
+
+    __slots__ = ("graph", "index")
+
+    def __init__(self, graph, index):
+        self.graph = graph
+        self.index = index
+
+    @property
+    def op(self):
+        """Name of the operation that made this node ('input', 'const', 'sin', ...)."""
+        return ops.BY_CODE[self.graph.op[self.index]].name
+
+    @property
+    def name(self):
+        """The variable's name, for a node made by ``sg.var``; None otherwise."""
+        return self.graph.names.get(self.index)
+
+    def __repr__(self):
+        op = self.op
+        if op == "input":
+            return f"<Node {self.index}: var {self.name!r}>"
+        if op == "const":
+            return f"<Node {self.index}: const {self.graph.consts[self.graph.arg0[self.index]]!r}>"
+        return f"<Node {self.index}: {op}>"
+
+    def __eq__(self, other):
+        return type(other) is Node and other.graph is self.graph and other.index == self.index
+
+    def __hash__(self):
+        return hash((id(self.graph), self.index))
+
+    def __bool__(self):
+        raise TypeError("a scalargraph node has no truth value: it stands for every value the "
+                        "graph may take. Instead of `if`, use sg.maximum / sg.minimum / sg.relu "
+                        "(or sg.gt for a 0/1 step)")
+
+    def _no_order(self, other):
+        raise TypeError("scalargraph nodes cannot be compared with < <= > >=: a comparison "
+                        "would need a truth value. Use sg.maximum / sg.minimum / sg.relu, "
+                        "or sg.gt(x, y) for a 0/1 step node")
+
+    __lt__ = __le__ = __gt__ = __ge__ = _no_order
+
+    def __float__(self):
+        raise TypeError("a scalargraph node has no value until it is evaluated: compile it "
+                        "with sg.compile(inputs, outputs) and call the tape")
+
+    # Arithmetic. Each method records one node; constant operands use the op variants that
+    # keep the constant in the pool (CppAD's AddpvOp), so constants never get adjoints.
+    def _binary(self, other, code, const_code, reflected=False):
+        if type(other) is Node:
+            if other.graph is not self.graph:
+                raise foreign_node_error(other)
+            a, b = (other.index, self.index) if reflected else (self.index, other.index)
+            return _record(self.graph, code, a, b)
+        if isinstance(other, np.ndarray) and other.ndim > 0:
+            return NotImplemented
+        c = as_float(other)
+        return const_code(self, c)
+
+    def __add__(self, other):
+        return self._binary(other, ops.ADD, _add_const)
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self._binary(other, ops.SUB, lambda x, c: _add_const(x, -c))
+
+    def __rsub__(self, other):
+        return self._binary(other, ops.SUB, _rsub_const, reflected=True)
+
+    def __mul__(self, other):
+        return self._binary(other, ops.MUL, _mul_const)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return self._binary(other, ops.DIV, _div_const)
+
+    def __rtruediv__(self, other):
+        return self._binary(other, ops.DIV, _rdiv_const, reflected=True)
+
+    def __pow__(self, other):
+        return self._binary(other, ops.POW, _pow_const)
+
+    def __rpow__(self, other):
+        return self._binary(other, ops.POW, _rpow_const, reflected=True)
+
+    def __neg__(self):
+        return _record(self.graph, ops.NEG, self.index, -1)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _record(self.graph, ops.ABS, self.index, -1)
+
+
+# Constant-operand rules. The identities folded here are exact in IEEE arithmetic (x + 0 and
+# x - 0 can only differ from x in the sign of a zero result); everything else is recorded.
+def _with_const(x, code, c):
+    g = x.graph
+    g.consts.append(c)
+    return _record(g, code, x.index, len(g.consts) - 1)
+
+
+def _add_const(x, c):
+    return x if c == 0.0 else _with_const(x, ops.ADD_CONST, c)
+
+
+def _rsub_const(x, c):
+    return _record(x.graph, ops.NEG, x.index, -1) if c == 0.0 else _with_const(x, ops.RSUB_CONST, c)
+
+
+def _mul_const(x, c):
+    if c == 1.0:
+        return x
+    if c == -1.0:
+        return _record(x.graph, ops.NEG, x.index, -1)
+    return _with_const(x, ops.MUL_CONST, c)
+
+
+def _div_const(x, c):
+    return x if c == 1.0 else _with_const(x, ops.DIV_CONST, c)
+
+
+def _rdiv_const(x, c):
+    return _with_const(x, ops.RDIV_CONST, c)
+
+
+def _pow_const(x, c):
+    if c == 0.0:
+        return _record_const(x.graph, 1.0)  # IEEE: pow(x, 0) = 1 for every x, even NaN
+    if c == 1.0:
+        return x
+    if c == 2.0:
+        return _record(x.graph, ops.SQUARE, x.index, -1)
+    return _with_const(x, ops.POW_CONST, c)
+
+
+def _rpow_const(x, c):
+    return _with_const(x, ops.RPOW_CONST, c)
+
+
+def var(name=None):
+    """A new input variable in the current graph.
+
+    Parameters
+    ----------
+    name : str, optional
+        Shown in reprs, drawings and error messages.
+
+    Cost: one 9-byte record.
+    """
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"a variable's name must be a str, got {type(name).__name__}")
+    g = current_graph()
+    node = _record(g, _INPUT, -1, -1)
+    if name is not None:
+        g.names[node.index] = name
+    return node
+
+
+def const(value):
+    """A constant node in the current graph (constants combined with ``+ - * / **`` need none).
+
+    Raises TypeError for anything that is not a real number.
+    """
+    return _record_const(current_graph(), as_float(value))
+
+
+def variables(n, prefix="x"):
+    """``n`` new input variables named ``prefix0 ... prefix{n-1}``, as a NumPy object array."""
+    out = np.empty(n, dtype=object)
+    for k in range(n):
+        out[k] = var(f"{prefix}{k}")
+    return out

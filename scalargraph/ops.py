@@ -1,0 +1,150 @@
+"""The operation table: one record per operation, the single source every pass is built from.
+
+Record (recording) -> compile -> sweep all read this table. The per-op Numba loops in
+``_kernels.py`` are generated from it by ``tools/gen_kernels.py``; the user functions
+(``sg.exp``, ``sg.maximum`` ...) and the symbolic derivatives are made from it at import.
+Adding an operation is one record here, then ``python tools/gen_kernels.py``.
+
+Rules are Python expression strings in a tiny vocabulary, so that the same line can be
+compiled by Numba and evaluated on graph nodes (CasADi's ``fcn``/``der`` pair, JAX's
+``defjvp2``):
+
+* ``x`` is the first operand, ``y`` the second (a node value, or the op's constant for
+  ``CONST_RIGHT`` ops), ``z`` the op's own value (partials may reuse it);
+* arithmetic ``+ - * / **``, the table's own functions by name (``exp``, ``log``, ...),
+  and ``gt(x, y)`` (1.0 where x > y else 0.0, derivative zero everywhere).
+
+Operand kinds, and what ``arg0`` / ``arg1`` of a tape node hold:
+
+=============  =========================  ============================
+kind           arg0                       arg1
+=============  =========================  ============================
+``INPUT``      position among the inputs  -1
+``CONST``      index in the constant pool -1
+``UNARY``      parent node                -1
+``BINARY``     first parent node          second parent node
+``CONST_RIGHT`` parent node               index in the constant pool
+=============  =========================  ============================
+
+Opcode numbers are a file format once tapes are saved: append new records, never renumber.
+"""
+
+from dataclasses import dataclass, field
+
+INPUT_KIND, CONST_KIND, UNARY, BINARY, CONST_RIGHT = "input", "const", "unary", "binary", "const_right"
+
+# How many of arg0/arg1 are parent nodes, by operand kind.
+NODE_ARITY = {INPUT_KIND: 0, CONST_KIND: 0, UNARY: 1, BINARY: 2, CONST_RIGHT: 1}
+
+# Input domains for the table-driven tests (where the op is smooth and defined).
+REAL, POSITIVE, NONZERO = "real", "positive", "nonzero"
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation: its opcode, user-facing name, operand kind, value and partial rules.
+
+    ``partials`` holds one expression per parent node (d z / d x, then d z / d y); a
+    ``CONST_RIGHT`` op has one, since its constant gets no derivative.
+    """
+
+    code: int
+    name: str
+    kind: str
+    value: str
+    partials: tuple = ()
+    note: str = ""
+    domain: str = REAL
+    special: tuple = field(default_factory=tuple)  # (x[, y]) points the tests check exactly
+    smooth: bool = True
+
+    @property
+    def arity(self):
+        """Number of parent nodes (0, 1 or 2)."""
+        return NODE_ARITY[self.kind]
+
+
+OPS = (
+    Op(0, "input", INPUT_KIND, "x"),
+    Op(1, "const", CONST_KIND, "y"),
+    Op(2, "add", BINARY, "x + y", ("1.0", "1.0")),
+    Op(3, "sub", BINARY, "x - y", ("1.0", "-1.0")),
+    Op(4, "mul", BINARY, "x * y", ("y", "x")),
+    Op(5, "div", BINARY, "x / y", ("1.0 / y", "-z / y"), domain=NONZERO),
+    Op(6, "pow", BINARY, "x ** y", ("y * x ** (y - gt(abs(y), 0.0))",
+                                    "z * log(x + (1.0 - gt(abs(x), 0.0)))"),
+       note="d/dy at x = 0 is 0 (log(0) is replaced by 0, as JAX does); "
+            "for x < 0 the value is NaN unless y is an integer, and d/dy is NaN",
+       domain=POSITIVE),
+    Op(7, "maximum", BINARY, "x if (x > y or x != x) else y", ("gt(x, y)", "1.0 - gt(x, y)"),
+       note="the max gate of the lecture notes: the gradient goes to x only where x > y; "
+            "ties send it all to y (JAX and CasADi split it 1/2-1/2). A NaN operand gives NaN",
+       special=((1.0, 1.0), (2.0, 1.0), (1.0, 2.0)), smooth=False),
+    Op(8, "minimum", BINARY, "x if (x < y or x != x) else y", ("gt(y, x)", "1.0 - gt(y, x)"),
+       note="the gradient goes to x only where x < y; ties send it all to y",
+       special=((1.0, 1.0), (2.0, 1.0), (1.0, 2.0)), smooth=False),
+    Op(9, "neg", UNARY, "-x", ("-1.0",)),
+    Op(10, "exp", UNARY, "exp(x)", ("z",)),
+    Op(11, "log", UNARY, "log(x)", ("1.0 / x",),
+       note="log(0) = -inf with derivative +inf; log(x < 0) = NaN", domain=POSITIVE),
+    Op(12, "sin", UNARY, "sin(x)", ("cos(x)",)),
+    Op(13, "cos", UNARY, "cos(x)", ("-sin(x)",)),
+    Op(14, "tan", UNARY, "tan(x)", ("1.0 + z * z",)),
+    Op(15, "sqrt", UNARY, "sqrt(x)", ("0.5 / z",),
+       note="sqrt(0) = 0 with derivative +inf (IEEE 0.5 / 0)", domain=POSITIVE),
+    Op(16, "tanh", UNARY, "tanh(x)", ("1.0 - z * z",)),
+    Op(17, "sigmoid", UNARY, "sigmoid(x)", ("z * (1.0 - z)",)),
+    Op(18, "relu", UNARY, "0.0 if x <= 0.0 else x", ("gt(x, 0.0)",),
+       note="relu'(0) = 0: the indicator of x > 0 (lecture notes, Prince ch. 7); "
+            "relu(nan) = nan",
+       special=((0.0,), (1.0,), (-1.0,)), smooth=False),
+    Op(19, "softplus", UNARY, "softplus(x)", ("sigmoid(x)",)),
+    Op(20, "abs", UNARY, "abs(x)", ("gt(x, 0.0) - gt(0.0, x)",),
+       note="abs'(0) = 0", special=((0.0,), (2.0,), (-2.0,)), smooth=False),
+    Op(21, "square", UNARY, "x * x", ("2.0 * x",)),
+    Op(22, "add_const", CONST_RIGHT, "x + y", ("1.0",)),
+    Op(23, "rsub_const", CONST_RIGHT, "y - x", ("-1.0",)),
+    Op(24, "mul_const", CONST_RIGHT, "x * y", ("y",)),
+    Op(25, "div_const", CONST_RIGHT, "x / y", ("1.0 / y",)),
+    Op(26, "rdiv_const", CONST_RIGHT, "y / x", ("-z / x",), domain=NONZERO),
+    Op(27, "pow_const", CONST_RIGHT, "x ** y", ("y * x ** (y - gt(abs(y), 0.0))",),
+       note="x ** 0 = 1 for every x (IEEE pow), with derivative 0; "
+            "d(x ** c)/dx at x = 0 is c * 0 ** (c - 1): 0 for c > 1, inf for c < 1",
+       domain=POSITIVE),
+    Op(28, "rpow_const", CONST_RIGHT, "y ** x", ("z * log(y)",),
+       note="c ** x with c < 0 is NaN unless x is an integer"),
+    Op(29, "leaky_relu", CONST_RIGHT, "x if x > 0.0 else y * x", ("y + (1.0 - y) * gt(x, 0.0)",),
+       note="slope alpha (the constant) for x <= 0, 1 for x > 0: the derivative at 0 is alpha "
+            "(Prince eq. 7.41 with the relu convention of the lecture notes)",
+       special=((0.0,), (1.0,), (-1.0,)), smooth=False),
+    Op(30, "gt", BINARY, "1.0 if x > y else 0.0", ("0.0", "0.0"),
+       note="the step 1{x > y}: derivative zero everywhere, including at the jump",
+       special=((1.0, 1.0), (2.0, 1.0), (1.0, 2.0)), smooth=False),
+)
+
+BY_NAME = {op.name: op for op in OPS}
+BY_CODE = {op.code: op for op in OPS}
+
+# One constant per op for the readers who want names, e.g. ops.EXP == 10.
+globals().update({op.name.upper(): op.code for op in OPS})
+
+N_OPS = len(OPS)
+
+
+def node_arity_table():
+    """List, indexed by opcode, of how many parent nodes each op has (for the kernels)."""
+    return [BY_CODE[c].arity for c in range(N_OPS)]
+
+
+def _check_table():
+    codes = [op.code for op in OPS]
+    if codes != list(range(len(OPS))):
+        raise RuntimeError("opcodes must be 0, 1, 2, ... in table order (append, never renumber)")
+    if len(BY_NAME) != len(OPS):
+        raise RuntimeError("op names must be unique")
+    for op in OPS:
+        if len(op.partials) != op.arity:
+            raise RuntimeError(f"op {op.name!r} needs {op.arity} partial rule(s)")
+
+
+_check_table()

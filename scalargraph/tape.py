@@ -1,0 +1,347 @@
+"""The compiled tape: flat arrays, their validation, and the public evaluation methods.
+
+Every public method checks its arguments in Python (shapes, dtypes, index ranges) and then
+calls Numba kernels that trust them: Numba does not check bounds, so nothing unchecked may
+reach a kernel.
+"""
+
+import numpy as np
+
+from . import ops, _kernels, _sweeps
+from .graph import Node
+
+_N_OPS = len(ops.OPS)
+_KIND_OF = np.array([list(ops.NODE_ARITY).index(op.kind) for op in ops.OPS], dtype=np.uint8)
+_K_INPUT, _K_CONST, _K_UNARY, _K_BINARY, _K_CONST_RIGHT = range(5)
+
+# Work memory a jacobian block may use, in float64 elements (32 MiB).
+_BLOCK_ELEMENTS = 1 << 22
+
+
+class Tape:
+    """A scalar graph flattened into topologically ordered arrays, evaluated by Numba loops.
+
+    Made by :func:`scalargraph.compile` or :func:`scalargraph.trace`. Node ``i`` of the tape
+    is ``op[i]`` applied to ``arg0[i]`` / ``arg1[i]`` (parents, or constant-pool indices, as
+    the op's kind says: see :mod:`scalargraph.ops`); nodes ``0 .. n_inputs-1`` are the inputs.
+
+    Memory: 9 B per node (uint8 ``op``, int32 ``arg0``, ``arg1``) + 8 B per constant in
+    ``consts``; a tape made from a graph also keeps 4 B per node to answer :meth:`index`.
+    Work memory per call: values 8 B/node; gradients and tangents add partials 16 B/node and
+    adjoints/tangents 8 B/node (32 B/node in all), freed when the call returns.
+
+    A tape is immutable and no sweep mutates shared state, so one tape may be evaluated from
+    several threads at once.
+    """
+
+    def __init__(self, op, arg0, arg1, consts, outputs, input_names=None, *,
+                 _graph=None, _source=None, _trusted=False):
+        self.op = np.ascontiguousarray(op, dtype=np.uint8) if _trusted else op
+        self.arg0, self.arg1, self.consts, self.outputs = arg0, arg1, consts, outputs
+        if not _trusted:
+            self.op, self.arg0, self.arg1, self.consts, self.outputs = _validated(
+                op, arg0, arg1, consts, outputs)
+        self.n_inputs = int(np.count_nonzero(self.op == ops.INPUT))
+        names = tuple(input_names) if input_names is not None else (None,) * self.n_inputs
+        if len(names) != self.n_inputs:
+            raise ValueError(f"input_names has {len(names)} names for {self.n_inputs} inputs")
+        self.input_names = names
+        self._graph = _graph
+        self._source = _source
+        for a in (self.op, self.arg0, self.arg1, self.consts, self.outputs):
+            a.flags.writeable = False
+
+    # ---- sizes ----------------------------------------------------------------------------
+    @property
+    def n_nodes(self):
+        """Number of nodes in the tape, inputs included."""
+        return self.op.shape[0]
+
+    @property
+    def n_outputs(self):
+        return self.outputs.shape[0]
+
+    @property
+    def nbytes(self):
+        """Bytes of the tape arrays (op, arg0, arg1, consts, outputs)."""
+        return sum(a.nbytes for a in (self.op, self.arg0, self.arg1, self.consts, self.outputs))
+
+    def op_counts(self):
+        """Dict of op name -> number of nodes with that op."""
+        counts = np.bincount(self.op, minlength=_N_OPS)
+        return {ops.BY_CODE[c].name: int(n) for c, n in enumerate(counts) if n}
+
+    def __repr__(self):
+        return (f"<Tape: {self.n_inputs} inputs, {self.n_outputs} outputs, {self.n_nodes} nodes, "
+                f"{self.nbytes} bytes>")
+
+    # ---- argument checks ------------------------------------------------------------------
+    def _point(self, x):
+        if not (type(x) is np.ndarray and x.dtype == np.float64 and x.ndim == 1
+                and x.flags.c_contiguous):
+            x = _as_real_array(x, "input values")
+        if x.ndim != 1 or x.shape[0] != self.n_inputs:
+            raise ValueError(f"expected {self.n_inputs} input value(s) as a 1-d sequence, "
+                             f"got an array of shape {x.shape}")
+        return x
+
+    def _vector(self, v, size, what):
+        v = _as_real_array(v, what)
+        if v.ndim != 1 or v.shape[0] != size:
+            raise ValueError(f"expected {what} of length {size} (1-d), got shape {v.shape}")
+        return v
+
+    def _output(self, output):
+        if output is None:
+            if self.n_outputs != 1:
+                raise ValueError(f"this tape has {self.n_outputs} outputs: pass output=k to "
+                                 "choose one, or use jacobian() or vjp()")
+            return 0
+        if not isinstance(output, (int, np.integer)) or isinstance(output, bool):
+            raise TypeError(f"output must be an int index, got {type(output).__name__}")
+        if not -self.n_outputs <= output < self.n_outputs:
+            raise IndexError(f"output {output} is out of range for a tape with "
+                             f"{self.n_outputs} output(s)")
+        return int(output) % self.n_outputs
+
+    # ---- kernels --------------------------------------------------------------------------
+    def _values(self, x):
+        values = np.empty(self.n_nodes)
+        _kernels.forward_values(self.op, self.arg0, self.arg1, self.consts, x, values)
+        return values
+
+    def _linearize(self, x):
+        values = np.empty(self.n_nodes)
+        partials = np.empty((self.n_nodes, 2))
+        _kernels.forward_partials(self.op, self.arg0, self.arg1, self.consts, x, values, partials)
+        return values, partials
+
+    def _reverse(self, x, seed_at, seeds):
+        values, partials = self._linearize(x)
+        adjoints = np.zeros(self.n_nodes)
+        np.add.at(adjoints, seed_at, seeds)
+        _sweeps.reverse_adjoints(self.arg0, self.arg1, partials, adjoints)
+        return values, adjoints
+
+    def _forward(self, x, v):
+        values, partials = self._linearize(x)
+        tangents = np.empty(self.n_nodes)
+        tangents[:self.n_inputs] = v
+        _sweeps.forward_tangents(self.n_inputs, self.arg0, self.arg1, partials, tangents)
+        return values, tangents
+
+    # ---- public evaluation ----------------------------------------------------------------
+    def __call__(self, x):
+        """Output values at the point ``x`` (n_inputs,), as an array (n_outputs,).
+
+        Cost: one forward sweep; O(n_nodes) time, 8 B/node work memory.
+        """
+        return self._values(self._point(x))[self.outputs]
+
+    def values(self, x):
+        """Value of every tape node at ``x``: array (n_nodes,), indexed as :meth:`index` says.
+
+        Cost: one forward sweep; 8 B/node.
+        """
+        return self._values(self._point(x))
+
+    def gradient(self, x, output=None):
+        """Reverse mode: d output / d input for every input, array (n_inputs,).
+
+        Parameters
+        ----------
+        x : sequence of float, length n_inputs
+        output : int, optional
+            Which output; may be omitted when the tape has one.
+
+        Cost: one forward sweep with partials + one reverse sweep, whatever n_inputs is;
+        O(n_nodes) time, 32 B/node work memory.
+        Kinks: see each op's note (relu'(0) = 0, maximum's gradient goes to x only where x > y,
+        abs'(0) = 0); a zero partial or adjoint blocks its path even against inf or NaN.
+        """
+        x = self._point(x)
+        _, adjoints = self._reverse(x, self.outputs[self._output(output)], 1.0)
+        return adjoints[:self.n_inputs].copy()
+
+    def value_and_gradient(self, x, output=None):
+        """``(value, gradient)`` of one output from the same sweeps as :meth:`gradient`."""
+        x = self._point(x)
+        k = self._output(output)
+        values, adjoints = self._reverse(x, self.outputs[k], 1.0)
+        return float(values[self.outputs[k]]), adjoints[:self.n_inputs].copy()
+
+    def vjp(self, x, w):
+        """Reverse mode: ``w @ J`` for output weights ``w`` (n_outputs,), array (n_inputs,).
+
+        Cost: one forward sweep with partials + one reverse sweep; 32 B/node.
+        """
+        x = self._point(x)
+        w = self._vector(w, self.n_outputs, "output weights w")
+        _, adjoints = self._reverse(x, self.outputs, w)
+        return adjoints[:self.n_inputs].copy()
+
+    def jvp(self, x, v):
+        """Forward mode: ``J @ v`` for an input direction ``v`` (n_inputs,), array (n_outputs,).
+
+        Cost: one forward sweep with partials + one tangent sweep; 32 B/node.
+        """
+        x = self._point(x)
+        v = self._vector(v, self.n_inputs, "direction v")
+        _, tangents = self._forward(x, v)
+        return tangents[self.outputs]
+
+    def adjoints(self, x, output=0):
+        """d output / d node for every tape node: the "gradtable" of DL book Algorithm 6.2.
+
+        Returns array (n_nodes,). Cost: as :meth:`gradient`.
+        """
+        x = self._point(x)
+        return self._reverse(x, self.outputs[self._output(output)], 1.0)[1]
+
+    def tangents(self, x, v):
+        """d node / d direction ``v`` for every tape node (Prince problem 7.13), array (n_nodes,).
+
+        Cost: as :meth:`jvp`.
+        """
+        x = self._point(x)
+        return self._forward(x, self._vector(v, self.n_inputs, "direction v"))[1]
+
+    def jacobian(self, x, mode="auto"):
+        """The Jacobian d outputs / d inputs, array (n_outputs, n_inputs).
+
+        Parameters
+        ----------
+        mode : {"auto", "forward", "reverse"}
+            "forward" carries a block of input directions per tangent sweep (n_inputs
+            directions in all), "reverse" a block of output seeds per adjoint sweep
+            (n_outputs seeds); "auto" picks forward when n_inputs <= n_outputs.
+
+        Cost: one forward sweep with partials, then blocks of up to 64 directions or seeds,
+        each block one sweep costing about k times a single one; work memory 8 B per node
+        per direction of a block (at most 32 MiB) on top of 24 B/node.
+        """
+        x = self._point(x)
+        if mode == "auto":
+            mode = "forward" if self.n_inputs <= self.n_outputs else "reverse"
+        if mode not in ("forward", "reverse"):
+            raise ValueError(f"mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
+        n, m = self.n_inputs, self.n_outputs
+        jac = np.zeros((m, n))
+        if n == 0 or m == 0:
+            return jac
+        _, partials = self._linearize(x)
+        count = n if mode == "forward" else m
+        block = int(max(1, min(64, count, _BLOCK_ELEMENTS // max(self.n_nodes, 1))))
+        for start in range(0, count, block):
+            k = min(block, count - start)
+            if mode == "forward":
+                tangents = np.zeros((self.n_nodes, k))
+                tangents[start + np.arange(k), np.arange(k)] = 1.0
+                _sweeps.forward_tangents_block(n, self.arg0, self.arg1, partials, tangents)
+                jac[:, start:start + k] = tangents[self.outputs]
+            else:
+                adjoints = np.zeros((self.n_nodes, k))
+                np.add.at(adjoints, (self.outputs[start:start + k], np.arange(k)), 1.0)
+                _sweeps.reverse_adjoints_block(self.arg0, self.arg1, partials, adjoints)
+                jac[start:start + k] = adjoints[:n].T
+        return jac
+
+    # ---- where nodes sit ------------------------------------------------------------------
+    def index(self, node):
+        """Position of ``node`` in this tape's arrays (what :meth:`values` etc. index by).
+
+        Raises ValueError for a node of another graph, or one that is not in the tape
+        because no output depends on it.
+        """
+        if type(node) is not Node:
+            raise TypeError(f"index() needs a Node, got {type(node).__name__}")
+        if self._source is None:
+            raise ValueError("this tape was not compiled from a graph in this process "
+                             "(it was loaded or unpickled), so it cannot locate nodes")
+        if node.graph is not self._graph:
+            raise ValueError(f"{node!r} belongs to another graph than this tape's")
+        source = self._source
+        hits = np.flatnonzero(source[:self.n_inputs] == node.index)
+        if hits.size:
+            return int(hits[0])
+        rest = source[self.n_inputs:]
+        j = int(np.searchsorted(rest, node.index))
+        if j < rest.shape[0] and rest[j] == node.index:
+            return self.n_inputs + j
+        raise ValueError(f"{node!r} is not in this tape: no output depends on it, so "
+                         "compile removed it (dead code)")
+
+
+def _as_real_array(x, what):
+    if isinstance(x, Node):
+        raise TypeError(f"{what} must be numbers, got a graph node: evaluate a tape at numbers")
+    try:
+        a = np.asarray(x)
+    except (ValueError, TypeError) as err:
+        raise TypeError(f"{what} must be real numbers: {err}") from None
+    if a.dtype.kind not in "iuf":
+        raise TypeError(f"{what} must be real numbers (int or float), got an array of dtype "
+                        f"{a.dtype}" + (" holding graph nodes" if a.dtype == object and any(
+                            isinstance(e, Node) for e in a.flat) else ""))
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _validated(op, arg0, arg1, consts, outputs):
+    """Check raw tape arrays completely; return them as contiguous arrays of the right dtypes.
+
+    Every opcode known; inputs exactly the nodes 0 .. n_inputs-1 with arg0 = own position;
+    every parent index >= 0 and < the node's own index (topological order); constant-pool
+    indices in range; unused slots -1; outputs in range. Raises ValueError naming the first
+    problem, before any kernel can read an array.
+    """
+    arrays = {}
+    for name, a, dtype in (("op", op, np.uint8), ("arg0", arg0, np.int32),
+                           ("arg1", arg1, np.int32), ("consts", consts, np.float64),
+                           ("outputs", outputs, np.int32)):
+        a = np.asarray(a)
+        if a.ndim != 1:
+            raise ValueError(f"tape array {name!r} must be 1-d, got shape {a.shape}")
+        if a.dtype != dtype and not (a.size == 0 or np.can_cast(a.dtype, dtype, "same_kind")):
+            raise ValueError(f"tape array {name!r} must have dtype {np.dtype(dtype)}, got {a.dtype}")
+        if a.dtype.kind in "iu" and a.size and dtype != np.float64:
+            info = np.iinfo(dtype)
+            if a.min() < info.min or a.max() > info.max:
+                raise ValueError(f"tape array {name!r} has values outside {np.dtype(dtype)}")
+        arrays[name] = np.ascontiguousarray(a, dtype=dtype)
+    op, arg0, arg1, consts, outputs = (arrays[k] for k in ("op", "arg0", "arg1", "consts", "outputs"))
+    n = op.shape[0]
+    if arg0.shape[0] != n or arg1.shape[0] != n:
+        raise ValueError(f"tape arrays op, arg0, arg1 must have one length, got "
+                         f"{n}, {arg0.shape[0]}, {arg1.shape[0]}")
+    bad = np.flatnonzero(op >= _N_OPS)
+    if bad.size:
+        raise ValueError(f"node {bad[0]} has unknown opcode {op[bad[0]]} (known: 0..{_N_OPS - 1})")
+    kind = _KIND_OF[op]
+    own = np.arange(n)
+    n_inputs = int(np.count_nonzero(kind == _K_INPUT))
+    if n_inputs and not np.all(kind[:n_inputs] == _K_INPUT):
+        raise ValueError(f"input nodes must come first: node {np.flatnonzero(kind == _K_INPUT)[-1]} "
+                         f"is an input after a non-input")
+    checks = (
+        (kind == _K_INPUT, arg0 == own, "an input's arg0 must be its own position"),
+        (np.isin(kind, (_K_UNARY, _K_BINARY, _K_CONST_RIGHT)), (arg0 >= 0) & (arg0 < own),
+         "arg0 must be a parent index >= 0 and < the node's own index"),
+        (kind == _K_BINARY, (arg1 >= 0) & (arg1 < own),
+         "arg1 must be a parent index >= 0 and < the node's own index"),
+        (kind == _K_CONST, (arg0 >= 0) & (arg0 < consts.shape[0]),
+         "a constant's arg0 must index the constant pool"),
+        (kind == _K_CONST_RIGHT, (arg1 >= 0) & (arg1 < consts.shape[0]),
+         "arg1 must index the constant pool"),
+        (np.isin(kind, (_K_INPUT, _K_CONST, _K_UNARY)), arg1 == -1, "an unused arg1 must be -1"),
+    )
+    for applies, ok, message in checks:
+        wrong = np.flatnonzero(applies & ~ok)
+        if wrong.size:
+            i = wrong[0]
+            raise ValueError(f"node {i} ({ops.BY_CODE[int(op[i])].name}, arg0={arg0[i]}, "
+                             f"arg1={arg1[i]}): {message}")
+    wrong = np.flatnonzero((outputs < 0) | (outputs >= n))
+    if wrong.size:
+        raise ValueError(f"outputs[{wrong[0]}] = {outputs[wrong[0]]} is not a node index "
+                         f"(the tape has {n} nodes)")
+    return op, arg0, arg1, consts, outputs
