@@ -40,7 +40,7 @@ def softplus(x):
 
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def forward_values(op, arg0, arg1, consts, inputs, values):
     """Values of every node (DL book Algorithm 6.1). O(n) time, no work memory."""
     n_inputs = inputs.shape[0]
@@ -188,7 +188,7 @@ def forward_values(op, arg0, arg1, consts, inputs, values):
             raise ValueError("unknown opcode")
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
     """Values and local partials of every node: the linearization that the op-agnostic sweeps run on. O(n) time; writes 8 + 16 B per node."""
     n_inputs = inputs.shape[0]
@@ -398,7 +398,7 @@ def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
             raise ValueError("unknown opcode")
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def forward_values_batch(op, arg0, arg1, consts, inputs, values):
     """Values of every node at B points, values[n, B]: the batch loop is innermost so that it vectorizes."""
     n_inputs = inputs.shape[1]

@@ -68,6 +68,10 @@ def softplus(x):
 
 '''
 
+# error_model="numpy": IEEE results for x / 0 (inf, nan) as the op table documents; Numba's
+# default "python" model raises ZeroDivisionError inside the kernel instead.
+KERNEL_DECORATOR = '@njit(cache=True, nogil=True, error_model="numpy")'
+
 KERNEL_DOCS = {
     "forward_values": "Values of every node (DL book Algorithm 6.1). O(n) time, no work memory.",
     "forward_partials": ("Values and local partials of every node: the linearization that the "
@@ -94,7 +98,7 @@ def _kernel(ops, name, with_partials=False, batch=False):
     if batch:
         args = "op, arg0, arg1, consts, inputs, values"
         doc = KERNEL_DOCS[name]
-        out = [f"@njit(cache=True, nogil=True)", f"def {name}({args}):", f'    """{doc}"""',
+        out = [KERNEL_DECORATOR, f"def {name}({args}):", f'    """{doc}"""',
                "    n_inputs = inputs.shape[1]",
                "    n_batch = values.shape[1]",
                "    for i in range(n_inputs):",
@@ -107,7 +111,7 @@ def _kernel(ops, name, with_partials=False, batch=False):
     else:
         args = "op, arg0, arg1, consts, inputs, values" + (", partials" if with_partials else "")
         doc = KERNEL_DOCS[name]
-        out = [f"@njit(cache=True, nogil=True)", f"def {name}({args}):", f'    """{doc}"""',
+        out = [KERNEL_DECORATOR, f"def {name}({args}):", f'    """{doc}"""',
                "    n_inputs = inputs.shape[0]",
                "    for i in range(n_inputs):",
                "        values[i] = inputs[i]"]
