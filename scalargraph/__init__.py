@@ -13,13 +13,17 @@ array([5.43656366])
 """
 
 from . import ops
-from .graph import Graph, Node, var, const, variables, current_graph, reset_default_graph
+from .graph import Graph, Node, var, const, current_graph, reset_default_graph
+from .arrays import NodeArray, variables, dense, dot, matmul, reduce_sum as sum  # noqa: A004
 from .functions import *  # noqa: F401,F403  (exp, log, sin, ..., maximum, leaky_relu, gt)
 from .functions import __all__ as _function_names
 from .flatten import compile, trace  # noqa: A004
 from .tape import Tape
+from .export import to_dot, draw
 
 __version__ = "0.1.0"
 
-__all__ = ["Graph", "Node", "Tape", "var", "const", "variables", "compile", "trace",
-           "current_graph", "reset_default_graph", "ops", *_function_names]
+__all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "compile", "trace",
+           "dense", "dot", "matmul", "sum",
+           "current_graph", "reset_default_graph", "ops", "to_dot", "draw",
+           *_function_names]

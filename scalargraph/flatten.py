@@ -1,9 +1,12 @@
 """``sg.compile`` and ``sg.trace``: from recorded nodes to a flat :class:`~scalargraph.Tape`."""
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from . import ops, _flatten
-from .graph import Graph, Node, as_float, foreign_node_error, var
+from .arrays import NodeArray
+from .graph import Graph, Node, as_float, const, foreign_node_error, var
 from .tape import Tape
 
 _NODE_ARITY = np.array([op.arity for op in ops.OPS], dtype=np.uint8)
@@ -11,16 +14,44 @@ _CONST_SLOT = np.array([1 if op.kind == ops.CONST_KIND else 2 if op.kind == ops.
                         for op in ops.OPS], dtype=np.uint8)
 
 
-def _as_list(nodes, what):
-    if type(nodes) is Node:
+def _items(nodes):
+    """A compile argument as a list of Nodes, NodeArrays and numbers."""
+    if type(nodes) in (Node, NodeArray):
         return [nodes]
     if isinstance(nodes, np.ndarray):
-        return list(nodes.ravel())
-    if isinstance(nodes, (list, tuple)):
-        return list(nodes)
+        return nodes.ravel().tolist()
     if isinstance(nodes, (str, bytes)) or not hasattr(nodes, "__iter__"):
         return [nodes]
     return list(nodes)
+
+
+def _find_graph(*lists):
+    for items in lists:
+        for item in items:
+            if type(item) in (Node, NodeArray):
+                return item.graph
+    return Graph()
+
+
+def _gather(items, graph, what, numbers_ok):
+    """Record indices (int64) of the items, making constant nodes of numbers if allowed."""
+    parts = []
+    for p, item in enumerate(items):
+        if type(item) is Node or type(item) is NodeArray:
+            if item.graph is not graph:
+                raise foreign_node_error(item) if type(item) is Node else ValueError(
+                    f"{what}[{p}] belongs to another graph than the other nodes")
+            parts.append(np.ravel(item.index if type(item) is Node else item.indices))
+        elif numbers_ok:
+            try:
+                value = as_float(item)
+            except TypeError as err:
+                raise TypeError(f"{what}[{p}]: {err}") from None
+            parts.append(np.ravel(const(value, graph=graph).index))
+        else:
+            raise TypeError(f"{what}[{p}] must be a variable node made by sg.var, "
+                            f"got {type(item).__name__}")
+    return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
 
 
 def compile(inputs, outputs):  # noqa: A001  (the public name is sg.compile)
@@ -55,45 +86,14 @@ def compile(inputs, outputs):  # noqa: A001  (the public name is sg.compile)
     (uint8 opcode + two int32 arguments) + 8 B per distinct constant, + 4 B per node for
     the map back to the graph that :meth:`Tape.index` uses.
     """
-    inputs = _as_list(inputs, "inputs")
-    outputs = _as_list(outputs, "outputs")
-    graph = next((n.graph for n in inputs + outputs if type(n) is Node), None)
-    if graph is None:
-        graph = Graph()
-    in_idx = np.empty(len(inputs), dtype=np.int64)
-    seen = {}
-    for p, node in enumerate(inputs):
-        if type(node) is not Node:
-            raise TypeError(f"inputs[{p}] must be a variable node made by sg.var, "
-                            f"got {type(node).__name__}")
-        if node.graph is not graph:
-            raise foreign_node_error(node)
-        if graph.op[node.index] != ops.INPUT:
-            raise TypeError(f"inputs[{p}] is {node!r}, not a variable: only nodes made by sg.var "
-                            "can be inputs of a tape")
-        if node.index in seen:
-            raise ValueError(f"inputs[{p}] repeats inputs[{seen[node.index]}] ({node!r}); "
-                             "list each variable once")
-        seen[node.index] = p
-        in_idx[p] = node.index
-    out_idx = np.empty(len(outputs), dtype=np.int64)
-    for k, node in enumerate(outputs):
-        if type(node) is not Node:
-            try:
-                value = as_float(node)
-            except TypeError as err:
-                raise TypeError(f"outputs[{k}]: {err}") from None
-            graph.consts.append(value)
-            node = Node(graph, len(graph.op))
-            graph.op.append(ops.CONST)
-            graph.arg0.append(len(graph.consts) - 1)
-            graph.arg1.append(-1)
-        elif node.graph is not graph:
-            raise foreign_node_error(node)
-        out_idx[k] = node.index
+    inputs, outputs = _items(inputs), _items(outputs)
+    graph = _find_graph(inputs, outputs)
+    in_idx = _gather(inputs, graph, "inputs", numbers_ok=False)
+    out_idx = _gather(outputs, graph, "outputs", numbers_ok=True)
+    _check_inputs(graph, in_idx)
 
     op, arg0, arg1, consts = graph.arrays()
-    if len(outputs):
+    if out_idx.size:
         live = _flatten.mark_live(op, arg0, arg1, _NODE_ARITY, out_idx)
     else:
         live = np.zeros(0, dtype=np.uint8)
@@ -104,13 +104,46 @@ def compile(inputs, outputs):  # noqa: A001  (the public name is sg.compile)
         raise ValueError(f"the outputs depend on variable {name!r} (node {bad}), which is not "
                          "among the inputs; add it to the inputs of sg.compile")
     source = np.empty(len(t_op), dtype=np.int32)
-    source[:len(inputs)] = in_idx
+    source[:in_idx.size] = in_idx
     kept = np.flatnonzero(new_index >= 0)
-    rest = kept[new_index[kept] >= len(inputs)]
+    rest = kept[new_index[kept] >= in_idx.size]
     source[new_index[rest]] = rest
-    names = tuple(graph.names.get(int(i)) for i in in_idx)
+    names = _InputNames(graph.names, in_idx)
     return Tape(t_op, t_arg0, t_arg1, t_consts, new_index[out_idx].astype(np.int32),
                 input_names=names, _graph=graph, _source=source, _trusted=True)
+
+
+class _InputNames(Sequence):
+    """The inputs' names, looked up on demand (a million inputs need no million strings)."""
+
+    def __init__(self, names, in_idx):
+        self._names, self._idx = names, in_idx
+
+    def __len__(self):
+        return self._idx.size
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        return self._names.get(int(self._idx[k]))
+
+    def __repr__(self):
+        return repr(list(self[:10])) + (" ..." if len(self) > 10 else "")
+
+
+def _check_inputs(graph, in_idx):
+    op = graph.arrays()[0]
+    not_var = np.flatnonzero(op[in_idx] != ops.INPUT)
+    if not_var.size:
+        p = int(not_var[0])
+        raise TypeError(f"inputs[{p}] is {Node(graph, int(in_idx[p]))!r}, not a variable: only "
+                        "nodes made by sg.var (or sg.variables) can be inputs of a tape")
+    uniq, first, counts = np.unique(in_idx, return_index=True, return_counts=True)
+    if uniq.size != in_idx.size:
+        i = uniq[np.argmax(counts > 1)]
+        where = np.flatnonzero(in_idx == i)
+        raise ValueError(f"inputs[{where[1]}] repeats inputs[{where[0]}] "
+                         f"({Node(graph, int(i))!r}); list each variable once")
 
 
 def trace(fn, n_inputs):

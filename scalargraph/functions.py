@@ -15,6 +15,7 @@ import numpy as np
 
 from . import ops
 from .graph import Node, _record, as_float, foreign_node_error
+from .arrays import NodeArray, elementwise_binary, elementwise_const_right
 
 
 def _gt(x, y):
@@ -71,6 +72,8 @@ def _make_unary(op):
     def fn(x):
         if type(x) is Node:
             return _record(x.graph, code, x.index, -1)
+        if type(x) is NodeArray:
+            return x._unary(code)
         if isinstance(x, (np.ndarray, list, tuple)):
             return _elementwise(fn, x)
         return fold(code, as_float(x))
@@ -82,6 +85,8 @@ def _make_binary(op):
     code = op.code
 
     def fn(x, y):
+        if type(x) is NodeArray or type(y) is NodeArray:
+            return elementwise_binary(code, x, y)
         if isinstance(x, (np.ndarray, list, tuple)) or isinstance(y, (np.ndarray, list, tuple)):
             return _elementwise(fn, x, y)
         graph = _graph_of(x, y)
@@ -103,6 +108,8 @@ def _make_const_right(op, default):
     code = op.code
 
     def fn(x, c=default):
+        if type(x) is NodeArray:
+            return elementwise_const_right(code, x, c)
         if isinstance(x, (np.ndarray, list, tuple)):
             return _elementwise(lambda e: fn(e, c), x)
         c = as_float(c)

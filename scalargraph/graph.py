@@ -39,7 +39,7 @@ class Graph:
         self.arg0 = array("i")
         self.arg1 = array("i")
         self.consts = array("d")
-        self.names = {}
+        self.names = Names()
 
     def __len__(self):
         return len(self.op)
@@ -63,6 +63,29 @@ class Graph:
         """Zero-copy NumPy views ``(op, arg0, arg1, consts)`` of the record so far."""
         return (np.frombuffer(self.op, dtype=np.uint8), np.frombuffer(self.arg0, dtype=np.int32),
                 np.frombuffer(self.arg1, dtype=np.int32), np.frombuffer(self.consts, dtype=np.float64))
+
+
+class Names(dict):
+    """Variable names: a dict for single variables plus ranges for whole vectors of them."""
+
+    __slots__ = ("ranges",)
+
+    def __init__(self):
+        super().__init__()
+        self.ranges = []
+
+    def set_range(self, start, count, prefix):
+        """Name nodes start .. start+count-1 as prefix0, prefix1, ... without a dict entry each."""
+        self.ranges.append((start, count, prefix))
+
+    def get(self, index, default=None):
+        name = dict.get(self, index)
+        if name is not None:
+            return name
+        for start, count, prefix in reversed(self.ranges):
+            if start <= index < start + count:
+                return f"{prefix}{index - start}"
+        return default
 
 
 def _stack():
@@ -294,17 +317,10 @@ def var(name=None):
     return node
 
 
-def const(value):
-    """A constant node in the current graph (constants combined with ``+ - * / **`` need none).
+def const(value, graph=None):
+    """A constant node in the current graph, or in ``graph`` (numbers combined with nodes
+    by ``+ - * / **`` need no ``const``).
 
     Raises TypeError for anything that is not a real number.
     """
-    return _record_const(current_graph(), as_float(value))
-
-
-def variables(n, prefix="x"):
-    """``n`` new input variables named ``prefix0 ... prefix{n-1}``, as a NumPy object array."""
-    out = np.empty(n, dtype=object)
-    for k in range(n):
-        out[k] = var(f"{prefix}{k}")
-    return out
+    return _record_const(graph if graph is not None else current_graph(), as_float(value))

@@ -5,6 +5,8 @@ calls Numba kernels that trust them: Numba does not check bounds, so nothing unc
 reach a kernel.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from . import ops, _kernels, _sweeps
@@ -42,7 +44,10 @@ class Tape:
             self.op, self.arg0, self.arg1, self.consts, self.outputs = _validated(
                 op, arg0, arg1, consts, outputs)
         self.n_inputs = int(np.count_nonzero(self.op == ops.INPUT))
-        names = tuple(input_names) if input_names is not None else (None,) * self.n_inputs
+        if input_names is None:
+            names = (None,) * self.n_inputs
+        else:
+            names = input_names if isinstance(input_names, Sequence) else tuple(input_names)
         if len(names) != self.n_inputs:
             raise ValueError(f"input_names has {len(names)} names for {self.n_inputs} inputs")
         self.input_names = names
@@ -270,6 +275,15 @@ class Tape:
             return self.n_inputs + j
         raise ValueError(f"{node!r} is not in this tape: no output depends on it, so "
                          "compile removed it (dead code)")
+
+    # ---- pictures -------------------------------------------------------------------------
+    def to_dot(self, x=None, **options):
+        """Graphviz DOT text of this tape: see :func:`scalargraph.export.to_dot`.
+
+        Cost: one forward (+ one reverse) sweep when ``x`` is given; refused over 500 nodes.
+        """
+        from .export import to_dot  # export imports this module
+        return to_dot(self, x, **options)
 
 
 def _as_real_array(x, what):
