@@ -20,10 +20,12 @@ from .functions import __all__ as _function_names
 from .flatten import compile, trace  # noqa: A004
 from .tape import Tape
 from .export import to_dot, draw
+from .paths import path_gradient, count_paths
 
 __version__ = "0.1.0"
 
 __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "compile", "trace",
            "dense", "dot", "matmul", "sum",
            "current_graph", "reset_default_graph", "ops", "to_dot", "draw",
+           "path_gradient", "count_paths",
            *_function_names]
