@@ -57,6 +57,11 @@ class Op:
     domain: str = REAL
     special: tuple = field(default_factory=tuple)  # (x[, y]) points the tests check exactly
     smooth: bool = True
+    # op(x, y) and op(y, x) agree bit for bit (IEEE + and *; NaN payloads aside), values and
+    # partials alike, so common-subexpression elimination may merge a+b with b+a.
+    # maximum/minimum are not: ties (and signed zeros) go to y, so swapping the operands
+    # moves the gradient at a tie.
+    commutative: bool = False
 
     @property
     def arity(self):
@@ -67,9 +72,9 @@ class Op:
 OPS = (
     Op(0, "input", INPUT_KIND, "x"),
     Op(1, "const", CONST_KIND, "y"),
-    Op(2, "add", BINARY, "x + y", ("1.0", "1.0")),
+    Op(2, "add", BINARY, "x + y", ("1.0", "1.0"), commutative=True),
     Op(3, "sub", BINARY, "x - y", ("1.0", "-1.0")),
-    Op(4, "mul", BINARY, "x * y", ("y", "x")),
+    Op(4, "mul", BINARY, "x * y", ("y", "x"), commutative=True),
     Op(5, "div", BINARY, "x / y", ("1.0 / y", "-z / y"), domain=NONZERO),
     Op(6, "pow", BINARY, "x ** y", ("y * x ** (y - gt(abs(y), 0.0))",
                                     "z * log(x + (1.0 - gt(abs(x), 0.0)))"),
@@ -145,6 +150,8 @@ def _check_table():
     for op in OPS:
         if len(op.partials) != op.arity:
             raise RuntimeError(f"op {op.name!r} needs {op.arity} partial rule(s)")
+        if op.commutative and op.kind != BINARY:
+            raise RuntimeError(f"op {op.name!r}: only binary ops can be commutative")
 
 
 _check_table()
