@@ -51,7 +51,8 @@ def forward_values(op, arg0, arg1, consts, inputs, values):
         a = arg0[i]
         b = arg1[i]
         if o == 1:  # const
-            values[i] = consts[a]
+            y = consts[a]
+            values[i] = y
         elif o == 2:  # add
             x = values[a]
             y = values[b]
@@ -201,7 +202,8 @@ def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
         a = arg0[i]
         b = arg1[i]
         if o == 1:  # const
-            values[i] = consts[a]
+            y = consts[a]
+            values[i] = y
             partials[i, 0] = 0.0
             partials[i, 1] = 0.0
         elif o == 2:  # add
@@ -418,133 +420,430 @@ def forward_values_batch(op, arg0, arg1, consts, inputs, values):
             for j in range(n_batch):
                 x = values[a, j]
                 y = values[b, j]
-                values[i, j] = x + y
+                z = x + y
+                values[i, j] = z
         elif o == 3:  # sub
             for j in range(n_batch):
                 x = values[a, j]
                 y = values[b, j]
-                values[i, j] = x - y
+                z = x - y
+                values[i, j] = z
         elif o == 4:  # mul
             for j in range(n_batch):
                 x = values[a, j]
                 y = values[b, j]
-                values[i, j] = x * y
+                z = x * y
+                values[i, j] = z
         elif o == 5:  # div
             for j in range(n_batch):
                 x = values[a, j]
                 y = values[b, j]
-                values[i, j] = x / y
+                z = x / y
+                values[i, j] = z
         elif o == 6:  # pow
             for j in range(n_batch):
                 x = values[a, j]
                 y = values[b, j]
-                values[i, j] = x ** y
+                z = x ** y
+                values[i, j] = z
         elif o == 7:  # maximum
             for j in range(n_batch):
                 x = values[a, j]
                 y = values[b, j]
-                values[i, j] = x if (x > y or x != x) else y
+                z = x if (x > y or x != x) else y
+                values[i, j] = z
         elif o == 8:  # minimum
             for j in range(n_batch):
                 x = values[a, j]
                 y = values[b, j]
-                values[i, j] = x if (x < y or x != x) else y
+                z = x if (x < y or x != x) else y
+                values[i, j] = z
         elif o == 9:  # neg
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = -x
+                z = -x
+                values[i, j] = z
         elif o == 10:  # exp
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = exp(x)
+                z = exp(x)
+                values[i, j] = z
         elif o == 11:  # log
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = log(x)
+                z = log(x)
+                values[i, j] = z
         elif o == 12:  # sin
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = sin(x)
+                z = sin(x)
+                values[i, j] = z
         elif o == 13:  # cos
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = cos(x)
+                z = cos(x)
+                values[i, j] = z
         elif o == 14:  # tan
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = tan(x)
+                z = tan(x)
+                values[i, j] = z
         elif o == 15:  # sqrt
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = sqrt(x)
+                z = sqrt(x)
+                values[i, j] = z
         elif o == 16:  # tanh
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = tanh(x)
+                z = tanh(x)
+                values[i, j] = z
         elif o == 17:  # sigmoid
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = sigmoid(x)
+                z = sigmoid(x)
+                values[i, j] = z
         elif o == 18:  # relu
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = 0.0 if x <= 0.0 else x
+                z = 0.0 if x <= 0.0 else x
+                values[i, j] = z
         elif o == 19:  # softplus
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = softplus(x)
+                z = softplus(x)
+                values[i, j] = z
         elif o == 20:  # abs
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = abs(x)
+                z = abs(x)
+                values[i, j] = z
         elif o == 21:  # square
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = x * x
+                z = x * x
+                values[i, j] = z
         elif o == 22:  # add_const
             y = consts[b]
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = x + y
+                z = x + y
+                values[i, j] = z
         elif o == 23:  # rsub_const
             y = consts[b]
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = y - x
+                z = y - x
+                values[i, j] = z
         elif o == 24:  # mul_const
             y = consts[b]
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = x * y
+                z = x * y
+                values[i, j] = z
         elif o == 25:  # div_const
             y = consts[b]
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = x / y
+                z = x / y
+                values[i, j] = z
         elif o == 26:  # rdiv_const
             y = consts[b]
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = y / x
+                z = y / x
+                values[i, j] = z
         elif o == 27:  # pow_const
             y = consts[b]
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = x ** y
+                z = x ** y
+                values[i, j] = z
         elif o == 28:  # rpow_const
             y = consts[b]
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = y ** x
+                z = y ** x
+                values[i, j] = z
         elif o == 29:  # leaky_relu
             y = consts[b]
             for j in range(n_batch):
                 x = values[a, j]
-                values[i, j] = x if x > 0.0 else y * x
+                z = x if x > 0.0 else y * x
+                values[i, j] = z
         elif o == 30:  # gt
             for j in range(n_batch):
                 x = values[a, j]
                 y = values[b, j]
-                values[i, j] = 1.0 if x > y else 0.0
+                z = 1.0 if x > y else 0.0
+                values[i, j] = z
         else:
             raise ValueError("unknown opcode")
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def forward_partials_batch(op, arg0, arg1, consts, inputs, values, partials):
+    """Values [n, B] and partials [n, 2, B] at B points (inputs[B, n_inputs]), batch innermost."""
+    n_inputs = inputs.shape[1]
+    n_batch = values.shape[1]
+    for i in range(n_inputs):
+        for j in range(n_batch):
+            values[i, j] = inputs[j, i]
+            partials[i, 0, j] = 0.0
+            partials[i, 1, j] = 0.0
+    for i in range(n_inputs, op.shape[0]):
+        o = op[i]
+        a = arg0[i]
+        b = arg1[i]
+        if o == 1:  # const
+            y = consts[a]
+            for j in range(n_batch):
+                values[i, j] = y
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = 0.0
+        elif o == 2:  # add
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = x + y
+                values[i, j] = z
+                partials[i, 0, j] = 1.0
+                partials[i, 1, j] = 1.0
+        elif o == 3:  # sub
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = x - y
+                values[i, j] = z
+                partials[i, 0, j] = 1.0
+                partials[i, 1, j] = -1.0
+        elif o == 4:  # mul
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = x * y
+                values[i, j] = z
+                partials[i, 0, j] = y
+                partials[i, 1, j] = x
+        elif o == 5:  # div
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = x / y
+                values[i, j] = z
+                partials[i, 0, j] = 1.0 / y
+                partials[i, 1, j] = -z / y
+        elif o == 6:  # pow
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = x ** y
+                values[i, j] = z
+                partials[i, 0, j] = y * x ** (y - gt(abs(y), 0.0))
+                partials[i, 1, j] = z * log(x + (1.0 - gt(abs(x), 0.0)))
+        elif o == 7:  # maximum
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = x if (x > y or x != x) else y
+                values[i, j] = z
+                partials[i, 0, j] = gt(x, y)
+                partials[i, 1, j] = 1.0 - gt(x, y)
+        elif o == 8:  # minimum
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = x if (x < y or x != x) else y
+                values[i, j] = z
+                partials[i, 0, j] = gt(y, x)
+                partials[i, 1, j] = 1.0 - gt(y, x)
+        elif o == 9:  # neg
+            for j in range(n_batch):
+                x = values[a, j]
+                z = -x
+                values[i, j] = z
+                partials[i, 0, j] = -1.0
+                partials[i, 1, j] = 0.0
+        elif o == 10:  # exp
+            for j in range(n_batch):
+                x = values[a, j]
+                z = exp(x)
+                values[i, j] = z
+                partials[i, 0, j] = z
+                partials[i, 1, j] = 0.0
+        elif o == 11:  # log
+            for j in range(n_batch):
+                x = values[a, j]
+                z = log(x)
+                values[i, j] = z
+                partials[i, 0, j] = 1.0 / x
+                partials[i, 1, j] = 0.0
+        elif o == 12:  # sin
+            for j in range(n_batch):
+                x = values[a, j]
+                z = sin(x)
+                values[i, j] = z
+                partials[i, 0, j] = cos(x)
+                partials[i, 1, j] = 0.0
+        elif o == 13:  # cos
+            for j in range(n_batch):
+                x = values[a, j]
+                z = cos(x)
+                values[i, j] = z
+                partials[i, 0, j] = -sin(x)
+                partials[i, 1, j] = 0.0
+        elif o == 14:  # tan
+            for j in range(n_batch):
+                x = values[a, j]
+                z = tan(x)
+                values[i, j] = z
+                partials[i, 0, j] = 1.0 + z * z
+                partials[i, 1, j] = 0.0
+        elif o == 15:  # sqrt
+            for j in range(n_batch):
+                x = values[a, j]
+                z = sqrt(x)
+                values[i, j] = z
+                partials[i, 0, j] = 0.5 / z
+                partials[i, 1, j] = 0.0
+        elif o == 16:  # tanh
+            for j in range(n_batch):
+                x = values[a, j]
+                z = tanh(x)
+                values[i, j] = z
+                partials[i, 0, j] = 1.0 - z * z
+                partials[i, 1, j] = 0.0
+        elif o == 17:  # sigmoid
+            for j in range(n_batch):
+                x = values[a, j]
+                z = sigmoid(x)
+                values[i, j] = z
+                partials[i, 0, j] = z * (1.0 - z)
+                partials[i, 1, j] = 0.0
+        elif o == 18:  # relu
+            for j in range(n_batch):
+                x = values[a, j]
+                z = 0.0 if x <= 0.0 else x
+                values[i, j] = z
+                partials[i, 0, j] = gt(x, 0.0)
+                partials[i, 1, j] = 0.0
+        elif o == 19:  # softplus
+            for j in range(n_batch):
+                x = values[a, j]
+                z = softplus(x)
+                values[i, j] = z
+                partials[i, 0, j] = sigmoid(x)
+                partials[i, 1, j] = 0.0
+        elif o == 20:  # abs
+            for j in range(n_batch):
+                x = values[a, j]
+                z = abs(x)
+                values[i, j] = z
+                partials[i, 0, j] = gt(x, 0.0) - gt(0.0, x)
+                partials[i, 1, j] = 0.0
+        elif o == 21:  # square
+            for j in range(n_batch):
+                x = values[a, j]
+                z = x * x
+                values[i, j] = z
+                partials[i, 0, j] = 2.0 * x
+                partials[i, 1, j] = 0.0
+        elif o == 22:  # add_const
+            y = consts[b]
+            for j in range(n_batch):
+                x = values[a, j]
+                z = x + y
+                values[i, j] = z
+                partials[i, 0, j] = 1.0
+                partials[i, 1, j] = 0.0
+        elif o == 23:  # rsub_const
+            y = consts[b]
+            for j in range(n_batch):
+                x = values[a, j]
+                z = y - x
+                values[i, j] = z
+                partials[i, 0, j] = -1.0
+                partials[i, 1, j] = 0.0
+        elif o == 24:  # mul_const
+            y = consts[b]
+            for j in range(n_batch):
+                x = values[a, j]
+                z = x * y
+                values[i, j] = z
+                partials[i, 0, j] = y
+                partials[i, 1, j] = 0.0
+        elif o == 25:  # div_const
+            y = consts[b]
+            for j in range(n_batch):
+                x = values[a, j]
+                z = x / y
+                values[i, j] = z
+                partials[i, 0, j] = 1.0 / y
+                partials[i, 1, j] = 0.0
+        elif o == 26:  # rdiv_const
+            y = consts[b]
+            for j in range(n_batch):
+                x = values[a, j]
+                z = y / x
+                values[i, j] = z
+                partials[i, 0, j] = -z / x
+                partials[i, 1, j] = 0.0
+        elif o == 27:  # pow_const
+            y = consts[b]
+            for j in range(n_batch):
+                x = values[a, j]
+                z = x ** y
+                values[i, j] = z
+                partials[i, 0, j] = y * x ** (y - gt(abs(y), 0.0))
+                partials[i, 1, j] = 0.0
+        elif o == 28:  # rpow_const
+            y = consts[b]
+            for j in range(n_batch):
+                x = values[a, j]
+                z = y ** x
+                values[i, j] = z
+                partials[i, 0, j] = z * log(y)
+                partials[i, 1, j] = 0.0
+        elif o == 29:  # leaky_relu
+            y = consts[b]
+            for j in range(n_batch):
+                x = values[a, j]
+                z = x if x > 0.0 else y * x
+                values[i, j] = z
+                partials[i, 0, j] = y + (1.0 - y) * gt(x, 0.0)
+                partials[i, 1, j] = 0.0
+        elif o == 30:  # gt
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = 1.0 if x > y else 0.0
+                values[i, j] = z
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = 0.0
+        else:
+            raise ValueError("unknown opcode")
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials, adjoints,
+                       inputs, gradient):
+    """Value of output ``output`` at ``inputs``; its gradient written into ``gradient``.
+
+    Work arrays: values float64[n], partials float64[n, 2], adjoints float64[n], all
+    overwritten. Callable from user @njit code (see Tape.bind). Same sweeps as Tape.gradient.
+    """
+    forward_partials(op, arg0, arg1, consts, inputs, values, partials)
+    adjoints[:] = 0.0
+    adjoints[outputs[output]] = 1.0
+    for i in range(op.shape[0] - 1, -1, -1):
+        s = adjoints[i]
+        if s == 0.0:
+            continue
+        d = partials[i, 0]
+        if d != 0.0:
+            adjoints[arg0[i]] += d * s
+        d = partials[i, 1]
+        if d != 0.0:
+            adjoints[arg1[i]] += d * s
+    gradient[:] = adjoints[:inputs.shape[0]]
+    return values[outputs[output]]

@@ -91,3 +91,21 @@ def forward_tangents_block(n_inputs, arg0, arg1, partials, tangents):
                 u = tangents[a, j]
                 if u != 0.0:
                     tangents[i, j] += d * u
+
+
+@njit(cache=True, nogil=True)
+def reverse_adjoints_batch(op, node_arity, arg0, arg1, partials, adjoints):
+    """``reverse_adjoints`` at B points at once: partials [n, 2, B], adjoints [n, B].
+
+    ``node_arity[op[i]]`` says how many of node i's slots hold parents (the others may hold
+    constant-pool indices, which must never index ``adjoints``). The batch loop is innermost
+    and branch-free (a select keeps the strong zero), so it vectorizes.
+    """
+    n_batch = adjoints.shape[1]
+    for i in range(arg0.shape[0] - 1, -1, -1):
+        for slot in range(node_arity[op[i]]):
+            a = arg0[i] if slot == 0 else arg1[i]
+            for j in range(n_batch):
+                d = partials[i, slot, j]
+                s = adjoints[i, j]
+                adjoints[a, j] += d * s if (d != 0.0 and s != 0.0) else 0.0

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import ops, _kernels, _sweeps
+from . import ops, _kernels, _sweeps, batch
 from .graph import Node
 
 _N_OPS = len(ops.OPS)
@@ -36,7 +36,12 @@ class Tape:
     several threads at once.
     """
 
-    def __init__(self, op, arg0, arg1, consts, outputs, input_names=None, *,
+    # Node counts before and after the passes of sg.optimize / sg.compile(cse=, fold=), else None.
+    compile_stats = None
+    # Graph nodes merged into another node by CSE: (sorted graph indices, tape positions).
+    _merged = None
+
+    def __init__(self, op, arg0, arg1, consts, outputs, input_names=None, *, n_data=0,
                  _graph=None, _source=None, _trusted=False):
         self.op = np.ascontiguousarray(op, dtype=np.uint8) if _trusted else op
         self.arg0, self.arg1, self.consts, self.outputs = arg0, arg1, consts, outputs
@@ -51,6 +56,9 @@ class Tape:
         if len(names) != self.n_inputs:
             raise ValueError(f"input_names has {len(names)} names for {self.n_inputs} inputs")
         self.input_names = names
+        if not isinstance(n_data, (int, np.integer)) or not 0 <= n_data <= self.n_inputs:
+            raise ValueError(f"n_data must be an int in 0..{self.n_inputs}, got {n_data!r}")
+        self.n_data = int(n_data)
         self._graph = _graph
         self._source = _source
         for a in (self.op, self.arg0, self.arg1, self.consts, self.outputs):
@@ -90,6 +98,18 @@ class Tape:
                              f"got an array of shape {x.shape}")
         return x
 
+    def _points(self, X):
+        """X as a float64 array (B, n_inputs); a 1-d X is one point, returned as None."""
+        if not (type(X) is np.ndarray and X.dtype == np.float64 and X.flags.c_contiguous):
+            X = _as_real_array(X, "input values")
+        if X.ndim == 1:
+            return None
+        if X.ndim != 2 or X.shape[1] != self.n_inputs:
+            raise ValueError(f"expected {self.n_inputs} input value(s) per point: a 1-d array "
+                             f"(one point) or a 2-d array (points, {self.n_inputs}), got shape "
+                             f"{X.shape}")
+        return X
+
     def _vector(self, v, size, what):
         v = _as_real_array(v, what)
         if v.ndim != 1 or v.shape[0] != size:
@@ -124,7 +144,10 @@ class Tape:
     def _reverse(self, x, seed_at, seeds):
         values, partials = self._linearize(x)
         adjoints = np.zeros(self.n_nodes)
-        np.add.at(adjoints, seed_at, seeds)
+        if np.ndim(seed_at) == 0:
+            adjoints[seed_at] = seeds
+        else:
+            np.add.at(adjoints, seed_at, seeds)  # an output listed twice gets both seeds
         _sweeps.reverse_adjoints(self.arg0, self.arg1, partials, adjoints)
         return values, adjoints
 
@@ -136,11 +159,17 @@ class Tape:
         return values, tangents
 
     # ---- public evaluation ----------------------------------------------------------------
-    def __call__(self, x):
-        """Output values at the point ``x`` (n_inputs,), as an array (n_outputs,).
+    def __call__(self, x, workers=None):
+        """Output values at the point ``x`` (n_inputs,): array (n_outputs,); or at each row of
+        ``x`` (B, n_inputs): array (B, n_outputs).
 
-        Cost: one forward sweep; O(n_nodes) time, 8 B/node work memory.
+        ``workers`` threads share a batch (default: every core).
+        Cost: one forward sweep per point; O(n_nodes) time, 8 B/node work memory (per point
+        of a chunk, for a batch).
         """
+        X = self._points(x)
+        if X is not None:
+            return batch.values(self, X, workers)
         return self._values(self._point(x))[self.outputs]
 
     def values(self, x):
@@ -150,30 +179,100 @@ class Tape:
         """
         return self._values(self._point(x))
 
-    def gradient(self, x, output=None):
+    def gradient(self, x, output=None, workers=None):
         """Reverse mode: d output / d input for every input, array (n_inputs,).
 
         Parameters
         ----------
-        x : sequence of float, length n_inputs
+        x : sequence of float, length n_inputs; or array (B, n_inputs) of B points
+            For B points the result is (B, n_inputs), one gradient per point (use
+            :meth:`gradient_sum` for their sum without holding them all).
         output : int, optional
             Which output; may be omitted when the tape has one.
+        workers : int, optional
+            Threads sharing a batch (default: every core).
 
         Cost: one forward sweep with partials + one reverse sweep, whatever n_inputs is;
         O(n_nodes) time, 32 B/node work memory.
         Kinks: see each op's note (relu'(0) = 0, maximum's gradient goes to x only where x > y,
         abs'(0) = 0); a zero partial or adjoint blocks its path even against inf or NaN.
         """
-        x = self._point(x)
-        _, adjoints = self._reverse(x, self.outputs[self._output(output)], 1.0)
-        return adjoints[:self.n_inputs].copy()
+        X = self._points(x)
+        if X is not None:
+            return batch.gradients(self, X, self._output(output), workers)
+        return self._fused(self._point(x), self._output(output))[1]
+
+    def _fused(self, x, k):
+        """Value and gradient of output k: one kernel call (the plain-call fast path)."""
+        n = self.n_nodes
+        gradient = np.empty(self.n_inputs)
+        value = _kernels.value_and_gradient(self.op, self.arg0, self.arg1, self.consts,
+                                            self.outputs, k, np.empty(n), np.empty((n, 2)),
+                                            np.empty(n), x, gradient)
+        return value, gradient
+
+    def gradient_sum(self, X, output=None, workers=None):
+        """Sum over the rows of X (B, n_inputs) of an output and of its gradient.
+
+        Returns ``(value_sum, gradient_sum)``, a float and an array (n_inputs,): the
+        minibatch gradient of Prince eq. 7.3. Chunks of points are swept and added as they
+        finish, so at most a chunk's 32 B/node/point work memory is held per thread.
+        """
+        X = self._points(X)
+        if X is None:
+            raise ValueError("gradient_sum needs a 2-d array of points (B, n_inputs)")
+        return batch.summed(self, lambda s, e: X[s:e], X.shape[0], self._output(output),
+                            self.n_inputs, workers)
+
+    def loss_and_gradient(self, params, data, output=None, reduce="mean", workers=None):
+        """A loss over a data set and its gradient w.r.t. the parameters.
+
+        For a tape compiled with ``sg.compile(params, loss, data=[x, y, ...])``: the inputs
+        are the ``n_inputs - n_data`` parameters followed by the ``n_data`` data inputs, and
+        each row of ``data`` is one example.
+
+        Parameters
+        ----------
+        params : sequence of float, length n_inputs - n_data
+        data : array (B, n_data)
+        reduce : {"mean", "sum"}
+            Average (Prince eq. 7.3 divided by B) or sum over the examples.
+
+        Returns
+        -------
+        (float, array (n_inputs - n_data,))
+
+        Cost: as :meth:`gradient_sum` over B points.
+        """
+        n_params = self.n_inputs - self.n_data
+        params = self._vector(params, n_params, "params")
+        data = _as_real_array(data, "data")
+        if data.ndim == 1 and self.n_data == 1:
+            data = data[:, None]
+        if data.ndim != 2 or data.shape[1] != self.n_data:
+            raise ValueError(f"expected data of shape (examples, {self.n_data}), got {data.shape}"
+                             + ("; compile with sg.compile(params, loss, data=[...]) to mark "
+                                "data inputs" if self.n_data == 0 else ""))
+        if reduce not in ("mean", "sum"):
+            raise ValueError(f"reduce must be 'mean' or 'sum', got {reduce!r}")
+        B = data.shape[0]
+        if B == 0:
+            raise ValueError("data has no examples")
+
+        def rows(s, e):
+            X = np.empty((e - s, self.n_inputs))
+            X[:, :n_params] = params
+            X[:, n_params:] = data[s:e]
+            return X
+
+        total, grad = batch.summed(self, rows, B, self._output(output), n_params, workers)
+        if reduce == "mean":
+            return total / B, grad / B
+        return total, grad
 
     def value_and_gradient(self, x, output=None):
         """``(value, gradient)`` of one output from the same sweeps as :meth:`gradient`."""
-        x = self._point(x)
-        k = self._output(output)
-        values, adjoints = self._reverse(x, self.outputs[k], 1.0)
-        return float(values[self.outputs[k]]), adjoints[:self.n_inputs].copy()
+        return self._fused(self._point(x), self._output(output))
 
     def vjp(self, x, w):
         """Reverse mode: ``w @ J`` for output weights ``w`` (n_outputs,), array (n_inputs,).
@@ -251,12 +350,35 @@ class Tape:
                 jac[start:start + k] = adjoints[:n].T
         return jac
 
+    # ---- hot loops --------------------------------------------------------------------------
+    def bind(self, output=None):
+        """A value-and-gradient callable with its work arrays allocated once, for hot loops.
+
+        ``f = tape.bind(); value = f(x, grad)`` writes the gradient into ``grad`` (float64,
+        n_inputs) and returns the value; ``x`` must be a float64 array (n_inputs,). ``f.args``
+        and :data:`scalargraph.value_and_gradient_kernel` let user ``@njit`` code call the same
+        kernel with no Python in between::
+
+            kernel = sg.value_and_gradient_kernel
+            args = tape.bind().args
+            @numba.njit
+            def descend(x, g, steps, lr, args):
+                for _ in range(steps):
+                    kernel(*args, x, g)   # args: op, arg0, arg1, consts, outputs, output,
+                    x -= lr * g           #       work arrays values, partials, adjoints
+
+        One bound callable per thread: its work arrays are its own, not shared-safe.
+        Cost: one fused forward-with-partials + reverse sweep, no allocation; 32 B/node held.
+        """
+        return _Bound(self, self._output(output))
+
     # ---- where nodes sit ------------------------------------------------------------------
     def index(self, node):
         """Position of ``node`` in this tape's arrays (what :meth:`values` etc. index by).
 
         Raises ValueError for a node of another graph, or one that is not in the tape
-        because no output depends on it.
+        because no output depends on it. After common-subexpression elimination a node
+        merged away answers the position of the node it merged into.
         """
         if type(node) is not Node:
             raise TypeError(f"index() needs a Node, got {type(node).__name__}")
@@ -273,6 +395,11 @@ class Tape:
         j = int(np.searchsorted(rest, node.index))
         if j < rest.shape[0] and rest[j] == node.index:
             return self.n_inputs + j
+        if self._merged is not None:  # CSE merged it: the surviving node's position
+            graph_idx, position = self._merged
+            j = int(np.searchsorted(graph_idx, node.index))
+            if j < graph_idx.shape[0] and graph_idx[j] == node.index:
+                return int(position[j])
         raise ValueError(f"{node!r} is not in this tape: no output depends on it, so "
                          "compile removed it (dead code)")
 
@@ -284,6 +411,29 @@ class Tape:
         """
         from .export import to_dot  # export imports this module
         return to_dot(self, x, **options)
+
+
+class _Bound:
+    """What :meth:`Tape.bind` returns: the fused kernel with its arrays bound."""
+
+    __slots__ = ("args", "_shape")
+
+    def __init__(self, tape, output):
+        n = tape.n_nodes
+        # The kernel's leading arguments: the tape, which output, then the work arrays.
+        self.args = (tape.op, tape.arg0, tape.arg1, tape.consts, tape.outputs, np.int64(output),
+                     np.empty(n), np.empty((n, 2)), np.empty(n))
+        self._shape = (tape.n_inputs,)
+
+    def __call__(self, x, gradient):
+        if not (type(x) is np.ndarray and x.shape == self._shape and x.dtype == np.float64
+                and type(gradient) is np.ndarray and gradient.shape == self._shape
+                and gradient.dtype == np.float64):
+            raise TypeError(f"a bound tape takes two float64 arrays of shape {self._shape} "
+                            "(inputs, gradient out)")
+        op, arg0, arg1, consts, outputs, k, values, partials, adjoints = self.args
+        return _kernels.value_and_gradient(op, arg0, arg1, consts, outputs, k, values, partials,
+                                           adjoints, x, gradient)
 
 
 def _as_real_array(x, what):

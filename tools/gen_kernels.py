@@ -78,15 +78,14 @@ KERNEL_DOCS = {
                          "op-agnostic sweeps run on. O(n) time; writes 8 + 16 B per node."),
     "forward_values_batch": ("Values of every node at B points, values[n, B]: the batch loop is "
                              "innermost so that it vectorizes."),
+    "forward_partials_batch": ("Values [n, B] and partials [n, 2, B] at B points (inputs[B, "
+                               "n_inputs]), batch innermost."),
 }
 
 
-def _operands(op, batch):
-    """Lines binding x (and y) for one op."""
-    j = ", j" if batch else ""
+def _operands(op, j):
+    """Lines binding x (and y) for one op; ``j`` is the batch subscript ("" or ", j")."""
     lines = []
-    if op.kind == "const":
-        return ["y = consts[arg0[i]]"]
     if op.kind in ("unary", "binary", "const_right"):
         lines.append(f"x = values[a{j}]")
     if op.kind == "binary":
@@ -94,60 +93,82 @@ def _operands(op, batch):
     return lines
 
 
-def _kernel(ops, name, with_partials=False, batch=False):
-    if batch:
-        args = "op, arg0, arg1, consts, inputs, values"
-        doc = KERNEL_DOCS[name]
-        out = [KERNEL_DECORATOR, f"def {name}({args}):", f'    """{doc}"""',
-               "    n_inputs = inputs.shape[1]",
-               "    n_batch = values.shape[1]",
-               "    for i in range(n_inputs):",
-               "        for j in range(n_batch):",
-               "            values[i, j] = inputs[j, i]",
-               "    for i in range(n_inputs, op.shape[0]):",
-               "        o = op[i]",
-               "        a = arg0[i]",
-               "        b = arg1[i]"]
+def _op_body(op, with_partials, batch):
+    """Statements computing node i (for every batch column j when ``batch``)."""
+    j = ", j" if batch else ""
+    pre = ["y = consts[b]"] if op.kind == "const_right" else []
+    if op.kind == "const":
+        pre, body = ["y = consts[a]"], [f"values[i{j}] = y"]
     else:
-        args = "op, arg0, arg1, consts, inputs, values" + (", partials" if with_partials else "")
-        doc = KERNEL_DOCS[name]
-        out = [KERNEL_DECORATOR, f"def {name}({args}):", f'    """{doc}"""',
-               "    n_inputs = inputs.shape[0]",
-               "    for i in range(n_inputs):",
-               "        values[i] = inputs[i]"]
+        body = _operands(op, j) + [f"z = {op.value}", f"values[i{j}] = z"]
+    if with_partials:
+        parts = list(op.partials) + ["0.0"] * (2 - len(op.partials))
+        body += [f"partials[i, {k}{j}] = {p}" for k, p in enumerate(parts)]
+    if batch:
+        return pre + ["for j in range(n_batch):"] + ["    " + line for line in body]
+    return pre + body
+
+
+def _kernel(ops, name, with_partials=False, batch=False):
+    args = "op, arg0, arg1, consts, inputs, values" + (", partials" if with_partials else "")
+    out = [KERNEL_DECORATOR, f"def {name}({args}):", f'    """{KERNEL_DOCS[name]}"""']
+    if batch:
+        out += ["    n_inputs = inputs.shape[1]",
+                "    n_batch = values.shape[1]",
+                "    for i in range(n_inputs):",
+                "        for j in range(n_batch):",
+                "            values[i, j] = inputs[j, i]"]
+        if with_partials:
+            out += ["            partials[i, 0, j] = 0.0", "            partials[i, 1, j] = 0.0"]
+    else:
+        out += ["    n_inputs = inputs.shape[0]",
+                "    for i in range(n_inputs):",
+                "        values[i] = inputs[i]"]
         if with_partials:
             out += ["        partials[i, 0] = 0.0", "        partials[i, 1] = 0.0"]
-        out += ["    for i in range(n_inputs, op.shape[0]):",
-                "        o = op[i]",
-                "        a = arg0[i]",
-                "        b = arg1[i]"]
+    out += ["    for i in range(n_inputs, op.shape[0]):",
+            "        o = op[i]",
+            "        a = arg0[i]",
+            "        b = arg1[i]"]
     first = True
     for op in ops:
         if op.kind == "input":
             continue
-        kw = "if" if first else "elif"
+        out.append(f"        {'if' if first else 'elif'} o == {op.code}:  # {op.name}")
         first = False
-        out.append(f"        {kw} o == {op.code}:  # {op.name}")
-        body = []
-        if op.kind == "const_right":
-            body.append("y = consts[b]")
-        if batch:
-            loop = ["for j in range(n_batch):"]
-            inner = _operands(op, batch) + [f"values[i, j] = {op.value}"]
-            body = ([*body, *loop] + ["    " + line for line in inner]) if op.kind != "const" else [
-                "y = consts[a]", "for j in range(n_batch):", "    values[i, j] = y"]
-        else:
-            if op.kind == "const":
-                body = ["values[i] = consts[a]"]
-            else:
-                body += _operands(op, batch) + [f"z = {op.value}", "values[i] = z"]
-            if with_partials:
-                parts = list(op.partials) + ["0.0"] * (2 - len(op.partials))
-                body += [f"partials[i, {k}] = {p}" for k, p in enumerate(parts)]
-        out += ["            " + line for line in body]
+        out += ["            " + line for line in _op_body(op, with_partials, batch)]
     out += ["        else:",
             "            raise ValueError(\"unknown opcode\")"]
     return "\n".join(out) + "\n"
+
+
+# Hot-loop entry point: the forward_partials loop and the reverse sweep in one call, so user
+# @njit code pays no dispatch. The reverse loop repeats _sweeps.reverse_adjoints on purpose:
+# a cached kernel is only rebuilt when its own file changes, so it must not call another file.
+FUSED = KERNEL_DECORATOR + '''
+def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials, adjoints,
+                       inputs, gradient):
+    """Value of output ``output`` at ``inputs``; its gradient written into ``gradient``.
+
+    Work arrays: values float64[n], partials float64[n, 2], adjoints float64[n], all
+    overwritten. Callable from user @njit code (see Tape.bind). Same sweeps as Tape.gradient.
+    """
+    forward_partials(op, arg0, arg1, consts, inputs, values, partials)
+    adjoints[:] = 0.0
+    adjoints[outputs[output]] = 1.0
+    for i in range(op.shape[0] - 1, -1, -1):
+        s = adjoints[i]
+        if s == 0.0:
+            continue
+        d = partials[i, 0]
+        if d != 0.0:
+            adjoints[arg0[i]] += d * s
+        d = partials[i, 1]
+        if d != 0.0:
+            adjoints[arg1[i]] += d * s
+    gradient[:] = adjoints[:inputs.shape[0]]
+    return values[outputs[output]]
+'''
 
 
 def render():
@@ -156,7 +177,9 @@ def render():
     parts = [HEADER,
              _kernel(ops, "forward_values"),
              _kernel(ops, "forward_partials", with_partials=True),
-             _kernel(ops, "forward_values_batch", batch=True)]
+             _kernel(ops, "forward_values_batch", batch=True),
+             _kernel(ops, "forward_partials_batch", with_partials=True, batch=True),
+             FUSED]
     return "\n\n".join(parts)
 
 
