@@ -21,6 +21,7 @@ from .flatten import compile, trace  # noqa: A004
 from .tape import Tape
 from .export import to_dot, draw
 from .paths import path_gradient, count_paths
+from .io import save, load
 
 __version__ = "0.1.0"
 
@@ -28,4 +29,5 @@ __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "c
            "dense", "dot", "matmul", "sum",
            "current_graph", "reset_default_graph", "ops", "to_dot", "draw",
            "path_gradient", "count_paths",
+           "save", "load",
            *_function_names]

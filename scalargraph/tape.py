@@ -412,6 +412,24 @@ class Tape:
         from .export import to_dot  # export imports this module
         return to_dot(self, x, **options)
 
+    # ---- saving and pickling ---------------------------------------------------------------
+    def save(self, path, *, compress=False):
+        """Write this tape to ``path`` (versioned .npz): see :func:`scalargraph.io.save`."""
+        from .io import save  # io imports this module
+        save(self, path, compress=compress)
+
+    @staticmethod
+    def load(path):
+        """Read a tape saved by :meth:`save`, validated first: see :func:`scalargraph.io.load`."""
+        from .io import load
+        return load(path)
+
+    def __reduce__(self):
+        """Pickle as the arrays alone (no graph, no per-node objects); unpickling validates
+        them again, and the unpickled tape cannot :meth:`index` nodes."""
+        from .io import reduce_tape
+        return reduce_tape(self)
+
 
 class _Bound:
     """What :meth:`Tape.bind` returns: the fused kernel with its arrays bound."""
@@ -465,7 +483,10 @@ def _validated(op, arg0, arg1, consts, outputs):
         a = np.asarray(a)
         if a.ndim != 1:
             raise ValueError(f"tape array {name!r} must be 1-d, got shape {a.shape}")
-        if a.dtype != dtype and not (a.size == 0 or np.can_cast(a.dtype, dtype, "same_kind")):
+        # Any integer array whose values fit is accepted (a Python list gives int64); bools,
+        # strings, objects, complex, and floats for indices are refused.
+        if a.dtype != dtype and not (a.size == 0 or a.dtype.kind in ("iuf" if dtype == np.float64
+                                                                     else "iu")):
             raise ValueError(f"tape array {name!r} must have dtype {np.dtype(dtype)}, got {a.dtype}")
         if a.dtype.kind in "iu" and a.size and dtype != np.float64:
             info = np.iinfo(dtype)
