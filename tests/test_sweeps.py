@@ -1,0 +1,209 @@
+"""Sweeps on random DAGs: every mode agrees with every oracle (JAX check_jvp / check_vjp style).
+
+Oracles, each with its own tolerance, measured relative to the largest entry of the
+Jacobian (an absolute error that large sums of path products can reach by rounding):
+
+* the hand-written reference evaluator, for values;
+* the other AD mode (same partials, other summation order);
+* hand-written dual numbers (independent partial formulas);
+* float64 central finite differences, ``h = cbrt(eps) * max(1, |x|)`` (strategies.py keeps
+  every kink farther than the step can reach, so differences never straddle one).
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+
+import scalargraph as sg
+from scalargraph import ops
+
+import reference
+import strategies
+
+VALUE_RTOL = 1e-13   # engine vs reference evaluator: same IEEE operations, may differ by rounding
+AD_RTOL = 1e-12      # forward vs reverse mode: same partials, summed in another order
+DUAL_RTOL = 1e-11    # engine vs dual numbers: partials written in other (equivalent) forms
+FD_RTOL = 1e-6       # engine vs central differences: truncation ~h^2, rounding ~eps/h
+IDENTITY_RTOL = 1e-10  # <w, J v> = <J^T w, v> on a large graph (thousands of rounded terms)
+EPS = np.finfo(np.float64).eps
+
+
+def central_differences(tape, x):
+    """Jacobian (m, n) by float64 central differences, one pair of tape calls per input."""
+    jac = np.empty((tape.n_outputs, tape.n_inputs))
+    for j in range(tape.n_inputs):
+        h = np.cbrt(EPS) * max(1.0, abs(x[j]))
+        up, down = x.copy(), x.copy()
+        up[j] += h
+        down[j] -= h
+        jac[:, j] = (tape(up) - tape(down)) / (up[j] - down[j])
+    return jac
+
+
+def assert_close(actual, expected, rtol, what):
+    """All entries within rtol * (1 + the largest |expected|), with a message saying which."""
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    scale = 1.0 + (np.abs(expected).max() if expected.size else 0.0)
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=rtol * scale, err_msg=what)
+
+
+def check_all_oracles(tape, x):
+    note(strategies.describe(tape, x))
+    values = tape.values(x)
+    np.testing.assert_allclose(values, reference.evaluate(tape, x), rtol=VALUE_RTOL,
+                               atol=VALUE_RTOL, err_msg="values vs reference evaluator")
+    forward = tape.jacobian(x, mode="forward")
+    reverse = tape.jacobian(x, mode="reverse")
+    assert_close(reverse, forward, AD_RTOL, "reverse vs forward Jacobian")
+    duals = np.array(reference.jacobian(tape, x)).reshape(forward.shape)
+    assert_close(reverse, duals, DUAL_RTOL, "reverse Jacobian vs dual numbers")
+    assert_close(forward, duals, DUAL_RTOL, "forward Jacobian vs dual numbers")
+    assert_close(reverse, central_differences(tape, x), FD_RTOL,
+                 "reverse Jacobian vs central differences")
+
+
+@given(strategies.dags(max_nodes=30))
+def test_values_match_reference_evaluator_on_random_dags(case):
+    tape, x = case
+    note(strategies.describe(tape, x))
+    np.testing.assert_allclose(tape.values(x), reference.evaluate(tape, x),
+                               rtol=VALUE_RTOL, atol=VALUE_RTOL)
+    np.testing.assert_array_equal(tape(x), tape.values(x)[tape.outputs])
+
+
+@given(strategies.dags(max_nodes=30))
+def test_reverse_equals_forward_equals_duals_equals_differences_on_random_dags(case):
+    check_all_oracles(*case)
+
+
+@pytest.mark.parametrize("op", strategies.COMPUTED_OPS, ids=lambda op: op.name)
+@settings(max_examples=8)
+@given(data=st.data())
+def test_every_op_inside_random_dags_agrees_with_all_oracles(op, data):
+    tape, x = data.draw(strategies.dags(max_nodes=12, require=op))
+    check_all_oracles(tape, x)
+
+
+@given(strategies.dags(max_nodes=30), st.data())
+def test_gradient_vjp_jvp_adjoints_tangents_are_slices_of_the_jacobian(case, data):
+    tape, x = case
+    note(strategies.describe(tape, x))
+    jac = tape.jacobian(x, mode="forward")
+    m, n = jac.shape
+    floats = st.floats(-2.0, 2.0, allow_nan=False)
+    w = np.array(data.draw(st.lists(floats, min_size=m, max_size=m)))
+    v = np.array(data.draw(st.lists(floats, min_size=n, max_size=n)))
+    assert_close(tape.vjp(x, w), w @ jac, AD_RTOL * (1 + np.abs(w).sum()), "vjp vs w @ J")
+    assert_close(tape.jvp(x, v), jac @ v, AD_RTOL * (1 + np.abs(v).sum()), "jvp vs J @ v")
+    np.testing.assert_array_equal(tape.tangents(x, v)[tape.outputs], tape.jvp(x, v))
+    for k in range(m):
+        gradient = tape.gradient(x, output=k)
+        assert_close(gradient, jac[k], AD_RTOL, f"gradient of output {k}")
+        np.testing.assert_array_equal(tape.adjoints(x, output=k)[:n], gradient)
+        value, gradient2 = tape.value_and_gradient(x, output=k)
+        assert value == tape(x)[k]
+        np.testing.assert_array_equal(gradient2, gradient)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_inner_product_identity_on_a_large_random_graph(seed):
+    # JAX check_vjp: <w, J v> from forward mode = <J^T w, v> from reverse mode, and both equal
+    # the hand-written dual numbers carried along v.
+    rng = np.random.default_rng(seed)
+    tape, x = strategies.random_tape(rng, n_inputs=60, n_nodes=3000, n_outputs=25)
+    assert tape.n_nodes > 5000
+    w = rng.standard_normal(tape.n_outputs)
+    v = rng.standard_normal(tape.n_inputs)
+    forward = w @ tape.jvp(x, v)
+    reverse = tape.vjp(x, w) @ v
+    duals = reference.dual_evaluate(tape, x, v)
+    by_duals = sum(wk * duals[o].derivative for wk, o in zip(w, tape.outputs))
+    scale = 1.0 + np.abs(w) @ np.abs(tape.jacobian(x, mode="reverse")) @ np.abs(v)
+    assert abs(forward - reverse) <= IDENTITY_RTOL * scale
+    assert abs(forward - by_duals) <= IDENTITY_RTOL * scale
+    np.testing.assert_allclose(tape.jacobian(x, mode="forward"),
+                               tape.jacobian(x, mode="reverse"), rtol=0,
+                               atol=IDENTITY_RTOL * scale)
+
+
+def test_gradient_of_many_inputs_matches_closed_form():
+    # f = sum_i sin(x_i) * x_{i+1} (cyclic): df/dx_j = cos(x_j) x_{j+1} + sin(x_{j-1}).
+    n = 3000
+    xs = np.array([sg.var(f"x{i}") for i in range(n)], dtype=object)
+    f = np.sum(np.sin(xs) * np.roll(xs, -1))
+    tape = sg.compile(xs, [f])
+    x = np.random.default_rng(7).uniform(-2, 2, n)
+    expected = np.cos(x) * np.roll(x, -1) + np.sin(np.roll(x, 1))
+    np.testing.assert_allclose(tape.gradient(x), expected, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(tape(x)[0], np.sum(np.sin(x) * np.roll(x, -1)), rtol=1e-12)
+    some = np.zeros(n)
+    some[[0, 17, n - 1]] = 1.0
+    np.testing.assert_allclose(tape.jvp(x, some)[0], expected[[0, 17, n - 1]].sum(), rtol=1e-13)
+
+
+def test_duplicate_outputs_input_as_output_and_unused_input():
+    x, y, unused = sg.var("x"), sg.var("y"), sg.var("unused")
+    f = x * y + sg.sin(x)
+    tape = sg.compile([x, y, unused], [f, f, x, y])
+    point = np.array([0.7, -1.3, 5.0])
+    np.testing.assert_allclose(tape(point), [0.7 * -1.3 + np.sin(0.7)] * 2 + [0.7, -1.3],
+                               rtol=1e-15)
+    expected = np.array([[-1.3 + np.cos(0.7), 0.7, 0.0],
+                         [-1.3 + np.cos(0.7), 0.7, 0.0],
+                         [1.0, 0.0, 0.0],
+                         [0.0, 1.0, 0.0]])
+    for mode in ("forward", "reverse", "auto"):
+        np.testing.assert_allclose(tape.jacobian(point, mode=mode), expected, rtol=1e-15)
+    assert tape.gradient(point, output=0)[2] == 0.0
+    np.testing.assert_array_equal(tape.gradient(point, output=2), [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(tape.vjp(point, [1.0, 1.0, 0.0, 0.0]), 2 * expected[0],
+                               rtol=1e-15)
+
+
+@pytest.mark.parametrize("n, m", [(1, 1), (3, 1), (1, 4), (5, 3), (3, 5), (70, 2), (2, 70)])
+def test_jacobian_shape_is_outputs_by_inputs_in_every_mode(n, m):
+    # Sizes past the 64-direction block of jacobian() included. y_k = sum_j (k + 1) x_j^(j+1)
+    # / (j + 1) has dy_k/dx_j = (k + 1) x_j^j.
+    xs = [sg.var(f"x{j}") for j in range(n)]
+    s = np.sum([xs[j] ** (j + 1) / (j + 1) for j in range(n)])
+    outs = [(k + 1) * s for k in range(m)]
+    tape = sg.compile(xs, outs)
+    point = np.linspace(0.5, 1.1, n)
+    expected = np.outer(np.arange(1, m + 1), point ** np.arange(n))
+    for mode in ("forward", "reverse", "auto"):
+        jac = tape.jacobian(point, mode=mode)
+        assert jac.shape == (m, n)
+        np.testing.assert_allclose(jac, expected, rtol=1e-13)
+
+
+def test_constant_outputs_and_no_inputs():
+    x = sg.var("x")
+    tape = sg.compile([x], [3.0, sg.const(2.0) * 4.0])
+    np.testing.assert_array_equal(tape([1.0]), [3.0, 8.0])
+    for mode in ("forward", "reverse", "auto"):
+        np.testing.assert_array_equal(tape.jacobian([1.0], mode=mode), np.zeros((2, 1)))
+    closed = sg.compile([], [sg.exp(sg.const(0.0))])
+    np.testing.assert_array_equal(closed([]), [1.0])
+    assert closed.jacobian([]).shape == (1, 0)
+    assert closed.gradient([]).shape == (0,)
+
+
+def test_no_outputs_gives_empty_jacobian():
+    x = sg.var("x")
+    tape = sg.compile([x], [])
+    assert tape([1.0]).shape == (0,)
+    assert tape.jacobian([1.0]).shape == (0, 1)
+    np.testing.assert_array_equal(tape.vjp([1.0], []), [0.0])
+
+
+def test_two_paths_converging_sum_in_every_mode():
+    # micrograd's b = a + a; c = b + b: dc/da = 4 (law of total derivatives, lecture notes).
+    a = sg.var("a")
+    b = a + a
+    c = b + b
+    tape = sg.compile([a], [c])
+    assert tape.gradient([3.0])[0] == 4.0
+    assert tape.jvp([3.0], [1.0])[0] == 4.0
+    assert tape.jacobian([3.0], mode="reverse")[0, 0] == 4.0
