@@ -18,6 +18,7 @@ from .arrays import NodeArray, variables, dense, dot, matmul, reduce_sum as sum 
 from .functions import *  # noqa: F401,F403  (exp, log, sin, ..., maximum, leaky_relu, gt)
 from .functions import __all__ as _function_names
 from .flatten import compile, trace  # noqa: A004
+from .optimize import optimize
 from .tape import Tape
 from .export import to_dot, draw
 from .paths import path_gradient, count_paths
@@ -29,5 +30,6 @@ __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "c
            "dense", "dot", "matmul", "sum",
            "current_graph", "reset_default_graph", "ops", "to_dot", "draw",
            "path_gradient", "count_paths",
+           "optimize",
            "save", "load",
            *_function_names]

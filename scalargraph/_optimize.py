@@ -1,0 +1,212 @@
+"""Numba kernels of the tape optimizer: constant folding marks, and one rebuild scan that
+drops dead nodes, merges common subexpressions (hash-consing) and compacts the constant pool.
+
+Both passes read a tape's arrays as ``sg.compile`` writes them: inputs are nodes
+``0 .. n_inputs-1``, every parent has a smaller index than its child, and ``arg0``/``arg1``
+hold parent nodes or constant-pool indices as the op's kind says. The op table reaches the
+kernels as small lookup arrays indexed by opcode: ``node_arity`` (parents: 0, 1, 2),
+``const_slot`` (which argument holds a pool index: 0 none, 1 arg0, 2 arg1) and
+``commutative`` (1 where op(x, y) == op(y, x)).
+
+Hash tables use open addressing with linear probing in a power-of-two table at most half
+full, so a lookup costs O(1) probes on average and a scan O(n). The table stores only node
+(or pool) positions; keys are re-read from the arrays being built, so the work memory is
+8 B per table slot, 16-32 B per node.
+
+Self-contained on purpose: Numba's on-disk cache does not notice changes in njit functions
+imported from other files.
+"""
+
+import numpy as np
+from numba import njit
+
+# 64-bit mixing constants: the golden ratio and the MurmurHash3 finalizer (fmix64).
+_K0 = np.uint64(0x9E3779B97F4A7C15)
+_K1 = np.uint64(0xFF51AFD7ED558CCD)
+_K2 = np.uint64(0xC4CEB9FE1A85EC53)
+_S33 = np.uint64(33)
+
+
+@njit(cache=True, nogil=True)
+def _mix(h):
+    """MurmurHash3's fmix64: every input bit flips each output bit with probability ~1/2."""
+    h ^= h >> _S33
+    h *= _K1
+    h ^= h >> _S33
+    h *= _K2
+    h ^= h >> _S33
+    return h
+
+
+@njit(cache=True, nogil=True)
+def _hash3(o, a, b):
+    """Hash of a node key (opcode, first argument, second argument), all int64."""
+    h = _mix(np.uint64(o) * _K0 + np.uint64(a))
+    return _mix(h ^ (np.uint64(b) + _K0))
+
+
+@njit(cache=True, nogil=True)
+def _capacity(k):
+    """Smallest power of two >= 2k (and >= 2): a table at most half full."""
+    cap = 2
+    while cap < 2 * k:
+        cap *= 2
+    return cap
+
+
+@njit(cache=True, nogil=True)
+def mark_foldable(op, arg0, arg1, node_arity, const_op, n_inputs):
+    """uint8[n]: 1 for the nodes whose value does not depend on any input.
+
+    A constant is foldable; an input is not; any other node is foldable when all its
+    parents are (a constant-pool operand counts as constant). One forward scan, O(n).
+    This assumes every op is pure (its value a function of its operands alone), as all
+    the ops of the table are.
+    """
+    n = op.shape[0]
+    foldable = np.zeros(n, dtype=np.uint8)
+    for i in range(n_inputs, n):
+        o = op[i]
+        if o == const_op:
+            foldable[i] = 1
+            continue
+        k = node_arity[o]
+        if k == 0:
+            continue
+        f = foldable[arg0[i]]
+        if k == 2 and f:
+            f = foldable[arg1[i]]
+        foldable[i] = f
+    return foldable
+
+
+@njit(cache=True, nogil=True)
+def _pool_position(c, consts, cbits, pool_pos, ptable, pmask, t_consts, t_bits, n_pool):
+    """New pool position of old pool entry ``c``: one entry per 64-bit pattern.
+
+    Returns ``(position, n_pool)``; a pattern seen for the first time is appended.
+    Comparing bit patterns keeps 0.0 and -0.0 apart and lets NaN match NaN.
+    """
+    p = pool_pos[c]
+    if p >= 0:
+        return p, n_pool
+    bits = cbits[c]
+    h = np.int64(_mix(np.uint64(bits) + _K0) & pmask)
+    while True:
+        s = ptable[h]
+        if s < 0:
+            ptable[h] = n_pool
+            t_consts[n_pool] = consts[c]
+            t_bits[n_pool] = bits
+            pool_pos[c] = n_pool
+            return n_pool, n_pool + 1
+        if t_bits[s] == bits:
+            pool_pos[c] = s
+            return s, n_pool
+        h = (h + 1) & np.int64(pmask)
+
+
+@njit(cache=True, nogil=True)
+def rebuild(op, arg0, arg1, consts, cbits, outputs, n_inputs, node_arity, const_slot,
+            commutative, merge):
+    """Rebuild a tape keeping only the outputs' ancestors (and all inputs), in order.
+
+    With ``merge`` true, a node whose key (opcode, new parents or pool positions, parents
+    sorted for a commutative op) equals an earlier kept node's is not kept: it maps to that
+    node (hash-consing). Input nodes never merge. The constant pool is rebuilt with one entry
+    per bit pattern in use. ``cbits`` is ``consts`` viewed as int64.
+
+    Returns ``(t_op, t_arg0, t_arg1, t_consts, t_outputs, new_index, kept, n_live)``:
+    ``new_index[i]`` is the new position of old node i (the surviving node's position if it
+    merged, -1 if dead); ``kept[j]`` the old node that new node j is; ``n_live`` the number of
+    nodes before merging (inputs + live nodes). O(n) time on average.
+    """
+    n = op.shape[0]
+    live = np.zeros(n, dtype=np.uint8)
+    for o in outputs:
+        live[o] = 1
+    for i in range(n - 1, n_inputs - 1, -1):
+        if live[i]:
+            k = node_arity[op[i]]
+            if k >= 1:
+                live[arg0[i]] = 1
+            if k == 2:
+                live[arg1[i]] = 1
+    n_live = n_inputs
+    for i in range(n_inputs, n):
+        n_live += live[i]
+
+    m = consts.shape[0]
+    pool_pos = np.full(m, -1, dtype=np.int64)
+    pcap = _capacity(m)
+    ptable = np.full(pcap, -1, dtype=np.int64)
+    pmask = np.uint64(pcap - 1)
+    t_consts = np.empty(m, dtype=np.float64)
+    t_bits = np.empty(m, dtype=np.int64)
+    n_pool = 0
+
+    new_index = np.full(n, -1, dtype=np.int64)
+    kept = np.empty(n_live, dtype=np.int64)
+    t_op = np.empty(n_live, dtype=np.uint8)
+    t_arg0 = np.full(n_live, -1, dtype=np.int32)
+    t_arg1 = np.full(n_live, -1, dtype=np.int32)
+    for p in range(n_inputs):
+        new_index[p] = p
+        kept[p] = p
+        t_op[p] = op[p]
+        t_arg0[p] = arg0[p]
+    cap = _capacity(n_live - n_inputs) if merge else 2
+    table = np.full(cap, -1, dtype=np.int64)
+    mask = np.uint64(cap - 1)
+    count = n_inputs
+    for i in range(n_inputs, n):
+        if not live[i]:
+            continue
+        o = op[i]
+        k = node_arity[o]
+        slot = const_slot[o]
+        a = np.int64(-1)
+        b = np.int64(-1)
+        if k >= 1:
+            a = new_index[arg0[i]]
+        if k == 2:
+            b = new_index[arg1[i]]
+        if slot == 1:
+            a, n_pool = _pool_position(arg0[i], consts, cbits, pool_pos, ptable, pmask,
+                                       t_consts, t_bits, n_pool)
+        elif slot == 2:
+            b, n_pool = _pool_position(arg1[i], consts, cbits, pool_pos, ptable, pmask,
+                                       t_consts, t_bits, n_pool)
+        if merge:
+            swap = commutative[o] != 0
+            ka, kb = (b, a) if swap and b < a else (a, b)
+            h = np.int64(_hash3(np.int64(o), ka, kb) & mask)
+            found = -1
+            while True:
+                s = table[h]
+                if s < 0:
+                    table[h] = count
+                    break
+                if t_op[s] == o:
+                    sa = np.int64(t_arg0[s])
+                    sb = np.int64(t_arg1[s])
+                    if swap and sb < sa:
+                        sa, sb = sb, sa
+                    if sa == ka and sb == kb:
+                        found = s
+                        break
+                h = (h + 1) & np.int64(mask)
+            if found >= 0:
+                new_index[i] = found
+                continue
+        t_op[count] = o
+        t_arg0[count] = a
+        t_arg1[count] = b
+        kept[count] = i
+        new_index[i] = count
+        count += 1
+    t_outputs = np.empty(outputs.shape[0], dtype=np.int32)
+    for q in range(outputs.shape[0]):
+        t_outputs[q] = new_index[outputs[q]]
+    return (t_op[:count].copy(), t_arg0[:count].copy(), t_arg1[:count].copy(),
+            t_consts[:n_pool].copy(), t_outputs, new_index, kept[:count].copy(), n_live)
