@@ -34,12 +34,12 @@ def mark_live(op, arg0, arg1, node_arity, outputs):
 def renumber(op, arg0, arg1, consts, node_arity, const_slot, live, inputs, input_op):
     """Tape arrays for the live nodes, inputs first (in the given order), then record order.
 
-    Returns ``(t_op, t_arg0, t_arg1, t_consts, new_index, bad)``: ``new_index[i]`` is the tape
-    position of record node i (-1 if dead); ``bad`` is the record index of a live variable
-    missing from ``inputs``, or -1 when there is none.
+    Returns ``(t_op, t_arg0, t_arg1, t_consts, new_index, source, bad)``: ``new_index[i]`` is
+    the tape position of record node i (-1 if dead), ``source[j]`` the record index of tape
+    node j; ``bad`` is the record index of a live variable missing from ``inputs``, or -1.
     """
     top = live.shape[0]
-    new_index = np.full(top, -1, dtype=np.int64)
+    new_index = np.full(top, -1, dtype=np.int32)
     n_inputs = inputs.shape[0]
     for p in range(n_inputs):
         if inputs[p] < top:
@@ -49,22 +49,25 @@ def renumber(op, arg0, arg1, consts, node_arity, const_slot, live, inputs, input
         if live[i] and new_index[i] < 0:
             if op[i] == input_op:
                 return (np.empty(0, np.uint8), np.empty(0, np.int32), np.empty(0, np.int32),
-                        np.empty(0, np.float64), new_index, i)
+                        np.empty(0, np.float64), new_index, np.empty(0, np.int32), i)
             new_index[i] = count
             count += 1
     t_op = np.empty(count, dtype=np.uint8)
     t_arg0 = np.full(count, -1, dtype=np.int32)
     t_arg1 = np.full(count, -1, dtype=np.int32)
-    pool = np.full(consts.shape[0], -1, dtype=np.int64)
+    source = np.empty(count, dtype=np.int32)
+    pool = np.full(consts.shape[0], -1, dtype=np.int32)
     t_consts = np.empty(consts.shape[0], dtype=np.float64)
     n_consts = 0
     for p in range(n_inputs):
         t_op[p] = input_op
         t_arg0[p] = p
+        source[p] = inputs[p]
     for i in range(top):
         j = new_index[i]
         if j < n_inputs:
             continue
+        source[j] = i
         o = op[i]
         t_op[j] = o
         k = node_arity[o]
@@ -83,4 +86,4 @@ def renumber(op, arg0, arg1, consts, node_arity, const_slot, live, inputs, input
                 t_arg0[j] = pool[c]
             else:
                 t_arg1[j] = pool[c]
-    return t_op, t_arg0, t_arg1, t_consts[:n_consts].copy(), new_index, -1
+    return t_op, t_arg0, t_arg1, t_consts[:n_consts].copy(), new_index, source, -1

@@ -55,7 +55,7 @@ def _gather(items, graph, what, numbers_ok):
     return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
 
 
-def compile(inputs, outputs, *, cse=False, fold=False):  # noqa: A001  (sg.compile)
+def compile(inputs, outputs, *, data=None, cse=False, fold=False):  # noqa: A001  (sg.compile)
     """Flatten the graph between ``inputs`` and ``outputs`` into a :class:`Tape`.
 
     Only the ancestors of the outputs are kept (dead code removed). The tape numbers the
@@ -70,6 +70,10 @@ def compile(inputs, outputs, *, cse=False, fold=False):  # noqa: A001  (sg.compi
     outputs : sequence of Node or number
         Any nodes of the same graph (an input may be an output; a node may appear twice);
         a plain number becomes a constant output.
+    data : sequence of Node, optional
+        Variables that hold one example of a data set (x_i, y_i of a loss), as opposed to
+        the parameters in ``inputs``. They become the last ``n_data`` inputs of the tape, so
+        :meth:`Tape.loss_and_gradient` can sweep a whole data set for the parameters' gradient.
     cse : bool, default False
         Merge common subexpressions: nodes with equal (opcode, parents, constant bits), the
         parents of ``add`` / ``mul`` in either order (see :func:`scalargraph.optimize`).
@@ -98,8 +102,10 @@ def compile(inputs, outputs, *, cse=False, fold=False):  # noqa: A001  (sg.compi
     probes per node on average, 16 B/node table): both O(nodes) in compiled code.
     """
     inputs, outputs = _items(inputs), _items(outputs)
-    graph = _find_graph(inputs, outputs)
-    in_idx = _gather(inputs, graph, "inputs", numbers_ok=False)
+    data = _items(data) if data is not None else []
+    graph = _find_graph(inputs, outputs, data)
+    in_idx = _gather(inputs + data, graph, "inputs", numbers_ok=False)
+    n_data = in_idx.size - _gather(inputs, graph, "inputs", numbers_ok=False).size
     out_idx = _gather(outputs, graph, "outputs", numbers_ok=True)
     _check_inputs(graph, in_idx)
 
@@ -108,20 +114,15 @@ def compile(inputs, outputs, *, cse=False, fold=False):  # noqa: A001  (sg.compi
         live = _flatten.mark_live(op, arg0, arg1, _NODE_ARITY, out_idx)
     else:
         live = np.zeros(0, dtype=np.uint8)
-    t_op, t_arg0, t_arg1, t_consts, new_index, bad = _flatten.renumber(
+    t_op, t_arg0, t_arg1, t_consts, new_index, source, bad = _flatten.renumber(
         op, arg0, arg1, consts, _NODE_ARITY, _CONST_SLOT, live, in_idx, ops.INPUT)
     if bad >= 0:
         name = graph.names.get(int(bad))
         raise ValueError(f"the outputs depend on variable {name!r} (node {bad}), which is not "
                          "among the inputs; add it to the inputs of sg.compile")
-    source = np.empty(len(t_op), dtype=np.int32)
-    source[:in_idx.size] = in_idx
-    kept = np.flatnonzero(new_index >= 0)
-    rest = kept[new_index[kept] >= in_idx.size]
-    source[new_index[rest]] = rest
     names = _InputNames(graph.names, in_idx)
     tape = Tape(t_op, t_arg0, t_arg1, t_consts, new_index[out_idx].astype(np.int32),
-                input_names=names, _graph=graph, _source=source, _trusted=True)
+                input_names=names, n_data=n_data, _graph=graph, _source=source, _trusted=True)
     if cse or fold:
         return optimize(tape, cse=cse, fold=fold)
     return tape
