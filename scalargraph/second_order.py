@@ -1,0 +1,149 @@
+"""Second order on the tape: Hessian-vector products by forward-over-reverse, and Hessians.
+
+``Tape.hvp`` and ``Tape.hessian`` call :func:`hvp` and :func:`hessian`. One product is one
+``forward_partials`` sweep (values and partials, as for the gradient), one ``forward_second``
+sweep (tangents of the values and of the partials in the direction v) and one reverse sweep
+carrying the adjoints and their tangents together (``_second_order_kernels.py``). The
+second partials that ``forward_second`` needs are not written by hand: they are the op
+table's partial rules differentiated as graphs (``tools/gen_derived_kernels.py``).
+
+:func:`hvp_symbolic` computes the same product the other way (DL book 6.5.5): the gradient
+graph, built once per tape by :func:`scalargraph.grad` and compiled, then its forward-mode
+``jvp``. It serves as an independent check and as the alternative the benchmark compares.
+"""
+
+import weakref
+
+import numpy as np
+
+from . import ops, _second_order_kernels as _so
+from .arrays import NodeArray
+from .graph import Graph
+from .symbolic import grad, table_digest
+
+_GRADIENT_TAPES = weakref.WeakKeyDictionary()  # tape -> {output: gradient tape}
+
+
+def _check_fresh():
+    if _so.TABLE_DIGEST != table_digest(ops.OPS):
+        raise RuntimeError("scalargraph/_second_order_kernels.py was generated from another op "
+                           "table: run python tools/gen_derived_kernels.py")
+
+
+def _second_sweeps(tape, values, partials, v, seed_at, tangents, dpartials, adjoints,
+                   adjoint_tangents):
+    n_in = tape.n_inputs
+    tangents[:n_in] = v
+    _so.forward_second(n_in, tape.op, tape.arg0, tape.arg1, tape.consts, values, partials,
+                       tangents, dpartials)
+    adjoints[:] = 0.0
+    adjoint_tangents[:] = 0.0
+    adjoints[seed_at] = 1.0
+    _so.reverse_second(tape.arg0, tape.arg1, partials, dpartials, adjoints, adjoint_tangents)
+    return adjoint_tangents[:n_in].copy()
+
+
+def hvp(tape, x, v, output=None):
+    """Hessian-vector product H v of one output at ``x``, by forward-over-reverse.
+
+    Parameters
+    ----------
+    tape : Tape
+    x : sequence of float, length n_inputs
+    v : sequence of float, length n_inputs
+    output : int, optional
+        Which output; may be omitted when the tape has one.
+
+    Returns
+    -------
+    ndarray (n_inputs,)
+
+    Cost: three sweeps (values with partials; tangents with tangents of the partials;
+    adjoints with adjoint tangents), a small constant times the gradient, whatever
+    n_inputs is; 64 B/node work memory.
+    Kinks: the second partials of relu, abs, maximum, minimum, leaky_relu and gt are 0
+    (derivatives of their step-function partials); first-order kinks as in
+    :meth:`Tape.gradient`. A zero factor blocks its path (strong zero).
+    """
+    _check_fresh()
+    x = tape._point(x)
+    v = tape._vector(v, tape.n_inputs, "direction v")
+    seed_at = int(tape.outputs[tape._output(output)])
+    values, partials = tape._linearize(x)
+    n = tape.n_nodes
+    return _second_sweeps(tape, values, partials, v, seed_at, np.empty(n), np.empty((n, 2)),
+                          np.empty(n), np.empty(n))
+
+
+def hessian(tape, x, output=None):
+    """The Hessian of one output at ``x``, array (n_inputs, n_inputs), from n products H e_j.
+
+    Row j is H e_j (the Hessian is symmetric; the rows are computed independently, so
+    symmetry holds to rounding, not by construction).
+
+    Cost: one forward sweep with partials, then n_inputs pairs of second-order sweeps
+    (each about two thirds of :func:`hvp`); 64 B/node work memory, reused.
+    Kinks: as :func:`hvp`.
+    """
+    _check_fresh()
+    x = tape._point(x)
+    seed_at = int(tape.outputs[tape._output(output)])
+    n, n_in = tape.n_nodes, tape.n_inputs
+    hess = np.zeros((n_in, n_in))
+    if n_in == 0:
+        return hess
+    values, partials = tape._linearize(x)
+    work = (np.empty(n), np.empty((n, 2)), np.empty(n), np.empty(n))
+    e = np.zeros(n_in)
+    for j in range(n_in):
+        e[j] = 1.0
+        hess[j] = _second_sweeps(tape, values, partials, e, seed_at, *work)
+        e[j] = 0.0
+    return hess
+
+
+def graph_of(tape):
+    """A new :class:`Graph` holding the tape's nodes at the same positions.
+
+    Returns ``(graph, inputs, outputs)`` as NodeArrays, so that symbolic derivatives can be
+    taken of a tape (e.g. one that was loaded from a file).
+    Cost: copies the tape arrays (9 B/node + 8 B/constant).
+    """
+    g = Graph()
+    arg0 = np.array(tape.arg0, dtype=np.int32)
+    arg0[:tape.n_inputs] = -1  # a recorded variable has no arguments
+    g.op.frombytes(np.ascontiguousarray(tape.op).tobytes())
+    g.arg0.frombytes(arg0.tobytes())
+    g.arg1.frombytes(np.ascontiguousarray(tape.arg1, dtype=np.int32).tobytes())
+    g.consts.frombytes(np.ascontiguousarray(tape.consts).tobytes())
+    inputs = NodeArray(g, np.arange(tape.n_inputs, dtype=np.int64))
+    outputs = NodeArray(g, np.asarray(tape.outputs, dtype=np.int64))
+    return g, inputs, outputs
+
+
+def gradient_tape(tape, output=None):
+    """The compiled gradient graph of one output (symbol-to-symbol), cached per tape.
+
+    Its outputs are d output / d input for every input, in input order.
+    Cost: once per (tape, output): a Python walk over the tape (about 10 us per node) and a
+    compile; then a dict look-up.
+    """
+    from .flatten import compile as _compile
+    k = tape._output(output)
+    cache = _GRADIENT_TAPES.setdefault(tape, {})
+    if k not in cache:
+        _, inputs, outputs = graph_of(tape)
+        cache[k] = _compile(inputs, grad(outputs[k], inputs))
+    return cache[k]
+
+
+def hvp_symbolic(tape, x, v, output=None):
+    """H v as the forward-mode ``jvp`` of the compiled gradient graph (:func:`gradient_tape`).
+
+    Equal to :func:`hvp` to rounding; here as an independent check and for comparison.
+    Cost: one forward sweep with partials + one tangent sweep over the gradient tape
+    (typically 3-5 times the nodes of ``tape``), after the one-off :func:`gradient_tape`.
+    Kinks: as :func:`scalargraph.grad` (IEEE arithmetic at run time, no strong zero across
+    the graph's own products).
+    """
+    return gradient_tape(tape, output).jvp(x, v)
