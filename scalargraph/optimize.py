@@ -91,9 +91,8 @@ def optimize(tape, *, cse=True, fold=True):
     stats["nodes_after"] = int(t_op.shape[0])
 
     source, merged = _remap_source(tape, new_index, kept)
-    extra = {"n_data": tape.n_data} if hasattr(tape, "n_data") else {}
     out = Tape(t_op, t_arg0, t_arg1, t_consts, t_outputs, input_names=tape.input_names,
-               _graph=tape._graph, _source=source, _trusted=True, **extra)
+               n_data=tape.n_data, _graph=tape._graph, _source=source, _trusted=True)
     out._merged = merged
     out.compile_stats = stats
     return out

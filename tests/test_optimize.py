@@ -344,6 +344,21 @@ def test_inputs_never_merge_or_fold_and_keep_order_names():
                                                                     [0, 1, 0]])
 
 
+def test_data_inputs_stay_data_inputs():
+    # loss (w*x - y)^2 + (w*x - y)^2 with (x, y) the data inputs: CSE merges the copies.
+    w, x, y = sg.var("w"), sg.var("x"), sg.var("y")
+    loss = sg.square(w * x - y) + sg.square(x * w - y)
+    plain = sg.compile([w, x, y], [loss])
+    tape = sg.optimize(sg.Tape(plain.op, plain.arg0, plain.arg1, plain.consts, plain.outputs,
+                               n_data=2), cse=True)
+    assert tape.n_data == 2 and tape.n_nodes == plain.n_nodes - 3   # mul, sub, square
+    data = np.array([[1.0, 2.0], [0.5, -1.0], [2.0, 0.0]])
+    value, grad = tape.loss_and_gradient([0.7], data, reduce="sum")
+    r = 0.7 * data[:, 0] - data[:, 1]
+    assert value == pytest.approx(2 * np.sum(r ** 2), rel=1e-14)
+    assert grad[0] == pytest.approx(np.sum(4 * r * data[:, 0]), rel=1e-14)
+
+
 def test_only_constants_and_no_outputs():
     tape = sg.compile([], [sg.exp(sg.const(0.0)) + 1.0], fold=True)
     assert tape.n_nodes == 1 and tape([])[0] == 2.0
