@@ -11,6 +11,8 @@ Derivatives at kinks follow the lecture notes and Prince ch. 7; each op's ``note
 ``ops.py`` says what is returned, and is copied into the function's docstring.
 """
 
+import inspect
+
 import numpy as np
 
 from . import ops
@@ -104,10 +106,15 @@ def _const_node(graph, value):
     return _record(graph, ops.CONST, len(graph.consts) - 1, -1).index
 
 
-def _make_const_right(op, default):
+def _make_const_right(op, default, arg="c"):
     code = op.code
 
-    def fn(x, c=default):
+    def fn(x, *args, **kwargs):
+        # The constant goes by its documented name (``leaky_relu(x, alpha=0.3)``) or position.
+        if len(args) > 1 or set(kwargs) - {arg} or (args and kwargs):
+            raise TypeError(f"{op.name}() takes x and one constant {arg}={default}, got "
+                            f"{1 + len(args)} positional and keywords {sorted(kwargs)}")
+        c = args[0] if args else kwargs.get(arg, default)
         if type(x) is NodeArray:
             return elementwise_const_right(code, x, c)
         if isinstance(x, (np.ndarray, list, tuple)):
@@ -119,6 +126,9 @@ def _make_const_right(op, default):
             return _record(g, code, x.index, len(g.consts) - 1)
         return fold(code, as_float(x), c)
 
+    fn.__signature__ = inspect.Signature([
+        inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter(arg, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default)])
     return fn
 
 
@@ -150,7 +160,7 @@ for _op in ops.OPS:
         _fn, _sig = _make_binary(_op), f"{_op.name}(x, y)"
     elif _op.name in _PUBLIC_CONST_RIGHT:
         _arg, _default = _PUBLIC_CONST_RIGHT[_op.name]
-        _fn, _sig = _make_const_right(_op, _default), f"{_op.name}(x, {_arg}={_default})"
+        _fn, _sig = _make_const_right(_op, _default, _arg), f"{_op.name}(x, {_arg}={_default})"
     else:
         continue
     _fn.__name__ = _fn.__qualname__ = _op.name
