@@ -23,6 +23,7 @@ from .tape import Tape
 from .export import to_dot, draw
 from .paths import path_gradient, count_paths
 from .io import save, load
+from .symbolic import grad, jvp_graph, hessian
 
 __version__ = "0.1.0"
 
@@ -32,4 +33,5 @@ __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "c
            "path_gradient", "count_paths",
            "optimize",
            "save", "load",
+           "grad", "jvp_graph", "hessian",
            *_function_names]

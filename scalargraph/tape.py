@@ -179,7 +179,7 @@ class Tape:
         """
         return self._values(self._point(x))
 
-    def gradient(self, x, output=None, workers=None):
+    def gradient(self, x, output=None, workers=None, checkpoints=None):
         """Reverse mode: d output / d input for every input, array (n_inputs,).
 
         Parameters
@@ -191,6 +191,12 @@ class Tape:
             Which output; may be omitted when the tape has one.
         workers : int, optional
             Threads sharing a batch (default: every core).
+        checkpoints : int, optional
+            Sweep in this many segments, keeping values only at their boundaries and
+            recomputing each segment in the reverse pass (one point only): the same result bit
+            for bit in O(sqrt n) work memory for k ~ sqrt(n_nodes) on a chain, for about one
+            extra forward pass. See :mod:`scalargraph.checkpoint` (and its
+            ``checkpoints_for_budget`` to pick k from a memory budget).
 
         Cost: one forward sweep with partials + one reverse sweep, whatever n_inputs is;
         O(n_nodes) time, 32 B/node work memory.
@@ -198,6 +204,11 @@ class Tape:
         abs'(0) = 0); a zero partial or adjoint blocks its path even against inf or NaN.
         """
         X = self._points(x)
+        if checkpoints is not None:
+            if X is not None:
+                raise ValueError("checkpoints apply to one point: pass x of shape (n_inputs,)")
+            from . import checkpoint
+            return checkpoint.gradient(self, x, output, checkpoints)
         if X is not None:
             return batch.gradients(self, X, self._output(output), workers)
         return self._fused(self._point(x), self._output(output))[1]
@@ -429,6 +440,25 @@ class Tape:
         them again, and the unpickled tape cannot :meth:`index` nodes."""
         from .io import reduce_tape
         return reduce_tape(self)
+
+    # ---- second order ----------------------------------------------------------------------
+    def hvp(self, x, v, output=None):
+        """Hessian-vector product H v of one output, array (n_inputs,), by forward-over-reverse.
+
+        Cost: three sweeps, a small constant times :meth:`gradient`; 64 B/node work memory.
+        See :func:`scalargraph.second_order.hvp`.
+        """
+        from . import second_order
+        return second_order.hvp(self, x, v, output)
+
+    def hessian(self, x, output=None):
+        """Hessian of one output, array (n_inputs, n_inputs), from n_inputs products H e_j.
+
+        Cost: one forward sweep with partials + n_inputs second-order sweep pairs.
+        See :func:`scalargraph.second_order.hessian`.
+        """
+        from . import second_order
+        return second_order.hessian(self, x, output)
 
 
 class _Bound:
