@@ -45,7 +45,7 @@ def _finite_bounded(values, bound):
     return all(math.isfinite(v) and abs(v) <= bound for v in values)
 
 
-def _away_from_kinks(name, operands, constant):
+def away_from_kinks(name, operands, constant):
     """True when op ``name`` is affine within KINK_MARGIN of ``operands`` in every slot."""
     def at(args):
         full = list(args) + [constant] * (2 - len(args))
@@ -120,7 +120,7 @@ class _Builder:
             partials = reference.op_partials(op.name, *full)
         if not (_finite_bounded([z], VALUE_BOUND) and _finite_bounded(partials, PARTIAL_BOUND)):
             return False
-        if not op.smooth and not _away_from_kinks(op.name, operands, constant):
+        if not op.smooth and not away_from_kinks(op.name, operands, constant):
             return False
         if self.track:
             grad = [0.0] * self.n_inputs
