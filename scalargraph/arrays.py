@@ -12,7 +12,7 @@ NumPy ufuncs (``np.exp``, ``np.tanh``, ``np.maximum``, ``@`` ...) on a NodeArray
 
 import numpy as np
 
-from . import ops
+from . import graph as _graph_module, ops
 from .graph import Node, Graph, as_float, current_graph, foreign_node_error
 
 _FLOAT_KINDS = "iuf"
@@ -369,3 +369,6 @@ def variables(n, prefix="x"):
     if n:
         g.names.set_range(int(idx[0]), n, prefix)
     return NodeArray(g, idx)
+
+
+_graph_module.DEFER_TO = (np.ndarray, NodeArray)

@@ -73,7 +73,12 @@ def _make_unary(op):
 
     def fn(x):
         if type(x) is Node:
-            return _record(x.graph, code, x.index, -1)
+            g = x.graph
+            i = len(g.op)
+            g.op.append(code)
+            g.arg0.append(x.index)
+            g.arg1.append(-1)
+            return Node(g, i)
         if type(x) is NodeArray:
             return x._unary(code)
         if isinstance(x, (np.ndarray, list, tuple)):
