@@ -198,5 +198,6 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 
 Node.__array_ufunc__ = _array_ufunc
 Node.__round__ = Node.__trunc__ = Node.__floor__ = Node.__ceil__ = Node.__float__
+Node.__int__ = Node.__complex__ = Node.__float__  # int(x) would otherwise warn, then fall back to __trunc__
 
 del _op, _fn, _sig
