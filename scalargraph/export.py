@@ -23,6 +23,7 @@ import subprocess
 import numpy as np
 
 from . import ops
+from .arrays import NodeArray
 from .graph import Node
 from .tape import Tape
 
@@ -63,6 +64,8 @@ def _as_tape(source, inputs):
         return source
     if type(source) is Node:
         outputs = [source]
+    elif isinstance(source, NodeArray):
+        outputs = list(source.nodes().ravel())
     elif isinstance(source, (list, tuple, np.ndarray)):
         outputs = list(np.asarray(source, dtype=object).ravel())
     else:
@@ -131,7 +134,7 @@ def to_dot(source, x=None, *, values=None, adjoints=None, partials=False, messag
 
     Parameters
     ----------
-    source : Tape, Node or sequence of Node
+    source : Tape, Node, NodeArray or sequence of Node
         What to draw. Nodes are compiled first (their ancestors only); their inputs are the
         variables they depend on, in recording order, unless ``inputs`` says otherwise.
     x : sequence of float or dict, optional

@@ -220,6 +220,16 @@ def test_to_dot_of_nodes_infers_inputs_and_takes_named_values():
     assert f'<font color="blue">{2 * math.e:.4g}</font>' in dot   # d(x e^x)/dx at 1 = 2e
 
 
+def test_to_dot_of_a_node_array_and_special_values():
+    x = sg.variables(2, "v")
+    dot = sg.to_dot(sg.log(x), [0.0, -1.0])
+    assert "<b>v0</b>" in dot and "<b>v1</b>" in dot
+    nodes = node_lines(dot)
+    assert '<b>v0</b><br/><font color="black">0</font><br/><font color="blue">inf</font>' in nodes["0"]
+    assert '<b>log</b><br/><font color="black">-inf</font>' in nodes["2"]      # log(0)
+    assert '<b>log</b><br/><font color="black">nan</font>' in nodes["3"]       # log(-1)
+
+
 def test_to_dot_bad_input():
     tape, g, f = staged_tape()
     with pytest.raises(ValueError, match="pass x="):
