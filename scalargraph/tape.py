@@ -61,6 +61,7 @@ class Tape:
         self.n_data = int(n_data)
         self._graph = _graph
         self._source = _source
+        self._input_order = None
         for a in (self.op, self.arg0, self.arg1, self.consts, self.outputs):
             a.flags.writeable = False
 
@@ -399,9 +400,12 @@ class Tape:
         if node.graph is not self._graph:
             raise ValueError(f"{node!r} belongs to another graph than this tape's")
         source = self._source
-        hits = np.flatnonzero(source[:self.n_inputs] == node.index)
-        if hits.size:
-            return int(hits[0])
+        if self._input_order is None:  # sorted once, so each lookup is O(log n_inputs)
+            self._input_order = np.argsort(source[:self.n_inputs], kind="stable")
+        order = self._input_order
+        j = int(np.searchsorted(source[:self.n_inputs], node.index, sorter=order))
+        if j < order.shape[0] and source[order[j]] == node.index:
+            return int(order[j])
         rest = source[self.n_inputs:]
         j = int(np.searchsorted(rest, node.index))
         if j < rest.shape[0] and rest[j] == node.index:
