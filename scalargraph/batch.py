@@ -71,6 +71,20 @@ def values(tape, X, workers=None):
     return out
 
 
+def all_values(tape, X, workers=None):
+    """Every node's value at every row of X (B, n_inputs): array (B, n_nodes)."""
+    B = X.shape[0]
+    out = np.empty((B, tape.n_nodes))
+
+    def run(s, e):
+        vals = np.empty((tape.n_nodes, e - s))
+        _kernels.forward_values_batch(tape.op, tape.arg0, tape.arg1, tape.consts, X[s:e], vals)
+        out[s:e] = vals.T
+
+    _map_chunks(run, B, chunk_size(tape.n_nodes, B), workers)
+    return out
+
+
 def _reverse_chunk(tape, X, k):
     """Values and adjoints [n, C] of output k for the rows of X."""
     C = X.shape[0]

@@ -173,11 +173,15 @@ class Tape:
             return batch.values(self, X, workers)
         return self._values(self._point(x))[self.outputs]
 
-    def values(self, x):
-        """Value of every tape node at ``x``: array (n_nodes,), indexed as :meth:`index` says.
+    def values(self, x, workers=None):
+        """Value of every tape node at ``x``: array (n_nodes,), indexed as :meth:`index` says;
+        for points ``x`` (B, n_inputs), array (B, n_nodes).
 
-        Cost: one forward sweep; 8 B/node.
+        Cost: one forward sweep per point; 8 B/node per point (the result itself).
         """
+        X = self._points(x)
+        if X is not None:
+            return batch.all_values(self, X, workers)
         return self._values(self._point(x))
 
     def gradient(self, x, output=None, workers=None, checkpoints=None):

@@ -63,6 +63,16 @@ def test_batched_values_and_gradients_match_single_points(data):
         np.testing.assert_allclose(grads[r], tape.gradient(X[r]), rtol=RTOL, atol=1e-300)
 
 
+def test_batched_node_values_match_single_points(data):
+    p, x, y = data
+    tape = toy_model()
+    X = np.column_stack([np.broadcast_to(p, (x.size, 8)), x, y])[:50]
+    every = tape.values(X)
+    assert every.shape == (50, tape.n_nodes)
+    for r in (0, 17, 49):
+        np.testing.assert_allclose(every[r], tape.values(X[r]), rtol=RTOL)
+
+
 def test_per_example_gradients_match_closed_form(data):
     p, x, y = data
     tape = toy_model()
