@@ -20,6 +20,7 @@ from .functions import __all__ as _function_names
 from .flatten import compile, trace  # noqa: A004
 from .optimize import optimize
 from .tape import Tape
+from ._kernels import value_and_gradient as value_and_gradient_kernel
 from .export import to_dot, draw
 from .paths import path_gradient, count_paths
 from .io import save, load
@@ -28,7 +29,7 @@ from .symbolic import grad, jvp_graph, hessian
 __version__ = "0.1.0"
 
 __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "compile", "trace",
-           "dense", "dot", "matmul", "sum",
+           "dense", "dot", "matmul", "sum", "value_and_gradient_kernel",
            "current_graph", "reset_default_graph", "ops", "to_dot", "draw",
            "path_gradient", "count_paths",
            "optimize",
