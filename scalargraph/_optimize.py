@@ -1,5 +1,5 @@
 """Numba kernels of the tape optimizer: constant folding marks, and one rebuild scan that
-drops dead nodes, merges common subexpressions (hash-consing) and compacts the constant pool.
+drops dead nodes (and unused constants) and merges common subexpressions (hash-consing).
 
 Both passes read a tape's arrays as ``sg.compile`` writes them: inputs are nodes
 ``0 .. n_inputs-1``, every parent has a smaller index than its child, and ``arg0``/``arg1``
@@ -8,10 +8,10 @@ kernels as small lookup arrays indexed by opcode: ``node_arity`` (parents: 0, 1,
 ``const_slot`` (which argument holds a pool index: 0 none, 1 arg0, 2 arg1) and
 ``commutative`` (1 where op(x, y) == op(y, x)).
 
-Hash tables use open addressing with linear probing in a power-of-two table at most half
-full, so a lookup costs O(1) probes on average and a scan O(n). The table stores only node
-(or pool) positions; keys are re-read from the arrays being built, so the work memory is
-8 B per table slot, 16-32 B per node.
+The hash table uses open addressing with linear probing in a power-of-two table at most
+half full, so a lookup costs O(1) probes on average and a scan O(n). A slot holds a node
+position and 32 bits of its key's hash (8 B); keys are re-read from the arrays being built
+only when those bits match, so the table costs 16-32 B per node.
 
 Self-contained on purpose: Numba's on-disk cache does not notice changes in njit functions
 imported from other files.
@@ -25,6 +25,8 @@ _K0 = np.uint64(0x9E3779B97F4A7C15)
 _K1 = np.uint64(0xFF51AFD7ED558CCD)
 _K2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
+_HIGH = np.uint64(0xFFFFFFFF00000000)
+_LOW = np.uint64(0x00000000FFFFFFFF)
 
 
 @njit(cache=True, nogil=True)
@@ -81,46 +83,8 @@ def mark_foldable(op, arg0, arg1, node_arity, const_op, n_inputs):
 
 
 @njit(cache=True, nogil=True)
-def _pool_position(c, consts, cbits, pool_pos, ptable, pmask, t_consts, t_bits, n_pool):
-    """New pool position of old pool entry ``c``: one entry per 64-bit pattern.
-
-    Returns ``(position, n_pool)``; a pattern seen for the first time is appended.
-    Comparing bit patterns keeps 0.0 and -0.0 apart and lets NaN match NaN.
-    """
-    p = pool_pos[c]
-    if p >= 0:
-        return p, n_pool
-    bits = cbits[c]
-    h = np.int64(_mix(np.uint64(bits) + _K0) & pmask)
-    while True:
-        s = ptable[h]
-        if s < 0:
-            ptable[h] = n_pool
-            t_consts[n_pool] = consts[c]
-            t_bits[n_pool] = bits
-            pool_pos[c] = n_pool
-            return n_pool, n_pool + 1
-        if t_bits[s] == bits:
-            pool_pos[c] = s
-            return s, n_pool
-        h = (h + 1) & np.int64(pmask)
-
-
-@njit(cache=True, nogil=True)
-def rebuild(op, arg0, arg1, consts, cbits, outputs, n_inputs, node_arity, const_slot,
-            commutative, merge):
-    """Rebuild a tape keeping only the outputs' ancestors (and all inputs), in order.
-
-    With ``merge`` true, a node whose key (opcode, new parents or pool positions, parents
-    sorted for a commutative op) equals an earlier kept node's is not kept: it maps to that
-    node (hash-consing). Input nodes never merge. The constant pool is rebuilt with one entry
-    per bit pattern in use. ``cbits`` is ``consts`` viewed as int64.
-
-    Returns ``(t_op, t_arg0, t_arg1, t_consts, t_outputs, new_index, kept, n_live)``:
-    ``new_index[i]`` is the new position of old node i (the surviving node's position if it
-    merged, -1 if dead); ``kept[j]`` the old node that new node j is; ``n_live`` the number of
-    nodes before merging (inputs + live nodes). O(n) time on average.
-    """
+def _mark_live(op, arg0, arg1, outputs, n_inputs, node_arity):
+    """uint8[n]: 1 for the outputs and their ancestors (inputs not marked unless used)."""
     n = op.shape[0]
     live = np.zeros(n, dtype=np.uint8)
     for o in outputs:
@@ -132,21 +96,67 @@ def rebuild(op, arg0, arg1, consts, cbits, outputs, n_inputs, node_arity, const_
                 live[arg0[i]] = 1
             if k == 2:
                 live[arg1[i]] = 1
+    return live
+
+
+@njit(cache=True, nogil=True)
+def count_live(op, arg0, arg1, outputs, n_inputs, node_arity):
+    """Number of nodes a rebuild keeps: the inputs, the outputs and their ancestors."""
+    live = _mark_live(op, arg0, arg1, outputs, n_inputs, node_arity)
+    count = n_inputs
+    for i in range(n_inputs, op.shape[0]):
+        count += live[i]
+    return count
+
+
+# Inlined: a call passing arrays would pay reference counting on every probe.
+@njit(cache=True, nogil=True, inline="always")
+def _same_node(o, ka, kb, s, t_op, t_arg0, t_arg1, t_bits, slot, swap):
+    """True when kept node ``s`` has the key (o, ka, kb); a constant operand's key is its
+    64-bit pattern, parents of a commutative op compare as a sorted pair."""
+    if t_op[s] != o:
+        return False
+    if slot == 1:
+        return t_bits[t_arg0[s]] == ka
+    if slot == 2:
+        return t_arg0[s] == ka and t_bits[t_arg1[s]] == kb
+    sa = np.int64(t_arg0[s])
+    sb = np.int64(t_arg1[s])
+    if swap and sb < sa:
+        sa, sb = sb, sa
+    return sa == ka and sb == kb
+
+
+@njit(cache=True, nogil=True)
+def rebuild(op, arg0, arg1, consts, cbits, outputs, n_inputs, node_arity, const_slot,
+            commutative, merge):
+    """Rebuild a tape keeping only the outputs' ancestors (and all inputs), in order.
+
+    With ``merge`` true, a node whose key (opcode, new parents, constant operand as its
+    64-bit pattern, parents sorted for a commutative op) equals an earlier kept node's is not
+    kept: it maps to that node (hash-consing). Bit patterns keep 0.0 and -0.0 apart and let
+    NaN match NaN. Input nodes never merge. The constant pool keeps the entries of kept
+    nodes, in first-use order. ``cbits`` is ``consts`` viewed as int64.
+
+    Returns ``(t_op, t_arg0, t_arg1, t_consts, t_outputs, new_index, kept, n_live)``:
+    ``new_index[i]`` is the new position of old node i (the surviving node's position if it
+    merged, -1 if dead); ``kept[j]`` the old node that new node j is; ``n_live`` the number of
+    nodes before merging (inputs + live nodes). O(n) time on average.
+    """
+    n = op.shape[0]
+    live = _mark_live(op, arg0, arg1, outputs, n_inputs, node_arity)
     n_live = n_inputs
     for i in range(n_inputs, n):
         n_live += live[i]
 
     m = consts.shape[0]
-    pool_pos = np.full(m, -1, dtype=np.int64)
-    pcap = _capacity(m)
-    ptable = np.full(pcap, -1, dtype=np.int64)
-    pmask = np.uint64(pcap - 1)
+    pool_pos = np.full(m, -1, dtype=np.int32)
     t_consts = np.empty(m, dtype=np.float64)
     t_bits = np.empty(m, dtype=np.int64)
     n_pool = 0
 
-    new_index = np.full(n, -1, dtype=np.int64)
-    kept = np.empty(n_live, dtype=np.int64)
+    new_index = np.full(n, -1, dtype=np.int32)
+    kept = np.empty(n_live, dtype=np.int32)
     t_op = np.empty(n_live, dtype=np.uint8)
     t_arg0 = np.full(n_live, -1, dtype=np.int32)
     t_arg1 = np.full(n_live, -1, dtype=np.int32)
@@ -156,7 +166,9 @@ def rebuild(op, arg0, arg1, consts, cbits, outputs, n_inputs, node_arity, const_
         t_op[p] = op[p]
         t_arg0[p] = arg0[p]
     cap = _capacity(n_live - n_inputs) if merge else 2
-    table = np.full(cap, -1, dtype=np.int64)
+    # Slot: the key hash's high 32 bits | (node + 1), 0 when empty. Comparing the stored
+    # hash first means a probe reads the kept node's arrays only when the key likely matches.
+    table = np.zeros(cap, dtype=np.uint64)
     mask = np.uint64(cap - 1)
     count = n_inputs
     for i in range(n_inputs, n):
@@ -168,37 +180,45 @@ def rebuild(op, arg0, arg1, consts, cbits, outputs, n_inputs, node_arity, const_
         a = np.int64(-1)
         b = np.int64(-1)
         if k >= 1:
-            a = new_index[arg0[i]]
+            a = np.int64(new_index[arg0[i]])
         if k == 2:
-            b = new_index[arg1[i]]
+            b = np.int64(new_index[arg1[i]])
         if slot == 1:
-            a, n_pool = _pool_position(arg0[i], consts, cbits, pool_pos, ptable, pmask,
-                                       t_consts, t_bits, n_pool)
+            a = cbits[arg0[i]]
         elif slot == 2:
-            b, n_pool = _pool_position(arg1[i], consts, cbits, pool_pos, ptable, pmask,
-                                       t_consts, t_bits, n_pool)
+            b = cbits[arg1[i]]
         if merge:
             swap = commutative[o] != 0
             ka, kb = (b, a) if swap and b < a else (a, b)
-            h = np.int64(_hash3(np.int64(o), ka, kb) & mask)
+            full = _hash3(np.int64(o), ka, kb)
+            tag = full & _HIGH
+            h = np.int64(full & mask)
             found = -1
             while True:
-                s = table[h]
-                if s < 0:
-                    table[h] = count
+                e = table[h]
+                if e == 0:
+                    table[h] = tag | np.uint64(count + 1)
                     break
-                if t_op[s] == o:
-                    sa = np.int64(t_arg0[s])
-                    sb = np.int64(t_arg1[s])
-                    if swap and sb < sa:
-                        sa, sb = sb, sa
-                    if sa == ka and sb == kb:
+                if e & _HIGH == tag:
+                    s = np.int64(e & _LOW) - 1
+                    if _same_node(o, ka, kb, s, t_op, t_arg0, t_arg1, t_bits, slot, swap):
                         found = s
                         break
                 h = (h + 1) & np.int64(mask)
             if found >= 0:
                 new_index[i] = found
                 continue
+        if slot != 0:
+            c = arg0[i] if slot == 1 else arg1[i]
+            if pool_pos[c] < 0:
+                pool_pos[c] = n_pool
+                t_consts[n_pool] = consts[c]
+                t_bits[n_pool] = cbits[c]
+                n_pool += 1
+            if slot == 1:
+                a = pool_pos[c]
+            else:
+                b = pool_pos[c]
         t_op[count] = o
         t_arg0[count] = a
         t_arg1[count] = b

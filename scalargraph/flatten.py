@@ -99,7 +99,7 @@ def compile(inputs, outputs, *, data=None, cse=False, fold=False):  # noqa: A001
     (uint8 opcode + two int32 arguments) + 8 B per distinct constant, + 4 B per node for
     the map back to the graph that :meth:`Tape.index` uses. ``fold`` adds a marking scan and,
     when something folds, one forward value sweep; ``cse`` one hash-consing scan (O(1) hash
-    probes per node on average, 16 B/node table): both O(nodes) in compiled code.
+    probes per node on average, 16-32 B/node table): both O(nodes) in compiled code.
     """
     inputs, outputs = _items(inputs), _items(outputs)
     data = _items(data) if data is not None else []

@@ -53,7 +53,7 @@ def optimize(tape, *, cse=True, fold=True):
     -------
     Tape
         Same inputs (same order, names and data inputs) and outputs; only the outputs'
-        ancestors kept, the constant pool holding each distinct bit pattern once. Its
+        ancestors kept (the arrays are shared when no pass changes anything). Its
         ``compile_stats`` is a dict of node counts: ``nodes_before``, ``after_fold`` and
         ``after_cse`` (None for a pass not run), ``nodes_after``. :meth:`Tape.index` keeps
         working: a node merged away returns the position of the node it merged into, a
@@ -67,7 +67,8 @@ def optimize(tape, *, cse=True, fold=True):
     Cost: O(n_nodes) time in compiled code: folding one marking scan plus one forward value
     sweep (only when something folds), then one rebuild scan that drops dead nodes and,
     with ``cse``, probes a hash table (on average O(1) per node). Work memory about
-    40 B/node (plus 16 B/node for the hash table with ``cse``, 8 B/node for folding values).
+    20 B/node + 20 B/constant, plus 16-32 B/node for the hash table with ``cse`` and
+    8 B/node of values (and a copy of the arrays) when something folds.
     """
     if not isinstance(tape, Tape):
         raise TypeError(f"optimize needs a Tape (made by sg.compile), got {type(tape).__name__}")
@@ -80,6 +81,12 @@ def optimize(tape, *, cse=True, fold=True):
 
     if fold:
         op, arg0, arg1, consts = _fold(op, arg0, arg1, consts, n_inputs)
+        if not cse and op is tape.op and _optimize.count_live(
+                op, arg0, arg1, tape.outputs, n_inputs, _NODE_ARITY) == tape.n_nodes:
+            # Nothing folds and nothing is dead: share the (read-only) arrays.
+            stats["after_fold"] = stats["nodes_after"] = tape.n_nodes
+            return _new_tape(tape, op, arg0, arg1, consts, tape.outputs, tape._source,
+                             tape._merged, stats)
     cbits = consts.view(np.int64)
     t_op, t_arg0, t_arg1, t_consts, t_outputs, new_index, kept, n_live = _optimize.rebuild(
         op, arg0, arg1, consts, cbits, tape.outputs, n_inputs, _NODE_ARITY, _CONST_SLOT,
@@ -90,8 +97,12 @@ def optimize(tape, *, cse=True, fold=True):
         stats["after_cse"] = int(t_op.shape[0])
     stats["nodes_after"] = int(t_op.shape[0])
 
-    source, merged = _remap_source(tape, new_index, kept)
-    out = Tape(t_op, t_arg0, t_arg1, t_consts, t_outputs, input_names=tape.input_names,
+    source, merged = _remap_source(tape, new_index, kept, n_live)
+    return _new_tape(tape, t_op, t_arg0, t_arg1, t_consts, t_outputs, source, merged, stats)
+
+
+def _new_tape(tape, op, arg0, arg1, consts, outputs, source, merged, stats):
+    out = Tape(op, arg0, arg1, consts, outputs, input_names=tape.input_names,
                n_data=tape.n_data, _graph=tape._graph, _source=source, _trusted=True)
     out._merged = merged
     out.compile_stats = stats
@@ -118,7 +129,7 @@ def _fold(op, arg0, arg1, consts, n_inputs):
     return op, arg0, arg1, consts
 
 
-def _remap_source(tape, new_index, kept):
+def _remap_source(tape, new_index, kept, n_live):
     """The new tape's map back to graph nodes, and its table of merged-away graph nodes.
 
     ``source[j]`` is the graph node new node j was (record order is kept, so the non-input
@@ -130,19 +141,22 @@ def _remap_source(tape, new_index, kept):
     if old_source is None:
         return None, None
     source = old_source[kept].astype(np.int32)
-    is_kept = np.zeros(new_index.shape[0], dtype=np.bool_)
-    is_kept[kept] = True
-    gone = np.flatnonzero(~is_kept & (new_index >= 0))
-    graph_idx = [old_source[gone].astype(np.int64)]
-    position = [new_index[gone]]
-    old_merged = getattr(tape, "_merged", None)
-    if old_merged is not None:
-        pos = new_index[old_merged[1]]
+    graph_idx, position = [], []
+    if n_live > kept.shape[0]:  # some nodes merged into others
+        is_kept = np.zeros(new_index.shape[0], dtype=np.bool_)
+        is_kept[kept] = True
+        gone = np.flatnonzero(~is_kept & (new_index >= 0))
+        graph_idx.append(old_source[gone].astype(np.int64))
+        position.append(new_index[gone].astype(np.int64))
+    if tape._merged is not None:
+        pos = new_index[tape._merged[1]].astype(np.int64)
         alive = pos >= 0
-        graph_idx.append(old_merged[0][alive])
+        graph_idx.append(tape._merged[0][alive])
         position.append(pos[alive])
+    if not graph_idx:
+        return source, None
     graph_idx, position = np.concatenate(graph_idx), np.concatenate(position)
     if graph_idx.size == 0:
         return source, None
     order = np.argsort(graph_idx, kind="stable")
-    return source, (graph_idx[order], position[order].astype(np.int64))
+    return source, (graph_idx[order], position[order])

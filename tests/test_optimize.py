@@ -367,6 +367,21 @@ def test_only_constants_and_no_outputs():
     assert empty.n_nodes == 1 and empty.n_outputs == 0
 
 
+def test_fold_with_nothing_to_fold():
+    x = sg.var("x")
+    tape = sg.compile([x], [sg.sin(x) * x])
+    same = sg.optimize(tape, cse=False)
+    assert same.compile_stats == {"nodes_before": 3, "after_fold": 3, "after_cse": None,
+                                  "nodes_after": 3}
+    assert same.op is tape.op and same.index(x) == 0
+    # A hand-made tape with a dead node (node 2, sin(x)) loses it even when nothing folds.
+    dead = sg.Tape([ops.INPUT, ops.COS, ops.SIN, ops.EXP], [0, 0, 0, 1], [-1] * 4, [], [3])
+    opt = sg.optimize(dead, cse=False)
+    assert opt.op_counts() == {"input": 1, "cos": 1, "exp": 1}
+    assert opt.compile_stats["after_fold"] == 3
+    assert_same_bits(opt([0.3]), dead([0.3]))
+
+
 def test_optimized_tape_without_graph_map():
     tape = random_tape(np.random.default_rng(5), 2, 30)
     opt = sg.optimize(tape)
@@ -382,12 +397,18 @@ def test_index_after_optimizing_twice():
     assert tape.index(u) == tape.index(v) == tape.index(w) == 1
 
 
-def test_constant_pool_holds_each_pattern_once():
+def test_constant_pool_keeps_only_constants_in_use():
     x = sg.var("x")
-    outs = [x * 2.5, x * 2.5 + 2.5, x * -0.0, x * 0.0, x ** 2.5]
-    tape = sg.compile([x], outs, fold=True)
-    assert sorted(tape.consts.view(np.int64).tolist()) == sorted(
-        bits(v) for v in (2.5, -0.0, 0.0))
+    dead = sg.exp(sg.const(7.0)) * sg.const(8.0)        # folds to one constant, pool 7, 8 gone
+    outs = [x * 2.5, x * 2.5 + dead, x * -0.0, x * 0.0]
+    plain = sg.compile([x], outs)
+    assert sorted(plain.consts.tolist()) == [-0.0, 0.0, 2.5, 2.5, 7.0, 8.0]
+    folded = sg.compile([x], outs, fold=True)
+    assert sorted(folded.consts.view(np.int64).tolist()) == sorted(
+        bits(v) for v in (2.5, 2.5, math.exp(7.0) * 8.0, -0.0, 0.0))
+    both = sg.compile([x], outs, fold=True, cse=True)             # x * 2.5 merges
+    assert sorted(both.consts.view(np.int64).tolist()) == sorted(
+        bits(v) for v in (2.5, math.exp(7.0) * 8.0, -0.0, 0.0))
 
 
 def test_bad_arguments():
