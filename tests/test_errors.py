@@ -138,18 +138,20 @@ def test_wrong_number_of_input_values_says_expected_and_got(tape, values, method
     assert "2" in str(info.value)
 
 
-@pytest.mark.parametrize("method", ["values", "jacobian", "adjoints", "value_and_gradient"])
+@pytest.mark.parametrize("method", ["jacobian", "adjoints", "value_and_gradient"])
 def test_a_2d_array_where_1d_is_expected(tape, method):
     kwargs = {"output": 0} if method in ("adjoints", "value_and_gradient") else {}
     with pytest.raises(ValueError, match="1-d|shape"):
         getattr(tape, method)(np.ones((1, 2)), **kwargs)
 
 
-def test_a_batch_of_points_must_have_one_column_per_input(tape):
-    with pytest.raises(ValueError, match="expected 2 input value"):
-        tape(np.ones((4, 3)))
-    with pytest.raises(ValueError, match="expected 2 input value"):
-        tape(np.ones((2, 2, 2)))
+@pytest.mark.parametrize("method", ["__call__", "values", "gradient"])
+def test_a_batch_of_points_must_have_one_column_per_input(tape, method):
+    # These methods take a batch (B, n_inputs) of points as well as one point.
+    kwargs = {"output": 0} if method == "gradient" else {}
+    for shape in ((4, 3), (2, 1), (2, 2, 2)):
+        with pytest.raises(ValueError, match="expected 2 input value"):
+            getattr(tape, method)(np.ones(shape), **kwargs)
 
 
 def test_directions_and_weights_must_be_1d_of_the_right_length(tape):

@@ -117,6 +117,14 @@ def test_value_matches_reference_evaluator_and_math(op):
                                    rtol=VALUE_RTOL, atol=0, equal_nan=True)
 
 
+@pytest.mark.parametrize("op", [op for op in COMPUTED if hasattr(math, op.name)], ids=_ids)
+def test_value_matches_the_math_function_of_the_same_name(op):
+    for operands, constant in domain_points(op):
+        tape = one_op_tape(op, constant)
+        expected = getattr(math, op.name)(*operands)
+        np.testing.assert_allclose(tape(operands)[0], expected, rtol=VALUE_RTOL, atol=0)
+
+
 def test_const_op_value_is_its_constant():
     for c in (0.0, -2.5, 1e300, math.inf):
         tape = one_op_tape(ops.BY_NAME["const"], c)

@@ -12,7 +12,7 @@ Jacobian (an absolute error that large sums of path products can reach by roundi
 
 import numpy as np
 import pytest
-from hypothesis import given, note, settings
+from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 import scalargraph as sg
@@ -83,6 +83,7 @@ def test_reverse_equals_forward_equals_duals_equals_differences_on_random_dags(c
 @given(data=st.data())
 def test_every_op_inside_random_dags_agrees_with_all_oracles(op, data):
     tape, x = data.draw(strategies.dags(max_nodes=12, require=op))
+    assume(op.name in tape.op_counts())  # the op fits most drawn points; skip the rest
     check_all_oracles(tape, x)
 
 
