@@ -650,6 +650,755 @@ def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents,
             raise ValueError("unknown opcode")
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, partials, tangents, dpartials):
+    """``forward_partials`` and ``forward_second`` in one pass (for a single product).
+
+    Writes ``values``, ``partials`` (the core's lines), ``tangents`` (the inputs' from
+    ``direction``) and ``dpartials``. O(n) time, no work memory.
+    """
+    n_inputs = inputs.shape[0]
+    for i in range(n_inputs):
+        values[i] = inputs[i]
+        partials[i, 0] = 0.0
+        partials[i, 1] = 0.0
+        tangents[i] = direction[i]
+        dpartials[i, 0] = 0.0
+        dpartials[i, 1] = 0.0
+    for i in range(n_inputs, op.shape[0]):
+        o = op[i]
+        a = arg0[i]
+        b = arg1[i]
+        if o == 1:  # const
+            values[i] = consts[a]
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+            tangents[i] = 0.0
+            dpartials[i, 0] = 0.0
+            dpartials[i, 1] = 0.0
+        elif o == 2:  # add
+            x = values[a]
+            y = values[b]
+            z = x + y
+            values[i] = z
+            d0 = 1.0
+            d1 = 1.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 3:  # sub
+            x = values[a]
+            y = values[b]
+            z = x - y
+            values[i] = z
+            d0 = 1.0
+            d1 = -1.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 4:  # mul
+            x = values[a]
+            y = values[b]
+            z = x * y
+            values[i] = z
+            d0 = y
+            d1 = x
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0 or ty != 0.0:
+                if tx != 0.0:
+                    e1 += 1.0 * tx
+                if ty != 0.0:
+                    e0 += 1.0 * ty
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 5:  # div
+            x = values[a]
+            y = values[b]
+            z = x / y
+            values[i] = z
+            d0 = 1.0 / y
+            d1 = -z / y
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0 or ty != 0.0:
+                t3 = 1.0 / y
+                t4 = -z
+                t5 = t4 / y
+                t6 = -t3
+                t7 = t6 / y
+                t8 = 1.0 / y
+                t9 = -t5
+                t10 = t9 / y
+                t11 = -t8
+                t12 = t11 * t3
+                t13 = t11 * t5
+                t14 = t10 + t13
+                if tx != 0.0:
+                    h = t12
+                    if h != 0.0:
+                        e1 += h * tx
+                if ty != 0.0:
+                    h = t7
+                    if h != 0.0:
+                        e0 += h * ty
+                    h = t14
+                    if h != 0.0:
+                        e1 += h * ty
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 6:  # pow
+            x = values[a]
+            y = values[b]
+            z = x ** y
+            values[i] = z
+            d0 = y * x ** (y - gt(abs(y), 0.0))
+            d1 = z * log(x + (1.0 - gt(abs(x), 0.0)))
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0 or ty != 0.0:
+                t3 = abs(y)
+                t5 = 1.0 if t3 > 0.0 else 0.0
+                t6 = y - t5
+                t7 = x ** t6
+                t8 = y * t7
+                t9 = abs(x)
+                t11 = 1.0 if t9 > 0.0 else 0.0
+                t12 = 1.0 - t11
+                t13 = x + t12
+                t14 = log(t13)
+                t15 = z * t14
+                t16 = abs(t6)
+                t18 = 1.0 if t16 > 0.0 else 0.0
+                t19 = t6 - t18
+                t20 = x ** t19
+                t21 = t6 * t20
+                t22 = t21 * y
+                t23 = abs(x)
+                t25 = 1.0 if t23 > 0.0 else 0.0
+                t26 = 1.0 - t25
+                t27 = x + t26
+                t28 = log(t27)
+                t29 = t7 * t28
+                t30 = t29 * y
+                t31 = t7 + t30
+                t33 = 1.0 / t13
+                t34 = t33 * z
+                t36 = t14 * t8
+                t37 = t34 + t36
+                t38 = t14 * t15
+                if tx != 0.0:
+                    h = t22
+                    if h != 0.0:
+                        e0 += h * tx
+                    h = t37
+                    if h != 0.0:
+                        e1 += h * tx
+                if ty != 0.0:
+                    h = t31
+                    if h != 0.0:
+                        e0 += h * ty
+                    h = t38
+                    if h != 0.0:
+                        e1 += h * ty
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 7:  # maximum
+            x = values[a]
+            y = values[b]
+            z = x if (x > y or x != x) else y
+            values[i] = z
+            d0 = gt(x, y)
+            d1 = 1.0 - gt(x, y)
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 8:  # minimum
+            x = values[a]
+            y = values[b]
+            z = x if (x < y or x != x) else y
+            values[i] = z
+            d0 = gt(y, x)
+            d1 = 1.0 - gt(y, x)
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 9:  # neg
+            x = values[a]
+            z = -x
+            values[i] = z
+            d0 = -1.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 10:  # exp
+            x = values[a]
+            z = exp(x)
+            values[i] = z
+            d0 = z
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                if tx != 0.0:
+                    h = z
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 11:  # log
+            x = values[a]
+            z = log(x)
+            values[i] = z
+            d0 = 1.0 / x
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = 1.0 / x
+                t4 = -t3
+                t5 = t4 / x
+                if tx != 0.0:
+                    h = t5
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 12:  # sin
+            x = values[a]
+            z = sin(x)
+            values[i] = z
+            d0 = cos(x)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t4 = sin(x)
+                t5 = -t4
+                if tx != 0.0:
+                    h = t5
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 13:  # cos
+            x = values[a]
+            z = cos(x)
+            values[i] = z
+            d0 = -sin(x)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t5 = cos(x)
+                t6 = -t5
+                if tx != 0.0:
+                    h = t6
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 14:  # tan
+            x = values[a]
+            z = tan(x)
+            values[i] = z
+            d0 = 1.0 + z * z
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = z * z
+                t4 = t3 + 1.0
+                t5 = z + z
+                t6 = t5 * t4
+                if tx != 0.0:
+                    h = t6
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 15:  # sqrt
+            x = values[a]
+            z = sqrt(x)
+            values[i] = z
+            d0 = 0.5 / z
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = 0.5 / z
+                t4 = -t3
+                t5 = t4 / z
+                t6 = t5 * t3
+                if tx != 0.0:
+                    h = t6
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 16:  # tanh
+            x = values[a]
+            z = tanh(x)
+            values[i] = z
+            d0 = 1.0 - z * z
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = z * z
+                t4 = 1.0 - t3
+                t5 = -z
+                t6 = -z
+                t7 = t5 + t6
+                t8 = t7 * t4
+                if tx != 0.0:
+                    h = t8
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 17:  # sigmoid
+            x = values[a]
+            z = sigmoid(x)
+            values[i] = z
+            d0 = z * (1.0 - z)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = 1.0 - z
+                t4 = z * t3
+                t5 = -z
+                t6 = t3 + t5
+                t7 = t6 * t4
+                if tx != 0.0:
+                    h = t7
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 18:  # relu
+            x = values[a]
+            z = 0.0 if x <= 0.0 else x
+            values[i] = z
+            d0 = gt(x, 0.0)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 19:  # softplus
+            x = values[a]
+            z = softplus(x)
+            values[i] = z
+            d0 = sigmoid(x)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = sigmoid(x)
+                t4 = 1.0 - t3
+                t5 = t3 * t4
+                if tx != 0.0:
+                    h = t5
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 20:  # abs
+            x = values[a]
+            z = abs(x)
+            values[i] = z
+            d0 = gt(x, 0.0) - gt(0.0, x)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 21:  # square
+            x = values[a]
+            z = x * x
+            values[i] = z
+            d0 = 2.0 * x
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                if tx != 0.0:
+                    e0 += 2.0 * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 22:  # add_const
+            y = consts[b]
+            x = values[a]
+            z = x + y
+            values[i] = z
+            d0 = 1.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 23:  # rsub_const
+            y = consts[b]
+            x = values[a]
+            z = y - x
+            values[i] = z
+            d0 = -1.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 24:  # mul_const
+            y = consts[b]
+            x = values[a]
+            z = x * y
+            values[i] = z
+            d0 = y
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 25:  # div_const
+            y = consts[b]
+            x = values[a]
+            z = x / y
+            values[i] = z
+            d0 = 1.0 / y
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 26:  # rdiv_const
+            y = consts[b]
+            x = values[a]
+            z = y / x
+            values[i] = z
+            d0 = -z / x
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = -z
+                t4 = t3 / x
+                t5 = 1.0 / x
+                t6 = -t4
+                t7 = t6 / x
+                t8 = -t5
+                t9 = t8 * t4
+                t10 = t7 + t9
+                if tx != 0.0:
+                    h = t10
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 27:  # pow_const
+            y = consts[b]
+            x = values[a]
+            z = x ** y
+            values[i] = z
+            d0 = y * x ** (y - gt(abs(y), 0.0))
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = abs(y)
+                t5 = 1.0 if t3 > 0.0 else 0.0
+                t6 = y - t5
+                t9 = abs(t6)
+                t11 = 1.0 if t9 > 0.0 else 0.0
+                t12 = t6 - t11
+                t13 = x ** t12
+                t14 = t6 * t13
+                t15 = t14 * y
+                if tx != 0.0:
+                    h = t15
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 28:  # rpow_const
+            y = consts[b]
+            x = values[a]
+            z = y ** x
+            values[i] = z
+            d0 = z * log(y)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = log(y)
+                t4 = z * t3
+                t7 = t3 * t4
+                if tx != 0.0:
+                    h = t7
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 29:  # leaky_relu
+            y = consts[b]
+            x = values[a]
+            z = x if x > 0.0 else y * x
+            values[i] = z
+            d0 = y + (1.0 - y) * gt(x, 0.0)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 30:  # gt
+            x = values[a]
+            y = values[b]
+            z = 1.0 if x > y else 0.0
+            values[i] = z
+            d0 = 0.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        else:
+            raise ValueError("unknown opcode")
+
+
 # ---- END GENERATED ----
 
 

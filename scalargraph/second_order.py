@@ -1,9 +1,11 @@
 """Second order on the tape: Hessian-vector products by forward-over-reverse, and Hessians.
 
-``Tape.hvp`` and ``Tape.hessian`` call :func:`hvp` and :func:`hessian`. One product is one
-``forward_partials`` sweep (values and partials, as for the gradient), one ``forward_second``
-sweep (tangents of the values and of the partials in the direction v) and one reverse sweep
-carrying the adjoints and their tangents together (``_second_order_kernels.py``). The
+``Tape.hvp`` and ``Tape.hessian`` call :func:`hvp` and :func:`hessian`. One product is two
+sweeps: forward, the values and partials (the core's lines) with their tangents in the
+direction v (``forward_second_fused``); reverse, the adjoints and their tangents together
+(``reverse_second``, in ``_second_order_kernels.py``). A Hessian computes values and
+partials once and then runs ``forward_second`` (tangents only) and the reverse sweep per
+column. The
 second partials that ``forward_second`` needs are not written by hand: they are the op
 table's partial rules differentiated as graphs (``tools/gen_derived_kernels.py``).
 
@@ -58,9 +60,9 @@ def hvp(tape, x, v, output=None):
     -------
     ndarray (n_inputs,)
 
-    Cost: three sweeps (values with partials; tangents with tangents of the partials;
-    adjoints with adjoint tangents), a small constant times the gradient, whatever
-    n_inputs is; 64 B/node work memory.
+    Cost: two sweeps (values, partials and their tangents; adjoints and their tangents),
+    about 1.2 to 2 times the gradient whatever n_inputs is (benchmarks/bench_second_order.py);
+    48 B/node work memory (partials and their tangents 32, adjoints and their tangents 16).
     Kinks: the second partials of relu, abs, maximum, minimum, leaky_relu and gt are 0
     (derivatives of their step-function partials); first-order kinks as in
     :meth:`Tape.gradient`. A zero factor blocks its path (strong zero).
@@ -69,10 +71,14 @@ def hvp(tape, x, v, output=None):
     x = tape._point(x)
     v = tape._vector(v, tape.n_inputs, "direction v")
     seed_at = int(tape.outputs[tape._output(output)])
-    values, partials = tape._linearize(x)
     n = tape.n_nodes
-    return _second_sweeps(tape, values, partials, v, seed_at, np.empty(n), np.empty((n, 2)),
-                          np.empty(n), np.empty(n))
+    partials, dpartials = np.empty((n, 2)), np.empty((n, 2))
+    _so.forward_second_fused(tape.op, tape.arg0, tape.arg1, tape.consts, x, v, np.empty(n),
+                             partials, np.empty(n), dpartials)
+    adjoints, adjoint_tangents = np.zeros(n), np.zeros(n)
+    adjoints[seed_at] = 1.0
+    _so.reverse_second(tape.arg0, tape.arg1, partials, dpartials, adjoints, adjoint_tangents)
+    return adjoint_tangents[:tape.n_inputs].copy()
 
 
 def hessian(tape, x, output=None):
@@ -82,7 +88,7 @@ def hessian(tape, x, output=None):
     symmetry holds to rounding, not by construction).
 
     Cost: one forward sweep with partials, then n_inputs pairs of second-order sweeps
-    (each about two thirds of :func:`hvp`); 64 B/node work memory, reused.
+    (tangents, then adjoints with their tangents); 64 B/node work memory, reused.
     Kinks: as :func:`hvp`.
     """
     _check_fresh()
@@ -142,7 +148,8 @@ def hvp_symbolic(tape, x, v, output=None):
 
     Equal to :func:`hvp` to rounding; here as an independent check and for comparison.
     Cost: one forward sweep with partials + one tangent sweep over the gradient tape
-    (typically 3-5 times the nodes of ``tape``), after the one-off :func:`gradient_tape`.
+    (1.5 to 3 times the nodes of ``tape`` on the benchmark workloads), after the one-off
+    :func:`gradient_tape`.
     Kinks: as :func:`scalargraph.grad` (IEEE arithmetic at run time, no strong zero across
     the graph's own products).
     """

@@ -120,68 +120,106 @@ def second_partials(sg, op):
     return lines, h
 
 
-def render_forward_second(sg):
+def _second_lines(sg, op, fused):
+    """Body lines of one op: tangent, and tangents of the partials (plus, fused, the value
+    and partials lines of the core's forward_partials)."""
     ops = sg.ops
-    out = [DECORATOR,
-           "def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents, dpartials):",
-           '    """Tangents and tangents of the local partials, for forward-over-reverse.',
-           "",
-           "    Reads ``values`` and ``partials`` (from ``forward_partials``) and the input tangents",
-           "    ``tangents[:n_inputs]``; writes ``tangents[i]`` = d node / d direction and",
-           "    ``dpartials[i, s]`` = d partials[i, s] / d direction = sum_r h[s][r] * tangent(parent r),",
-           "    exactly 0.0 for a slot with no parent. A zero tangent or second partial contributes",
-           "    nothing (strong zero). O(n) time, no work memory.",
-           '    """',
-           "    for i in range(n_inputs):",
-           "        dpartials[i, 0] = 0.0",
-           "        dpartials[i, 1] = 0.0",
-           "    for i in range(n_inputs, op.shape[0]):",
-           "        o = op[i]",
-           "        a = arg0[i]",
-           "        b = arg1[i]"]
+    k = op.arity
+    if k == 0:
+        zeros = ["tangents[i] = 0.0", "dpartials[i, 0] = 0.0", "dpartials[i, 1] = 0.0"]
+        if fused:
+            zeros = ["values[i] = consts[a]", "partials[i, 0] = 0.0", "partials[i, 1] = 0.0",
+                     *zeros]
+        return zeros
+    body = []
+    if fused:
+        parts = list(op.partials) + ["0.0"] * (2 - len(op.partials))
+        body += _operands(op) + [f"z = {op.value}", "values[i] = z"]
+        body += [f"d{s} = {p}" for s, p in enumerate(parts)]
+        body += [f"partials[i, {s}] = d{s}" for s in range(2)]
+    lines, h = second_partials(sg, op)
+    tn = ["tx", "ty"][:k]
+    body.append("tx = tangents[a]")
+    if k == 2:
+        body.append("ty = tangents[b]")
+    body.append("t = 0.0")
+    for s in range(k):
+        d = f"d{s}" if fused else "d"
+        if not fused:
+            body.append(f"d = partials[i, {s}]")
+        body += [f"if {d} != 0.0 and {tn[s]} != 0.0:", f"    t += {d} * {tn[s]}"]
+    body += ["tangents[i] = t", "e0 = 0.0", "e1 = 0.0"]
+    if any(v is not None for row in h for v in row):
+        body.append(f"if {' or '.join(f'{t} != 0.0' for t in tn)}:")
+        inner = []
+        if not fused:
+            inner.append("x = values[a]")
+            if op.kind == ops.BINARY:
+                inner.append("y = values[b]")
+            elif op.kind == ops.CONST_RIGHT:
+                inner.append("y = consts[b]")
+            inner.append("z = values[i]")
+        inner += lines
+        for r in range(k):
+            terms = [(s, h[s][r]) for s in range(k) if h[s][r] is not None]
+            if not terms:
+                continue
+            inner.append(f"if {tn[r]} != 0.0:")
+            for s, ref in terms:
+                if ref.startswith("t") or ref in ("x", "y", "z"):
+                    inner += [f"    h = {ref}", "    if h != 0.0:", f"        e{s} += h * {tn[r]}"]
+                else:
+                    inner.append(f"    e{s} += {ref} * {tn[r]}")
+        body += ["    " + line for line in inner]
+    body += ["dpartials[i, 0] = e0", "dpartials[i, 1] = e1"]
+    return body
+
+
+SECOND_DOCS = {
+    False: ("forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents, dpartials)", [
+        "Tangents and tangents of the local partials, for forward-over-reverse.",
+        "",
+        "Reads ``values`` and ``partials`` (from ``forward_partials``) and the input tangents",
+        "``tangents[:n_inputs]``; writes ``tangents[i]`` = d node / d direction and",
+        "``dpartials[i, s]`` = d partials[i, s] / d direction = sum_r h[s][r] * tangent(parent r),",
+        "exactly 0.0 for a slot with no parent. A zero tangent or second partial contributes",
+        "nothing (strong zero). O(n) time, no work memory."]),
+    True: ("forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, partials, "
+           "tangents, dpartials)", [
+        "``forward_partials`` and ``forward_second`` in one pass (for a single product).",
+        "",
+        "Writes ``values``, ``partials`` (the core's lines), ``tangents`` (the inputs' from",
+        "``direction``) and ``dpartials``. O(n) time, no work memory."]),
+}
+
+
+def render_forward_second(sg, fused=False):
+    ops = sg.ops
+    signature, doc = SECOND_DOCS[fused]
+    out = [DECORATOR, f"def {signature}:", f'    """{doc[0]}']
+    out += [("    " + line).rstrip() for line in doc[1:]] + ['    """']
+    if fused:
+        out += ["    n_inputs = inputs.shape[0]",
+                "    for i in range(n_inputs):",
+                "        values[i] = inputs[i]",
+                "        partials[i, 0] = 0.0",
+                "        partials[i, 1] = 0.0",
+                "        tangents[i] = direction[i]"]
+    else:
+        out += ["    for i in range(n_inputs):"]
+    out += ["        dpartials[i, 0] = 0.0",
+            "        dpartials[i, 1] = 0.0",
+            "    for i in range(n_inputs, op.shape[0]):",
+            "        o = op[i]",
+            "        a = arg0[i]",
+            "        b = arg1[i]"]
     first = True
     for op in ops.OPS:
         if op.kind == ops.INPUT_KIND:
             continue
         out.append(f"        {'if' if first else 'elif'} o == {op.code}:  # {op.name}")
         first = False
-        body = []
-        k = op.arity
-        if k == 0:
-            body += ["tangents[i] = 0.0", "dpartials[i, 0] = 0.0", "dpartials[i, 1] = 0.0"]
-        else:
-            lines, h = second_partials(sg, op)
-            tn = ["tx", "ty"][:k]
-            body.append("tx = tangents[a]")
-            if k == 2:
-                body.append("ty = tangents[b]")
-            body.append("t = 0.0")
-            for s in range(k):
-                body += [f"d = partials[i, {s}]", f"if d != 0.0 and {tn[s]} != 0.0:",
-                         f"    t += d * {tn[s]}"]
-            body += ["tangents[i] = t", "e0 = 0.0", "e1 = 0.0"]
-            if any(v is not None for row in h for v in row):
-                body.append(f"if {' or '.join(f'{t} != 0.0' for t in tn)}:")
-                inner = ["x = values[a]"]
-                if op.kind == ops.BINARY:
-                    inner.append("y = values[b]")
-                elif op.kind == ops.CONST_RIGHT:
-                    inner.append("y = consts[b]")
-                inner += ["z = values[i]", *lines]
-                for r in range(k):
-                    terms = [(s, h[s][r]) for s in range(k) if h[s][r] is not None]
-                    if not terms:
-                        continue
-                    inner.append(f"if {tn[r]} != 0.0:")
-                    for s, ref in terms:
-                        if ref.startswith("t") or ref in ("x", "y", "z"):
-                            inner += [f"    h = {ref}", "    if h != 0.0:",
-                                      f"        e{s} += h * {tn[r]}"]
-                        else:
-                            inner.append(f"    e{s} += {ref} * {tn[r]}")
-                body += ["    " + line for line in inner]
-            body += ["dpartials[i, 0] = e0", "dpartials[i, 1] = e1"]
-        out += ["            " + line for line in body]
+        out += ["            " + line for line in _second_lines(sg, op, fused)]
     out += ["        else:", '            raise ValueError("unknown opcode")']
     return "\n".join(out) + "\n"
 
@@ -235,7 +273,7 @@ def render(target):
     from scalargraph.symbolic import table_digest
     parts = [BEGIN, _prelude(), f'\nTABLE_DIGEST = "{table_digest(sg.ops.OPS)}"\n']
     if target == "_second_order_kernels.py":
-        parts.append(render_forward_second(sg))
+        parts += [render_forward_second(sg), render_forward_second(sg, fused=True)]
     else:
         parts += [render_segment(sg.ops, "segment_values", False),
                   render_segment(sg.ops, "segment_partials", True)]
