@@ -227,16 +227,17 @@ def dags(draw, max_inputs=4, max_nodes=20, max_outputs=3, require=None):
     return _compile(builder, choose, draw(st.integers(1, max_outputs)), permutation)
 
 
-def random_tape(rng, n_inputs, n_nodes, n_outputs):
+def random_tape(rng, n_inputs, n_nodes, n_outputs, track_gradients=False):
     """A large random ``(tape, x)`` from a NumPy generator (no hypothesis, no shrinking).
 
-    Values and local partials are bounded as in :func:`dags`, but gradients are not tracked
-    nor kinks avoided beyond one margin, so use AD-vs-AD or dual-number oracles with it.
+    Values and local partials are bounded, and kinks kept at a margin, as in :func:`dags`.
+    Gradients are bounded only with ``track_gradients`` (O(n_inputs) Python work per node);
+    without it, use AD-vs-AD or dual-number oracles, not finite differences.
     Output k is the sum of every n_outputs-th node from k on, so every node is live.
     """
     choose = _NumpyChoice(rng)
     x = list(rng.uniform(-INPUT_RANGE, INPUT_RANGE, n_inputs))
-    builder = _grow(choose, x, n_nodes, COMPUTED_OPS, None, track_gradients=False)
+    builder = _grow(choose, x, n_nodes, COMPUTED_OPS, None, track_gradients)
     with builder.graph:
         outputs = [sum(builder.nodes[k::n_outputs]) for k in range(n_outputs)]
     permutation = list(rng.permutation(n_inputs))

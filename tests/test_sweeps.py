@@ -10,9 +10,11 @@ Jacobian (an absolute error that large sums of path products can reach by roundi
   every kink farther than the step can reach, so differences never straddle one).
 """
 
+import contextlib
+
 import numpy as np
 import pytest
-from hypothesis import assume, given, note, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import scalargraph as sg
@@ -49,8 +51,21 @@ def assert_close(actual, expected, rtol, what):
     np.testing.assert_allclose(actual, expected, rtol=0, atol=rtol * scale, err_msg=what)
 
 
+@contextlib.contextmanager
+def shown_on_failure(tape, x):
+    """Append the tape, op by op, to any assertion message raised inside."""
+    try:
+        yield
+    except AssertionError as err:
+        raise AssertionError(f"{err}\n{strategies.describe(tape, x)}") from None
+
+
 def check_all_oracles(tape, x):
-    note(strategies.describe(tape, x))
+    with shown_on_failure(tape, x):
+        _check_all_oracles(tape, x)
+
+
+def _check_all_oracles(tape, x):
     values = tape.values(x)
     np.testing.assert_allclose(values, reference.evaluate(tape, x), rtol=VALUE_RTOL,
                                atol=VALUE_RTOL, err_msg="values vs reference evaluator")
@@ -64,22 +79,22 @@ def check_all_oracles(tape, x):
                  "reverse Jacobian vs central differences")
 
 
-@given(strategies.dags(max_nodes=30))
+@given(strategies.dags(max_inputs=5, max_nodes=40))
 def test_values_match_reference_evaluator_on_random_dags(case):
     tape, x = case
-    note(strategies.describe(tape, x))
-    np.testing.assert_allclose(tape.values(x), reference.evaluate(tape, x),
-                               rtol=VALUE_RTOL, atol=VALUE_RTOL)
-    np.testing.assert_array_equal(tape(x), tape.values(x)[tape.outputs])
+    with shown_on_failure(tape, x):
+        np.testing.assert_allclose(tape.values(x), reference.evaluate(tape, x),
+                                   rtol=VALUE_RTOL, atol=VALUE_RTOL)
+        np.testing.assert_array_equal(tape(x), tape.values(x)[tape.outputs])
 
 
-@given(strategies.dags(max_nodes=30))
+@given(strategies.dags(max_inputs=5, max_nodes=40))
 def test_reverse_equals_forward_equals_duals_equals_differences_on_random_dags(case):
     check_all_oracles(*case)
 
 
 @pytest.mark.parametrize("op", strategies.COMPUTED_OPS, ids=lambda op: op.name)
-@settings(max_examples=8)
+@settings(max_examples=max(8, settings.default.max_examples // 8))  # scales with the profile
 @given(data=st.data())
 def test_every_op_inside_random_dags_agrees_with_all_oracles(op, data):
     tape, x = data.draw(strategies.dags(max_nodes=12, require=op))
@@ -87,25 +102,35 @@ def test_every_op_inside_random_dags_agrees_with_all_oracles(op, data):
     check_all_oracles(tape, x)
 
 
-@given(strategies.dags(max_nodes=30), st.data())
+@pytest.mark.parametrize("seed", range(6))
+def test_all_oracles_on_medium_random_graphs(seed):
+    # Deeper than hypothesis' examples tend to be: a few hundred live nodes, every op.
+    rng = np.random.default_rng(100 + seed)
+    tape, x = strategies.random_tape(rng, n_inputs=6, n_nodes=200, n_outputs=4,
+                                     track_gradients=True)
+    assert tape.n_nodes > 200
+    check_all_oracles(tape, x)
+
+
+@given(strategies.dags(max_inputs=5, max_nodes=40), st.data())
 def test_gradient_vjp_jvp_adjoints_tangents_are_slices_of_the_jacobian(case, data):
     tape, x = case
-    note(strategies.describe(tape, x))
     jac = tape.jacobian(x, mode="forward")
     m, n = jac.shape
     floats = st.floats(-2.0, 2.0, allow_nan=False)
     w = np.array(data.draw(st.lists(floats, min_size=m, max_size=m)))
     v = np.array(data.draw(st.lists(floats, min_size=n, max_size=n)))
-    assert_close(tape.vjp(x, w), w @ jac, AD_RTOL * (1 + np.abs(w).sum()), "vjp vs w @ J")
-    assert_close(tape.jvp(x, v), jac @ v, AD_RTOL * (1 + np.abs(v).sum()), "jvp vs J @ v")
-    np.testing.assert_array_equal(tape.tangents(x, v)[tape.outputs], tape.jvp(x, v))
-    for k in range(m):
-        gradient = tape.gradient(x, output=k)
-        assert_close(gradient, jac[k], AD_RTOL, f"gradient of output {k}")
-        np.testing.assert_array_equal(tape.adjoints(x, output=k)[:n], gradient)
-        value, gradient2 = tape.value_and_gradient(x, output=k)
-        assert value == tape(x)[k]
-        np.testing.assert_array_equal(gradient2, gradient)
+    with shown_on_failure(tape, x):
+        assert_close(tape.vjp(x, w), w @ jac, AD_RTOL * (1 + np.abs(w).sum()), "vjp vs w @ J")
+        assert_close(tape.jvp(x, v), jac @ v, AD_RTOL * (1 + np.abs(v).sum()), "jvp vs J @ v")
+        np.testing.assert_array_equal(tape.tangents(x, v)[tape.outputs], tape.jvp(x, v))
+        for k in range(m):
+            gradient = tape.gradient(x, output=k)
+            assert_close(gradient, jac[k], AD_RTOL, f"gradient of output {k}")
+            np.testing.assert_array_equal(tape.adjoints(x, output=k)[:n], gradient)
+            value, gradient2 = tape.value_and_gradient(x, output=k)
+            assert value == tape(x)[k]
+            np.testing.assert_array_equal(gradient2, gradient)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
