@@ -15,8 +15,8 @@ name               size means   graph                                           
 =================  ===========  ====================================================  ==========
 ``chain``          op nodes     h <- sin(h) * 0.999 + 1e-5 (3 op nodes a step)       1 -> 1
 ``wide_sum``       inputs       f = sum_i sin(x_i x_{i+1})                            n -> 1
-``fan_out``        outputs      h = 8 ops of x; y_k = sin(c_k h) * c_k                1 -> m
-``diamond``        depth        h <- sin(h) + cos(h): 2^depth input-to-output paths   1 -> 1
+``fan_out``        outputs      3000-op trunk h(x); y_k = sin(c_k h) * c_k            1 -> m
+``diamond``        depth        h <- (sin(h) + tanh(h)) / 2: 2^depth paths            1 -> 1
 ``random_dag``     op nodes     random unary/binary ops over 16 inputs, all live      16 -> 1
 ``domke``          (none)       Prince problem 7.12                                   1 -> 1
 ``toy_model``      data points  Prince eq. 7.5 with the least-squares loss 7.6        8 -> 1
@@ -45,6 +45,8 @@ class Workload:
         Fixed evaluation point, float64.
     info : dict
         Facts about the graph the report prints (e.g. ``paths`` for the diamond ladder).
+    inputs, outputs : list of Node or NodeArray
+        What the tape was compiled from, so that :meth:`recompile` can time ``sg.compile``.
     """
 
     name: str
@@ -52,6 +54,12 @@ class Workload:
     tape: object
     x: np.ndarray
     info: dict = field(default_factory=dict)
+    inputs: object = field(default=None, repr=False)
+    outputs: object = field(default=None, repr=False)
+
+    def recompile(self):
+        """``sg.compile(inputs, outputs)`` again: a new, equal tape (for timing compile)."""
+        return sg.compile(self.inputs, self.outputs)
 
     @property
     def n_nodes(self):
@@ -84,7 +92,7 @@ def chain(n_ops):
         for _ in range(steps):
             h = sin(h) * 0.999 + 1e-5
         tape = sg.compile([x], [h])
-    return Workload("chain", n_ops, tape, np.array([0.5]), {"steps": steps})
+    return Workload("chain", n_ops, tape, np.array([0.5]), {"steps": steps}, [x], [h])
 
 
 def wide_sum(n_inputs):
@@ -100,43 +108,47 @@ def wide_sum(n_inputs):
         f = sum(terms)
         tape = sg.compile(xs, [f])
     x = np.random.default_rng(20261123).uniform(-1.0, 1.0, n)
-    return Workload("wide_sum", n, tape, x)
+    return Workload("wide_sum", n, tape, x, {}, xs, [f])
 
 
 def fan_out(n_outputs):
-    """f: R -> R^m, y_k = sin(c_k h) * c_k with a shared trunk h of 8 ops of x.
+    """f: R -> R^m: a trunk h of 3000 op nodes from x, then y_k = sin(c_k h) * c_k.
 
     The mirror image of ``wide_sum``: one tangent sweep gives the whole Jacobian column,
-    reverse mode needs m adjoint sweeps. About 2m + 9 nodes.
+    reverse mode needs m adjoint sweeps. The trunk (h <- h + 0.001 sin(h), 1000 steps,
+    derivative about e) makes even m = 1 a real sweep; 3001 + 2m nodes. (Each trunk step
+    is a diamond, so there are 2^1000 paths per output: not a graph for path sums.)
     """
     m = _check_size("fan_out", n_outputs, 1)
     c = np.linspace(0.5, 1.5, m)
     with sg.Graph():
         x = sg.var("x")
         h = x
-        for _ in range(4):
-            h = sg.tanh(h) * 1.5
-        ys = np.sin(h * c) * c
-        tape = sg.compile([x], list(ys))
-    return Workload("fan_out", m, tape, np.array([0.3]))
+        for _ in range(1000):
+            h = h + sg.sin(h) * 0.001
+        ys = list(np.sin(h * c) * c)
+        tape = sg.compile([x], ys)
+    return Workload("fan_out", m, tape, np.array([0.3]), {}, [x], ys)
 
 
 def diamond(depth):
-    """A ladder of ``depth`` diamonds, h <- sin(h) + cos(h): 2^depth input-to-output paths.
+    """A ladder of ``depth`` diamonds, h <- (sin(h) + tanh(h)) * 0.5: 2^depth paths.
 
-    Each level forks h into sin(h) and cos(h) and rejoins them, so the number of paths
-    doubles per level while the node count grows by 3 (1 + 3 * depth nodes): the graph on
-    which the chain rule summed over paths (DL book 6.5.6) is exponential and the reverse
-    sweep linear.
+    Each level forks h into sin(h) and tanh(h) and rejoins them, so the number of
+    input-to-output paths doubles per level while the node count grows by 4 (1 + 4 * depth
+    nodes): the graph on which the chain rule summed over paths (DL book 6.5.6) is
+    exponential and the reverse sweep linear. The level map has slope 1 at its fixed point
+    0, so derivatives decay only like depth^-1.5 and never reach subnormal numbers (which
+    would slow every sweep) even a million levels deep.
     """
     depth = _check_size("diamond", depth, 0)
     with sg.Graph():
         x = sg.var("x")
         h = x
         for _ in range(depth):
-            h = sg.sin(h) + sg.cos(h)
+            h = (sg.sin(h) + sg.tanh(h)) * 0.5
         tape = sg.compile([x], [h])
-    return Workload("diamond", depth, tape, np.array([0.7]), {"paths": 2 ** depth})
+    return Workload("diamond", depth, tape, np.array([0.7]), {"paths": 2 ** depth}, [x], [h])
 
 
 _DAG_UNARY = (sg.sin, sg.cos, sg.tanh, sg.sigmoid, lambda h: h * 0.5, lambda h: -h)
@@ -154,34 +166,30 @@ def random_dag(n_ops, seed=0):
     """
     n_ops = _check_size("random_dag", n_ops, 1)
     rng = np.random.default_rng(seed)
-    kind = rng.integers(0, 8, n_ops)
-    near = rng.random(n_ops) < 0.5
-    back = rng.integers(1, 65, n_ops)
-    anywhere = rng.random(n_ops)
-    with sg.Graph():
-        xs = list(sg.variables(_DAG_INPUTS))
-        nodes = xs[:]
-        append = nodes.append
-        made = 0
+    kind = rng.integers(0, 8, n_ops).tolist()
+    near = (rng.random(n_ops) < 0.5).tolist()
+    back = rng.integers(1, 65, n_ops).tolist()
+    anywhere = rng.random(n_ops).tolist()
+    with sg.Graph() as graph:
+        xs = sg.variables(_DAG_INPUTS)
+        prev = xs[_DAG_INPUTS - 1]
         for k in range(n_ops):
-            prev = nodes[-1]
-            i = len(nodes)
-            other = nodes[i - back[k] if near[k] and back[k] <= i else int(anywhere[k] * i)]
+            i = len(graph)
+            if i - _DAG_INPUTS >= n_ops:
+                break
+            # Handles are made on demand from graph indices: no Python object per node.
+            other = sg.Node(graph, int(i - back[k] if near[k] and back[k] <= i
+                                       else anywhere[k] * i))
             op = kind[k]
             if op < 6:
-                append(_DAG_UNARY[op](prev))
-                made += 1
+                prev = _DAG_UNARY[op](prev)
             elif op == 6:
-                append(prev * other)
-                made += 1
+                prev = prev * other
             else:
-                append((prev + other) * 0.5)
-                made += 2
-            if made >= n_ops:
-                break
-        tape = sg.compile(xs, [nodes[-1]])
+                prev = (prev + other) * 0.5
+        tape = sg.compile(xs, [prev])
     x = np.random.default_rng(seed + 1).uniform(-1.0, 1.0, _DAG_INPUTS)
-    return Workload("random_dag", n_ops, tape, x, {"seed": seed})
+    return Workload("random_dag", n_ops, tape, x, {"seed": seed}, xs, [prev])
 
 
 def domke(size=1):
@@ -196,7 +204,7 @@ def domke(size=1):
         f3 = f1 + f2
         y = sg.exp(f3) + sg.sin(f3)
         tape = sg.compile([x], [y])
-    return Workload("domke", 1, tape, np.array([1.0]))
+    return Workload("domke", 1, tape, np.array([1.0]), {}, [x], [y])
 
 
 def toy_model(n_points=1):
@@ -216,9 +224,10 @@ def toy_model(n_points=1):
         for xi, yi in zip(xd, yd):
             f = b3 + w3 * sg.cos(b2 + w2 * sg.exp(b1 + w1 * sg.sin(b0 + w0 * xi)))
             loss = loss + (f - yi) ** 2
-        tape = sg.compile([b0, w0, b1, w1, b2, w2, b3, w3], [loss])
+        params = [b0, w0, b1, w1, b2, w2, b3, w3]
+        tape = sg.compile(params, [loss])
     phi = np.array([0.1, 0.5, -0.2, 0.7, 0.3, 0.4, -0.1, 0.8])
-    return Workload("toy_model", n, tape, phi)
+    return Workload("toy_model", n, tape, phi, {}, params, [loss])
 
 
 # name -> builder. Append new workloads; never change what an existing name builds.
@@ -231,6 +240,21 @@ WORKLOADS = {
     "domke": domke,
     "toy_model": toy_model,
 }
+
+
+def with_nodes(name, n_nodes):
+    """Workload ``name`` built with about ``n_nodes`` tape nodes (for per-node costs).
+
+    The size argument is ``n_nodes`` for ``chain`` and ``random_dag``, ``n_nodes // 4``
+    inputs for ``wide_sum`` (4 nodes an input), ``(n_nodes - 1) // 4`` for ``diamond``.
+    """
+    if name == "wide_sum":
+        return wide_sum(max(2, n_nodes // 4))
+    if name == "diamond":
+        return diamond(max(1, (n_nodes - 1) // 4))
+    if name in ("chain", "random_dag"):
+        return build(name, n_nodes)
+    raise ValueError(f"with_nodes builds chain, wide_sum, diamond or random_dag, not {name!r}")
 
 
 def build(name, size):

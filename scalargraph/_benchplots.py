@@ -1,0 +1,89 @@
+"""PNG plots of the cost report (``python -m scalargraph.bench``); matplotlib is optional."""
+
+import numpy as np
+
+
+def plot_all(curves, out):
+    """Write one PNG per measured claim and a summary figure into ``out``.
+
+    Returns the list of paths written, or [] when matplotlib is not installed.
+    """
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    panels = [(key, fn) for key, fn in (("claim1", _claim1), ("claim2", _claim2),
+                                        ("claim3", _claim3), ("claim4", _claim4),
+                                        ("claim5", _claim5)) if key in curves]
+    written = []
+    for key, fn in panels:
+        fig, ax = plt.subplots(figsize=(5.2, 3.8), dpi=90)
+        fn(ax, curves[key])
+        fig.tight_layout()
+        path = out / f"{key}.png"
+        fig.savefig(path)
+        plt.close(fig)
+        written.append(path)
+    if panels:
+        cols = min(3, len(panels))
+        rows = -(-len(panels) // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(4.3 * cols, 3.3 * rows), dpi=72,
+                                 squeeze=False)
+        for ax, (key, fn) in zip(axes.flat, panels):
+            fn(ax, curves[key])
+        for ax in list(axes.flat)[len(panels):]:
+            ax.axis("off")
+        fig.tight_layout()
+        path = out / "summary.png"
+        fig.savefig(path)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def _claim1(ax, c):
+    n = c["n"]
+    ax.loglog(n, c["rev"], "o-", label="reverse gradient")
+    m = len(c["fwdm"])
+    ax.loglog(n[:m], c["fwdm"], "s-", label="forward-mode gradient")
+    ax.loglog(n[:m], c["fd"], "^-", label="finite differences")
+    ax.set(xlabel="inputs n", ylabel="time / forward evaluation",
+           title="1. Gradient cost, f: R^n -> R")
+    ax.legend(fontsize=7)
+
+
+def _claim2(ax, c):
+    for name, label in (("fan_out", "R -> R^m"), ("wide_sum", "R^n -> R")):
+        d = c[name]
+        ax.loglog(d["size"], np.divide(d["rev"], d["fwd"]), "o-",
+                  label=f"{label}: reverse / forward")
+    ax.axhline(1.0, color="grey", lw=0.8)
+    ax.set(xlabel="m outputs / n inputs", ylabel="Jacobian time, reverse / forward",
+           title="2. The mirror image")
+    ax.legend(fontsize=7)
+
+
+def _claim3(ax, c):
+    ax.semilogy(c["depth"], c["paths"], "o-", label="sum over paths")
+    ax.semilogy(c["depth"], c["reverse"], "s-", label="reverse sweep")
+    ax.set(xlabel="diamonds (paths = 2^depth)", ylabel="seconds",
+           title="3. Paths vs dynamic programming")
+    ax.legend(fontsize=7)
+
+
+def _claim4(ax, c):
+    styles = {"forward": "-", "reverse": "--", "tangent": ":"}
+    for name, d in c.items():
+        for key, ls in styles.items():
+            ax.loglog(d["nodes"], d[key], ls, marker="o", ms=3, label=f"{name} {key}")
+    ax.set(xlabel="tape nodes", ylabel="ns per node", title="4. Linear in the graph")
+    ax.legend(fontsize=5, ncol=2)
+
+
+def _claim5(ax, c):
+    for key in ("forward", "reverse", "tangent"):
+        ax.loglog(c["nodes"], c[key], "o-", label=key)
+    ax.set(xlabel="tape nodes", ylabel="peak work bytes", title="5. Memory per call")
+    ax.legend(fontsize=7)

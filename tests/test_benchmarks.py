@@ -1,0 +1,274 @@
+"""The benchmark suite, the cost report, the workloads and the path-sum reference differentiator.
+
+Nothing here times anything. The asv suite must import and every benchmark must run once at
+its smallest size (so a broken benchmark cannot land); ``python -m scalargraph.bench
+--quick`` must print its table; and ``sg.path_gradient`` / ``sg.count_paths`` are checked
+against oracles from outside them: dual numbers of the hand-written reference evaluator,
+closed forms, and path counts known from how the graph was built.
+"""
+
+import importlib
+import inspect
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, note
+
+import scalargraph as sg
+from scalargraph import bench, workloads
+
+import reference
+import strategies
+
+try:
+    from asv_runner.benchmarks.mark import SkipNotImplemented
+except ImportError:  # asv not installed: nothing can raise it
+    class SkipNotImplemented(NotImplementedError):
+        pass
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH_DIR = REPO / "benchmarks"
+AD_RTOL = 1e-11
+
+
+# ---- the path-sum differentiator ------------------------------------------------------------
+@pytest.mark.parametrize("depth", [0, 1, 2, 5, 12, 40, 70])
+def test_count_paths_on_the_diamond_ladder_is_two_to_the_depth(depth):
+    # 70 levels: 2^70 overflows int64, so the exact Python-integer fallback answers
+    assert sg.count_paths(workloads.diamond(depth).tape) == 2 ** depth
+
+
+def test_count_paths_per_input_of_the_wide_sum():
+    # x_i appears in the terms i-1 and i: two paths, one for the end inputs; x*x counts twice
+    n = 7
+    per = sg.count_paths(workloads.wide_sum(n).tape, per_input=True)
+    assert per == [1] + [2] * (n - 2) + [1]
+    x = sg.var("x")
+    assert sg.count_paths(sg.compile([x], [x * x])) == 2
+    assert sg.count_paths(sg.compile([x], [x])) == 1
+
+
+def _naive_path_count(tape, node, n_inputs):
+    """Paths from ``node`` down to the inputs, by plain recursion (tiny graphs only)."""
+    if node < n_inputs:
+        return 1
+    arity = sg.ops.BY_CODE[int(tape.op[node])].arity
+    parents = [tape.arg0[node], tape.arg1[node]][:arity]
+    return sum(_naive_path_count(tape, int(p), n_inputs) for p in parents)
+
+
+@given(strategies.dags(max_nodes=20))
+def test_path_gradient_equals_dual_numbers_on_random_dags(case):
+    tape, x = case
+    note(strategies.describe(tape, x))
+    duals = np.array(reference.jacobian(tape, x))
+    for k in range(tape.n_outputs):
+        got = sg.path_gradient(tape, x, output=k)
+        np.testing.assert_allclose(got, duals[k], rtol=AD_RTOL, atol=AD_RTOL,
+                                   err_msg=f"output {k}")
+        assert sg.count_paths(tape, output=k) == _naive_path_count(
+            tape, int(tape.outputs[k]), tape.n_inputs)
+
+
+@pytest.mark.parametrize("name,size", [("domke", 1), ("toy_model", 3), ("wide_sum", 30),
+                                       ("diamond", 14), ("random_dag", 80)])
+def test_path_gradient_equals_reverse_mode_on_the_workloads(name, size):
+    w = workloads.build(name, size)
+    for k in range(w.tape.n_outputs):
+        np.testing.assert_allclose(sg.path_gradient(w.tape, w.x, output=k),
+                                   w.tape.gradient(w.x, output=k), rtol=1e-12, atol=1e-15)
+
+
+def test_path_gradient_of_domke_matches_the_closed_form():
+    x = 1.0
+    f3 = math.exp(x) + math.exp(2 * x)
+    dydx = (math.exp(f3) + math.cos(f3)) * (math.exp(x) + 2 * math.exp(2 * x))
+    w = workloads.domke()
+    assert sg.path_gradient(w.tape, [x])[0] == pytest.approx(dydx, rel=1e-13)
+
+
+def test_path_gradient_keeps_the_strong_zero_of_the_sweeps():
+    # maximum(sqrt(x), 1) at x = 0: the switched-off branch has partial 0 against sqrt'(0) = inf
+    x = sg.var("x")
+    tape = sg.compile([x], [sg.maximum(sg.sqrt(x), 1.0)])
+    assert sg.path_gradient(tape, [0.0])[0] == 0.0 == tape.gradient([0.0])[0]
+
+
+def test_path_gradient_walks_a_deep_chain_without_recursion():
+    w = workloads.chain(30_000)
+    assert sg.count_paths(w.tape) == 1
+    np.testing.assert_allclose(sg.path_gradient(w.tape, w.x), w.tape.gradient(w.x), rtol=1e-12)
+
+
+def test_path_gradient_of_an_output_that_is_an_input_and_of_unused_inputs():
+    x, y = sg.var("x"), sg.var("y")
+    tape = sg.compile([x, y], [x, sg.sin(x)])
+    np.testing.assert_array_equal(sg.path_gradient(tape, [0.3, 2.0], output=0), [1.0, 0.0])
+    np.testing.assert_allclose(sg.path_gradient(tape, [0.3, 2.0], output=1),
+                               [math.cos(0.3), 0.0], rtol=1e-15)
+
+
+def test_path_gradient_refuses_too_many_paths_and_bad_input():
+    w = workloads.diamond(40)
+    with pytest.raises(ValueError, match="paths.*tape.gradient"):
+        sg.path_gradient(w.tape, w.x)
+    with pytest.raises(ValueError, match="max_paths"):
+        sg.path_gradient(workloads.diamond(5).tape, [0.1], max_paths=31)
+    with pytest.raises(ValueError, match="expected 1 input"):
+        sg.path_gradient(w.tape, [1.0, 2.0])
+    with pytest.raises(ValueError, match="outputs"):
+        sg.path_gradient(workloads.fan_out(2).tape, [0.1])
+
+
+# ---- the workload registry ------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(workloads.WORKLOADS))
+def test_every_workload_builds_evaluates_and_is_reproducible(name):
+    a, b = workloads.build(name, 40), workloads.build(name, 40)
+    for attr in ("op", "arg0", "arg1", "consts", "outputs"):
+        np.testing.assert_array_equal(getattr(a.tape, attr), getattr(b.tape, attr))
+    np.testing.assert_array_equal(a.x, b.x)
+    assert np.all(np.isfinite(a.tape.values(a.x)))
+    jac = a.tape.jacobian(a.x, mode="reverse")
+    np.testing.assert_allclose(jac, np.array(reference.jacobian(a.tape, a.x)), rtol=1e-10,
+                               atol=1e-12)
+
+
+def test_workload_sizes_mean_what_the_registry_says():
+    assert workloads.chain(3000).tape.n_nodes == 3001
+    assert workloads.wide_sum(100).tape.n_inputs == 100
+    assert workloads.fan_out(17).tape.n_outputs == 17
+    assert workloads.diamond(9).tape.n_nodes == 1 + 4 * 9
+    assert abs(workloads.random_dag(5000).tape.n_nodes - 5016) <= 1
+    assert workloads.toy_model(4).tape.n_inputs == 8
+    for name in ("chain", "wide_sum", "diamond", "random_dag"):
+        assert 0.9 * 4000 <= workloads.with_nodes(name, 4000).tape.n_nodes <= 1.1 * 4000
+    w = workloads.chain(300)
+    np.testing.assert_array_equal(w.recompile().op, w.tape.op)
+    with pytest.raises(ValueError, match="unknown workload"):
+        workloads.build("nope", 3)
+    with pytest.raises(ValueError, match="int size >= 2"):
+        workloads.wide_sum(1)
+
+
+# ---- the report's helpers -------------------------------------------------------------------
+def test_slope_recovers_known_exponents():
+    n = np.array([10.0, 100.0, 1000.0])
+    assert bench.slope(n, 3 * n ** 2) == pytest.approx(2.0)
+    assert bench.slope([1, 2, 3], [5 * 2.0 ** d for d in (1, 2, 3)], log_x=False) == pytest.approx(1.0)
+    assert math.isnan(bench.slope([1], [1.0]))
+
+
+def test_forward_differences_agree_with_the_gradient_to_half_the_digits():
+    w = workloads.wide_sum(20)
+    exact = w.tape.gradient(w.x)
+    err = np.max(np.abs(bench.forward_differences(w.tape, w.x) - exact))
+    assert 1e-12 < err / np.max(np.abs(exact)) < 1e-6
+
+
+def test_hand_written_chain_agrees_with_the_tape():
+    w = workloads.chain(3000)
+    value, derivative = bench.hand_chain_value_and_derivative(0.5, w.info["steps"])
+    assert bench.hand_chain(0.5, w.info["steps"]) == pytest.approx(w.tape(w.x)[0], rel=1e-13)
+    assert value == pytest.approx(w.tape(w.x)[0], rel=1e-13)
+    assert derivative == pytest.approx(w.tape.gradient(w.x)[0], rel=1e-10)
+
+
+def test_quick_report_prints_every_table_and_writes_its_files(tmp_path, capsys):
+    bench.main(["--quick", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    for heading in ("claim 1 (cheap gradient): wide_sum n=10", "### Claim 1", "### Claim 2",
+                    "### Claim 3", "### Claim 4", "### Claim 5", "### Core targets",
+                    "### Fitted slopes", "hand-written Numba loop"):
+        assert heading in out
+    assert "Traceback" not in out
+    assert (tmp_path / "report.md").read_text().startswith("### Claim 1")
+    assert (tmp_path / "results.json").stat().st_size > 0
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (tmp_path / "summary.png").stat().st_size > 0
+
+
+# ---- the asv suite --------------------------------------------------------------------------
+def _benchmark_modules():
+    sys.path.insert(0, str(BENCH_DIR))
+    try:
+        package = importlib.import_module("benchmarks")
+        assert Path(package.__file__).resolve().parent == BENCH_DIR / "benchmarks"
+        names = sorted(p.stem for p in (BENCH_DIR / "benchmarks").glob("bench_*.py"))
+        return [importlib.import_module(f"benchmarks.{name}") for name in names]
+    finally:
+        sys.path.remove(str(BENCH_DIR))
+
+
+def _smallest_params(cls):
+    """Parameter tuples to try, smallest size first: every category at its smallest size."""
+    params = getattr(cls, "params", None)
+    if not params:
+        return [()]
+    if not isinstance(params[0], list):
+        params = [params]
+    numeric = [all(isinstance(v, (int, float)) for v in p) for p in params]
+    combos = [()]
+    for values, is_size in zip(params, numeric):
+        combos = [c + (v,) for c in combos for v in (sorted(values) if is_size else values)]
+    return combos
+
+
+def test_every_asv_benchmark_runs_once_at_its_smallest_size():
+    ran, failures = [], []
+    for module in _benchmark_modules():
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != module.__name__:
+                continue
+            methods = [m for m in dir(cls)
+                       if m.startswith(("time_", "track_", "peakmem_", "timeraw_"))]
+            if not methods:
+                continue
+            # asv hands setup_cache's result to setup and every method, before the params
+            cached = (cls().setup_cache(),) if hasattr(cls, "setup_cache") else ()
+            done_categories = set()
+            for params in _smallest_params(cls):
+                category = tuple(a for a in params if not isinstance(a, (int, float)))
+                if category in done_categories:
+                    continue
+                args = cached + params
+                obj = cls()
+                try:
+                    if hasattr(obj, "setup"):
+                        obj.setup(*args)
+                except NotImplementedError:
+                    continue  # asv skips this combination (optional peer, invalid size)
+                done_categories.add(category)
+                for m in methods:
+                    name = f"{module.__name__}.{cls_name}.{m}{params}"
+                    try:
+                        result = getattr(obj, m)(*args)
+                    except SkipNotImplemented:
+                        continue  # asv's own way to skip from inside a benchmark
+                    except NotImplementedError:
+                        failures.append(f"{name}: asv >= 0.5 skips only a NotImplementedError "
+                                        "raised in setup; raise it there, or raise "
+                                        "asv_runner.benchmarks.mark.SkipNotImplemented")
+                        continue
+                    if m.startswith("track_"):
+                        assert isinstance(result, (int, float)) and math.isfinite(result), m
+                        assert getattr(getattr(cls, m), "unit", None), f"{m} needs a unit"
+                    elif m.startswith("timeraw_"):
+                        subprocess.run([sys.executable, "-c", result], check=True, timeout=120)
+                    ran.append(name)
+    assert not failures, "\n".join(failures)
+    assert len(ran) > 30, ran
+
+
+@pytest.mark.skipif(shutil.which("asv") is None, reason="asv is not installed")
+def test_asv_check_finds_no_problems(tmp_path):
+    env = dict(os.environ, HOME=str(tmp_path))  # asv may write its machine file there
+    result = subprocess.run(["asv", "check", "--python=same"], cwd=BENCH_DIR, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No problems found" in result.stdout, result.stdout
