@@ -7,14 +7,14 @@ takes the segments last to first: it recomputes one segment's values and partial
 the checkpoints, runs the ordinary reverse loop over it, and hands the adjoints that flow
 out of it to the boundary nodes it reads.
 
-Each segment is run as a small tape of its own: its boundary parents first, as inputs (in
-ascending order), then its nodes, parents renumbered (``remap_segment``). The per-op loops
-that evaluate it are the core's ``forward_values`` / ``forward_partials`` line for line
-(generated region below), and the reverse loop is ``_sweeps.reverse_adjoints`` line for line,
-so every value, partial and adjoint is computed by the same operations in the same order
-as in the plain sweep: the results are equal bit for bit. A boundary node's running
-adjoint is carried between segments *as the running sum* (copied in before a segment, out
-after it), never summed per segment and then added, which would regroup the additions.
+A segment [s, e) is stored from 0 (node i at i - s); a parent before s is found in the
+segment's sorted list of boundary parents ``ext`` by binary search. The per-op loops are
+the core's ``forward_values`` / ``forward_partials`` line for line (generated region
+below), and the reverse loop is ``_sweeps.reverse_adjoints`` line for line, so every value,
+partial and adjoint is computed by the same operations in the same order as in the plain
+sweep: the results are equal bit for bit. A boundary node's running adjoint is carried
+between segments *as the running sum* (copied in before a segment, out after it), never
+summed per segment and then added, which would regroup the additions.
 
 Arrays: tape arrays as in ``_kernels.py``; ``bounds`` int64[k + 1] segment starts;
 ``ext_ptr`` int64[k + 1] and ``ext_nodes`` int32[...] each segment's boundary parents
@@ -58,359 +58,353 @@ TABLE_DIGEST = "ad90064afc6ef79d"
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def segment_values(op, arg0, arg1, consts, inputs, values):
-    """The core's forward_values (values), line for line, on a segment tape."""
-    n_inputs = inputs.shape[0]
-    for i in range(n_inputs):
-        values[i] = inputs[i]
-    for i in range(n_inputs, op.shape[0]):
+def segment_values(op, arg0, arg1, consts, s, e, ext, ext_values, values):
+    """The core's forward_values, line for line, over nodes s .. e - 1 (stored from 0)."""
+    for i in range(s, e):
         o = op[i]
         a = arg0[i]
         b = arg1[i]
+        j = i - s
         if o == 1:  # const
-            values[i] = consts[a]
+            values[j] = consts[a]
         elif o == 2:  # add
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x + y
-            values[i] = z
+            values[j] = z
         elif o == 3:  # sub
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x - y
-            values[i] = z
+            values[j] = z
         elif o == 4:  # mul
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x * y
-            values[i] = z
+            values[j] = z
         elif o == 5:  # div
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x / y
-            values[i] = z
+            values[j] = z
         elif o == 6:  # pow
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x ** y
-            values[i] = z
+            values[j] = z
         elif o == 7:  # maximum
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x if (x > y or x != x) else y
-            values[i] = z
+            values[j] = z
         elif o == 8:  # minimum
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x if (x < y or x != x) else y
-            values[i] = z
+            values[j] = z
         elif o == 9:  # neg
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = -x
-            values[i] = z
+            values[j] = z
         elif o == 10:  # exp
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = exp(x)
-            values[i] = z
+            values[j] = z
         elif o == 11:  # log
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = log(x)
-            values[i] = z
+            values[j] = z
         elif o == 12:  # sin
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = sin(x)
-            values[i] = z
+            values[j] = z
         elif o == 13:  # cos
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = cos(x)
-            values[i] = z
+            values[j] = z
         elif o == 14:  # tan
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = tan(x)
-            values[i] = z
+            values[j] = z
         elif o == 15:  # sqrt
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = sqrt(x)
-            values[i] = z
+            values[j] = z
         elif o == 16:  # tanh
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = tanh(x)
-            values[i] = z
+            values[j] = z
         elif o == 17:  # sigmoid
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = sigmoid(x)
-            values[i] = z
+            values[j] = z
         elif o == 18:  # relu
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = 0.0 if x <= 0.0 else x
-            values[i] = z
+            values[j] = z
         elif o == 19:  # softplus
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = softplus(x)
-            values[i] = z
+            values[j] = z
         elif o == 20:  # abs
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = abs(x)
-            values[i] = z
+            values[j] = z
         elif o == 21:  # square
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = x * x
-            values[i] = z
+            values[j] = z
         elif o == 22:  # add_const
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = x + y
-            values[i] = z
+            values[j] = z
         elif o == 23:  # rsub_const
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = y - x
-            values[i] = z
+            values[j] = z
         elif o == 24:  # mul_const
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = x * y
-            values[i] = z
+            values[j] = z
         elif o == 25:  # div_const
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = x / y
-            values[i] = z
+            values[j] = z
         elif o == 26:  # rdiv_const
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = y / x
-            values[i] = z
+            values[j] = z
         elif o == 27:  # pow_const
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = x ** y
-            values[i] = z
+            values[j] = z
         elif o == 28:  # rpow_const
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = y ** x
-            values[i] = z
+            values[j] = z
         elif o == 29:  # leaky_relu
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = x if x > 0.0 else y * x
-            values[i] = z
+            values[j] = z
         elif o == 30:  # gt
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = 1.0 if x > y else 0.0
-            values[i] = z
+            values[j] = z
         else:
             raise ValueError("unknown opcode")
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def segment_partials(op, arg0, arg1, consts, inputs, values, partials):
-    """The core's forward_partials (values and local partials), line for line, on a segment tape."""
-    n_inputs = inputs.shape[0]
-    for i in range(n_inputs):
-        values[i] = inputs[i]
-        partials[i, 0] = 0.0
-        partials[i, 1] = 0.0
-    for i in range(n_inputs, op.shape[0]):
+def segment_partials(op, arg0, arg1, consts, s, e, ext, ext_values, values, partials):
+    """The core's forward_partials, line for line, over nodes s .. e - 1 (stored from 0)."""
+    for i in range(s, e):
         o = op[i]
         a = arg0[i]
         b = arg1[i]
+        j = i - s
         if o == 1:  # const
-            values[i] = consts[a]
-            partials[i, 0] = 0.0
-            partials[i, 1] = 0.0
+            values[j] = consts[a]
+            partials[j, 0] = 0.0
+            partials[j, 1] = 0.0
         elif o == 2:  # add
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x + y
-            values[i] = z
-            partials[i, 0] = 1.0
-            partials[i, 1] = 1.0
+            values[j] = z
+            partials[j, 0] = 1.0
+            partials[j, 1] = 1.0
         elif o == 3:  # sub
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x - y
-            values[i] = z
-            partials[i, 0] = 1.0
-            partials[i, 1] = -1.0
+            values[j] = z
+            partials[j, 0] = 1.0
+            partials[j, 1] = -1.0
         elif o == 4:  # mul
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x * y
-            values[i] = z
-            partials[i, 0] = y
-            partials[i, 1] = x
+            values[j] = z
+            partials[j, 0] = y
+            partials[j, 1] = x
         elif o == 5:  # div
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x / y
-            values[i] = z
-            partials[i, 0] = 1.0 / y
-            partials[i, 1] = -z / y
+            values[j] = z
+            partials[j, 0] = 1.0 / y
+            partials[j, 1] = -z / y
         elif o == 6:  # pow
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x ** y
-            values[i] = z
-            partials[i, 0] = y * x ** (y - gt(abs(y), 0.0))
-            partials[i, 1] = z * log(x + (1.0 - gt(abs(x), 0.0)))
+            values[j] = z
+            partials[j, 0] = y * x ** (y - gt(abs(y), 0.0))
+            partials[j, 1] = z * log(x + (1.0 - gt(abs(x), 0.0)))
         elif o == 7:  # maximum
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x if (x > y or x != x) else y
-            values[i] = z
-            partials[i, 0] = gt(x, y)
-            partials[i, 1] = 1.0 - gt(x, y)
+            values[j] = z
+            partials[j, 0] = gt(x, y)
+            partials[j, 1] = 1.0 - gt(x, y)
         elif o == 8:  # minimum
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x if (x < y or x != x) else y
-            values[i] = z
-            partials[i, 0] = gt(y, x)
-            partials[i, 1] = 1.0 - gt(y, x)
+            values[j] = z
+            partials[j, 0] = gt(y, x)
+            partials[j, 1] = 1.0 - gt(y, x)
         elif o == 9:  # neg
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = -x
-            values[i] = z
-            partials[i, 0] = -1.0
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = -1.0
+            partials[j, 1] = 0.0
         elif o == 10:  # exp
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = exp(x)
-            values[i] = z
-            partials[i, 0] = z
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = z
+            partials[j, 1] = 0.0
         elif o == 11:  # log
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = log(x)
-            values[i] = z
-            partials[i, 0] = 1.0 / x
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = 1.0 / x
+            partials[j, 1] = 0.0
         elif o == 12:  # sin
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = sin(x)
-            values[i] = z
-            partials[i, 0] = cos(x)
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = cos(x)
+            partials[j, 1] = 0.0
         elif o == 13:  # cos
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = cos(x)
-            values[i] = z
-            partials[i, 0] = -sin(x)
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = -sin(x)
+            partials[j, 1] = 0.0
         elif o == 14:  # tan
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = tan(x)
-            values[i] = z
-            partials[i, 0] = 1.0 + z * z
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = 1.0 + z * z
+            partials[j, 1] = 0.0
         elif o == 15:  # sqrt
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = sqrt(x)
-            values[i] = z
-            partials[i, 0] = 0.5 / z
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = 0.5 / z
+            partials[j, 1] = 0.0
         elif o == 16:  # tanh
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = tanh(x)
-            values[i] = z
-            partials[i, 0] = 1.0 - z * z
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = 1.0 - z * z
+            partials[j, 1] = 0.0
         elif o == 17:  # sigmoid
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = sigmoid(x)
-            values[i] = z
-            partials[i, 0] = z * (1.0 - z)
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = z * (1.0 - z)
+            partials[j, 1] = 0.0
         elif o == 18:  # relu
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = 0.0 if x <= 0.0 else x
-            values[i] = z
-            partials[i, 0] = gt(x, 0.0)
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = gt(x, 0.0)
+            partials[j, 1] = 0.0
         elif o == 19:  # softplus
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = softplus(x)
-            values[i] = z
-            partials[i, 0] = sigmoid(x)
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = sigmoid(x)
+            partials[j, 1] = 0.0
         elif o == 20:  # abs
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = abs(x)
-            values[i] = z
-            partials[i, 0] = gt(x, 0.0) - gt(0.0, x)
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = gt(x, 0.0) - gt(0.0, x)
+            partials[j, 1] = 0.0
         elif o == 21:  # square
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = x * x
-            values[i] = z
-            partials[i, 0] = 2.0 * x
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = 2.0 * x
+            partials[j, 1] = 0.0
         elif o == 22:  # add_const
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = x + y
-            values[i] = z
-            partials[i, 0] = 1.0
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = 1.0
+            partials[j, 1] = 0.0
         elif o == 23:  # rsub_const
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = y - x
-            values[i] = z
-            partials[i, 0] = -1.0
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = -1.0
+            partials[j, 1] = 0.0
         elif o == 24:  # mul_const
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = x * y
-            values[i] = z
-            partials[i, 0] = y
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = y
+            partials[j, 1] = 0.0
         elif o == 25:  # div_const
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = x / y
-            values[i] = z
-            partials[i, 0] = 1.0 / y
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = 1.0 / y
+            partials[j, 1] = 0.0
         elif o == 26:  # rdiv_const
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = y / x
-            values[i] = z
-            partials[i, 0] = -z / x
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = -z / x
+            partials[j, 1] = 0.0
         elif o == 27:  # pow_const
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = x ** y
-            values[i] = z
-            partials[i, 0] = y * x ** (y - gt(abs(y), 0.0))
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = y * x ** (y - gt(abs(y), 0.0))
+            partials[j, 1] = 0.0
         elif o == 28:  # rpow_const
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = y ** x
-            values[i] = z
-            partials[i, 0] = z * log(y)
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = z * log(y)
+            partials[j, 1] = 0.0
         elif o == 29:  # leaky_relu
             y = consts[b]
-            x = values[a]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = x if x > 0.0 else y * x
-            values[i] = z
-            partials[i, 0] = y + (1.0 - y) * gt(x, 0.0)
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = y + (1.0 - y) * gt(x, 0.0)
+            partials[j, 1] = 0.0
         elif o == 30:  # gt
-            x = values[a]
-            y = values[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = 1.0 if x > y else 0.0
-            values[i] = z
-            partials[i, 0] = 0.0
-            partials[i, 1] = 0.0
+            values[j] = z
+            partials[j, 0] = 0.0
+            partials[j, 1] = 0.0
         else:
             raise ValueError("unknown opcode")
 
@@ -459,46 +453,17 @@ def plan_segments(op, arg0, arg1, node_arity, bounds):
     return ext_ptr, ext[:m].copy()
 
 
-@njit(cache=True, nogil=True)
-def remap_segment(op, arg0, arg1, node_arity, input_op, s, e, ext, sop, sarg0, sarg1):
-    """Write segment [s, e) as a tape into ``sop``/``sarg0``/``sarg1``; return its length.
-
-    ``ext`` (sorted) become its inputs 0 .. len(ext) - 1; node i becomes len(ext) + i - s.
-    Constant-pool indices stay as they are (the segment shares the tape's pool).
-    """
-    n_ext = ext.shape[0]
-    for q in range(n_ext):
-        sop[q] = input_op
-        sarg0[q] = q
-        sarg1[q] = -1
-    for i in range(s, e):
-        j = n_ext + i - s
-        o = op[i]
-        sop[j] = o
-        a = arg0[i]
-        b = arg1[i]
-        arity = node_arity[o]
-        if arity >= 1:
-            a = n_ext + a - s if a >= s else np.searchsorted(ext, a)
-        if arity == 2:
-            b = n_ext + b - s if b >= s else np.searchsorted(ext, b)
-        sarg0[j] = a
-        sarg1[j] = b
-    return n_ext + e - s
-
-
 @njit(cache=True, nogil=True, error_model="numpy")
-def checkpointed_adjoints(op, arg0, arg1, consts, node_arity, input_op, x, bounds, ext_ptr,
-                          ext_nodes, ext_slot, keep, keep_lo, seed_nodes, seed_values,
-                          keep_values, keep_adjoints, sop, sarg0, sarg1, svalues, spartials,
-                          sadjoints, ext_values):
+def checkpointed_adjoints(op, arg0, arg1, consts, x, bounds, ext_ptr, ext_nodes, ext_slot,
+                          keep, keep_lo, seed_nodes, seed_values, keep_values, keep_adjoints,
+                          svalues, spartials, sadjoints, ext_values, ext_adjoints):
     """Adjoints of the boundary nodes (inputs first) by the checkpointed sweep.
 
     On entry ``keep_adjoints`` holds the seeds of boundary nodes, and ``seed_nodes`` /
     ``seed_values`` the seeds of the other nodes (sorted by node). ``keep_values`` and the
-    segment buffers (``sop`` ... ``sadjoints``: longest segment plus its boundary parents;
-    ``ext_values``: the most boundary parents of a segment) are work memory, overwritten.
-    On exit ``keep_adjoints[:n_inputs]`` is the gradient.
+    segment buffers (``svalues``, ``spartials``, ``sadjoints``: the longest segment;
+    ``ext_values``, ``ext_adjoints``: the most boundary parents of a segment) are work
+    memory, overwritten. On exit ``keep_adjoints[:n_inputs]`` is the gradient.
     """
     n_inputs = x.shape[0]
     k = bounds.shape[0] - 1
@@ -508,45 +473,46 @@ def checkpointed_adjoints(op, arg0, arg1, consts, node_arity, input_op, x, bound
     for J in range(k - 1):
         s, e = bounds[J], bounds[J + 1]
         p0, p1 = ext_ptr[J], ext_ptr[J + 1]
-        n_ext = p1 - p0
-        m = remap_segment(op, arg0, arg1, node_arity, input_op, s, e, ext_nodes[p0:p1],
-                          sop, sarg0, sarg1)
-        for q in range(n_ext):
+        for q in range(p1 - p0):
             ext_values[q] = keep_values[ext_slot[p0 + q]]
-        segment_values(sop[:m], sarg0[:m], sarg1[:m], consts, ext_values[:n_ext], svalues[:m])
+        segment_values(op, arg0, arg1, consts, s, e, ext_nodes[p0:p1], ext_values, svalues)
         for q in range(keep_lo[J], keep_lo[J + 1]):
-            keep_values[q] = svalues[n_ext + keep[q] - s]
+            keep_values[q] = svalues[keep[q] - s]
     # Reverse: recompute each segment, sweep it, pass its outflowing adjoints on.
     t = seed_nodes.shape[0] - 1
     for J in range(k - 1, -1, -1):
         s, e = bounds[J], bounds[J + 1]
         p0, p1 = ext_ptr[J], ext_ptr[J + 1]
-        n_ext = p1 - p0
-        m = remap_segment(op, arg0, arg1, node_arity, input_op, s, e, ext_nodes[p0:p1],
-                          sop, sarg0, sarg1)
-        for q in range(n_ext):
+        ext = ext_nodes[p0:p1]
+        for q in range(p1 - p0):
             ext_values[q] = keep_values[ext_slot[p0 + q]]
-        segment_partials(sop[:m], sarg0[:m], sarg1[:m], consts, ext_values[:n_ext],
-                         svalues[:m], spartials[:m])
-        for q in range(n_ext):
-            sadjoints[q] = keep_adjoints[ext_slot[p0 + q]]
-        for q in range(n_ext, m):
-            sadjoints[q] = 0.0
+            ext_adjoints[q] = keep_adjoints[ext_slot[p0 + q]]
+        segment_partials(op, arg0, arg1, consts, s, e, ext, ext_values, svalues, spartials)
+        for j in range(e - s):
+            sadjoints[j] = 0.0
         for q in range(keep_lo[J], keep_lo[J + 1]):
-            sadjoints[n_ext + keep[q] - s] = keep_adjoints[q]
+            sadjoints[keep[q] - s] = keep_adjoints[q]
         while t >= 0 and seed_nodes[t] >= s:
-            sadjoints[n_ext + seed_nodes[t] - s] = seed_values[t]
+            sadjoints[seed_nodes[t] - s] = seed_values[t]
             t -= 1
-        # The loop of _sweeps.reverse_adjoints, unchanged.
-        for i in range(m - 1, -1, -1):
-            g = sadjoints[i]
+        # The loop of _sweeps.reverse_adjoints, unchanged but for where a parent's adjoint is.
+        for i in range(e - 1, s - 1, -1):
+            g = sadjoints[i - s]
             if g == 0.0:
                 continue
-            d = spartials[i, 0]
+            d = spartials[i - s, 0]
             if d != 0.0:
-                sadjoints[sarg0[i]] += d * g
-            d = spartials[i, 1]
+                a = arg0[i]
+                if a >= s:
+                    sadjoints[a - s] += d * g
+                else:
+                    ext_adjoints[np.searchsorted(ext, a)] += d * g
+            d = spartials[i - s, 1]
             if d != 0.0:
-                sadjoints[sarg1[i]] += d * g
-        for q in range(n_ext):
-            keep_adjoints[ext_slot[p0 + q]] = sadjoints[q]
+                b = arg1[i]
+                if b >= s:
+                    sadjoints[b - s] += d * g
+                else:
+                    ext_adjoints[np.searchsorted(ext, b)] += d * g
+        for q in range(p1 - p0):
+            keep_adjoints[ext_slot[p0 + q]] = ext_adjoints[q]

@@ -10,18 +10,18 @@ calls :func:`gradient`.
 Memory model, per call (the plain sweep holds 32 B per node: values 8, partials 16,
 adjoints 8):
 
-* one segment at a time: 41 B per node of the longest segment plus its boundary parents
-  (renumbered opcode and parents 9 B, values 8, partials 16, adjoints 8);
+* one segment at a time: 32 B per node of the longest segment (values 8, partials 16,
+  adjoints 8), and 16 B per boundary parent of the segment (their values and adjoints);
 * the checkpoints: 16 B per boundary node (its value and its running adjoint);
 * the plan, computed once per (tape, k) and cached on the tape: 16 B per boundary parent
   of each segment, 8 B per boundary node, 24 B per segment.
 
-For a chain of n nodes, k = sqrt(n) gives about 57 sqrt(n) bytes against 32 n. A graph
+For a chain of n nodes, k = sqrt(n) gives about 48 sqrt(n) bytes against 32 n. A graph
 whose early nodes are read all the way to the end (weights used by every layer, say) has
 many boundary nodes whatever k is; :func:`plan` reports them.
 
-Time: the plain sweeps plus one forward pass over all segments but the last, plus two
-renumberings of the tape (cheap integer loops): about 1.3 to 1.8 times the plain gradient.
+Time: the plain sweeps plus one values-only forward pass over all segments but the last:
+about 1.4 to 1.6 times the plain gradient on a chain (benchmarks/bench_checkpoint.py).
 
 Results equal the plain sweep's bit for bit: the same generated per-op lines compute
 every value and partial from the same operands, and every adjoint receives the same
@@ -46,8 +46,7 @@ class Plan:
     Attributes: ``k`` (segments), ``bounds`` (k + 1 segment starts), ``ext_ptr`` /
     ``ext_nodes`` / ``ext_slot`` (each segment's boundary parents and their checkpoint
     slots), ``keep`` (all boundary nodes, inputs first), ``keep_lo``, ``longest`` (nodes in
-    the longest segment plus its boundary parents), ``widest`` (most boundary parents of
-    a segment).
+    the longest segment), ``widest`` (most boundary parents of a segment).
     """
 
     def __init__(self, tape, k):
@@ -60,7 +59,7 @@ class Plan:
         self.ext_slot = np.searchsorted(self.keep, self.ext_nodes)
         self.keep_lo = np.searchsorted(self.keep, self.bounds)
         counts = np.diff(self.ext_ptr)
-        self.longest = int(np.max(np.diff(self.bounds) + counts)) if k else 0
+        self.longest = int(np.max(np.diff(self.bounds))) if k else 0
         self.widest = int(counts.max()) if k else 0
 
     @property
@@ -72,7 +71,7 @@ class Plan:
     @property
     def work_bytes(self):
         """Work memory of one checkpointed gradient with this plan (the module's model)."""
-        return 41 * self.longest + 8 * self.widest + 16 * self.keep.shape[0]
+        return 32 * self.longest + 16 * self.widest + 16 * self.keep.shape[0]
 
     def __repr__(self):
         return (f"<Plan: {self.k} segments, {self.keep.shape[0]} checkpoints, longest segment "
@@ -142,9 +141,9 @@ def gradient(tape, x, output=None, checkpoints=None):
     -------
     ndarray (n_inputs,), equal bit for bit to ``tape.gradient(x, output)``.
 
-    Cost: the plain gradient's sweeps + about one forward pass (values only) + two integer
-    renumbering passes; work memory as the module docstring says (O(sqrt n) on a chain
-    for k = sqrt n, against 32 B/node for the plain sweep).
+    Cost: the plain gradient's sweeps + about one forward pass (values only); work memory
+    as the module docstring says (O(sqrt n) on a chain for k = sqrt n, against 32 B/node
+    for the plain sweep).
     Kinks: as :meth:`Tape.gradient` (the same sweeps, in the same order).
     """
     _check_fresh()
@@ -164,10 +163,9 @@ def gradient(tape, x, output=None, checkpoints=None):
         return keep_adjoints[:n_in].copy()
     m, w = p.longest, max(p.widest, 1)
     _ck.checkpointed_adjoints(
-        tape.op, tape.arg0, tape.arg1, tape.consts, _NODE_ARITY, ops.INPUT, x, p.bounds,
-        p.ext_ptr, p.ext_nodes, p.ext_slot, p.keep, p.keep_lo, seed_nodes, seed_values,
-        np.empty(p.keep.shape[0]), keep_adjoints, np.empty(m, np.uint8), np.empty(m, np.int32),
-        np.empty(m, np.int32), np.empty(m), np.empty((m, 2)), np.empty(m), np.empty(w))
+        tape.op, tape.arg0, tape.arg1, tape.consts, x, p.bounds, p.ext_ptr, p.ext_nodes,
+        p.ext_slot, p.keep, p.keep_lo, seed_nodes, seed_values, np.empty(p.keep.shape[0]),
+        keep_adjoints, np.empty(m), np.empty((m, 2)), np.empty(m), np.empty(w), np.empty(w))
     return keep_adjoints[:n_in].copy()
 
 

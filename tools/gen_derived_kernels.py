@@ -15,8 +15,8 @@ prelude of ``tools/gen_kernels.py`` (so both files evaluate the rules identicall
   Because z = f(x, y) itself, d(partial_s)/d(parent_r) = dP_s/dp_r + dP_s/dz * partial_r.
 * ``scalargraph/_checkpoint_kernels.py``: ``segment_values`` / ``segment_partials``, the same
   lines as the core's ``forward_values`` / ``forward_partials`` (so recomputed values and
-  partials are bit for bit those of the plain sweep), for the checkpointed sweep to call
-  from inside its own compiled loop.
+  partials are bit for bit those of the plain sweep) over one segment of the tape, for the
+  checkpointed sweep to call from inside its own compiled loop.
 """
 
 import argparse
@@ -236,19 +236,19 @@ def _operands(op):
 
 
 def render_segment(ops, name, with_partials):
-    """Same loop as the core's forward_values / forward_partials, under another name."""
-    args = "op, arg0, arg1, consts, inputs, values" + (", partials" if with_partials else "")
-    what = "values and local partials" if with_partials else "values"
+    """The core's forward_values / forward_partials lines over nodes [s, e) of a tape.
+
+    Node i's value goes to ``values[i - s]``; a parent before ``s`` is read from
+    ``ext_values`` at its position in the sorted ``ext`` (binary search: such cross-segment
+    edges are few on deep graphs).
+    """
+    args = "op, arg0, arg1, consts, s, e, ext, ext_values, values" + (
+        ", partials" if with_partials else "")
+    core = "forward_partials" if with_partials else "forward_values"
     out = [DECORATOR, f"def {name}({args}):",
-           f'    """The core\'s forward_{"partials" if with_partials else "values"} ({what}), '
-           'line for line, on a segment tape."""',
-           "    n_inputs = inputs.shape[0]",
-           "    for i in range(n_inputs):",
-           "        values[i] = inputs[i]"]
-    if with_partials:
-        out += ["        partials[i, 0] = 0.0", "        partials[i, 1] = 0.0"]
-    out += ["    for i in range(n_inputs, op.shape[0]):", "        o = op[i]", "        a = arg0[i]",
-            "        b = arg1[i]"]
+           f'    """The core\'s {core}, line for line, over nodes s .. e - 1 (stored from 0)."""',
+           "    for i in range(s, e):", "        o = op[i]", "        a = arg0[i]", "        b = arg1[i]",
+           "        j = i - s"]
     first = True
     for op in ops.OPS:
         if op.kind == ops.INPUT_KIND:
@@ -256,12 +256,18 @@ def render_segment(ops, name, with_partials):
         out.append(f"        {'if' if first else 'elif'} o == {op.code}:  # {op.name}")
         first = False
         if op.kind == ops.CONST_KIND:
-            body = ["values[i] = consts[a]"]
+            body = ["values[j] = consts[a]"]
         else:
-            body = _operands(op) + [f"z = {op.value}", "values[i] = z"]
+            body = []
+            if op.kind == ops.CONST_RIGHT:
+                body.append("y = consts[b]")
+            body.append("x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]")
+            if op.kind == ops.BINARY:
+                body.append("y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]")
+            body += [f"z = {op.value}", "values[j] = z"]
         if with_partials:
             parts = list(op.partials) + ["0.0"] * (2 - len(op.partials))
-            body += [f"partials[i, {s}] = {p}" for s, p in enumerate(parts)]
+            body += [f"partials[j, {k}] = {p}" for k, p in enumerate(parts)]
         out += ["            " + line for line in body]
     out += ["        else:", '            raise ValueError("unknown opcode")']
     return "\n".join(out) + "\n"
