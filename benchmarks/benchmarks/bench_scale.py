@@ -84,13 +84,25 @@ class Build:
 
     track_build_ns_per_node.unit = "ns/node"
 
-    def track_speedup_over_micrograd(self, op):
+
+
+class BuildVsMicrograd:
+    """Recording speed against micrograd's Value on the ops both have (optional peer)."""
+
+    params = ["add", "mul", "relu"]
+    param_names = ["op"]
+    n = 20000
+
+    def setup(self, op):
         try:
             import micrograd  # noqa: F401
         except ImportError:
             raise NotImplementedError("micrograd is not installed") from None
-        if op == "sin":
-            raise NotImplementedError("micrograd's Value has no sin")
+
+    def time_micrograd_build(self, op):
+        build_micrograd_chain(op, self.n)
+
+    def track_speedup_over_micrograd(self, op):
         ours = _median_seconds(lambda: build_chain(op, self.n))
         theirs = _median_seconds(lambda: build_micrograd_chain(op, self.n))
         return theirs / ours
