@@ -16,7 +16,8 @@ def plot_all(curves, out):
         return []
     panels = [(key, fn) for key, fn in (("claim1", _claim1), ("claim2", _claim2),
                                         ("claim3", _claim3), ("claim4", _claim4),
-                                        ("claim5", _claim5)) if key in curves]
+                                        ("claim5", _claim5), ("targets", _targets))
+              if key in curves]
     written = []
     for key, fn in panels:
         fig, ax = plt.subplots(figsize=(5.2, 3.8), dpi=90)
@@ -83,7 +84,17 @@ def _claim4(ax, c):
 
 
 def _claim5(ax, c):
-    for key in ("forward", "reverse", "tangent"):
-        ax.loglog(c["nodes"], c[key], "o-", label=key)
+    for key, style in (("forward", "o-"), ("reverse", "s--"), ("tangent", "^:")):
+        ax.loglog(c["nodes"], c[key], style, label=key, ms=5 if key == "reverse" else 4)
     ax.set(xlabel="tape nodes", ylabel="peak work bytes", title="5. Memory per call")
+    ax.legend(fontsize=7)
+
+
+def _targets(ax, rows):
+    labels = ["forward", "value+gradient", "one JVP"]
+    width = 0.8 / len(rows)
+    for k, row in enumerate(rows):
+        ax.bar(np.arange(3) + k * width, row[1:4], width, label=row[0])
+    ax.set_xticks(np.arange(3) + 0.4 - width / 2, labels)
+    ax.set(ylabel="ns per op node", title="Core targets: the chain, vs peers")
     ax.legend(fontsize=7)

@@ -1,0 +1,63 @@
+"""The peers of the core engine's targets: the chain written by hand as a straight Numba loop,
+and the same chain as a CasADi SX Function (CasADi is optional).
+
+These live with the benchmarks, not in the engine: they are what the tape is measured against.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def hand_chain(x, steps):
+    """The chain h <- sin(h) * 0.999 + 1e-5 as a straight loop: no graph, no stored values."""
+    h = x
+    for _ in range(steps):
+        h = np.sin(h) * 0.999 + 1e-5
+    return h
+
+
+@njit(cache=True, nogil=True)
+def hand_chain_value_and_derivative(x, steps):
+    """Value and dh/dx of the chain, by hand (a tangent carried along: one input)."""
+    h, d = x, 1.0
+    for _ in range(steps):
+        d = d * np.cos(h) * 0.999
+        h = np.sin(h) * 0.999 + 1e-5
+    return h, d
+
+
+def casadi_chain(steps):
+    """CasADi SX Functions of the chain: value, value + gradient, and one JVP.
+
+    The SX expression is built by repeated squaring of a one-step Function (calling an
+    SX Function on SX inlines it), so building 10^6 ops costs seconds, not minutes.
+    Returns three zero-argument callables using CasADi's buffer call (lowest overhead),
+    or raises ImportError when casadi is not installed.
+    """
+    import casadi as ca
+    x, v = ca.SX.sym("x"), ca.SX.sym("v")
+    power = ca.Function("step", [x], [ca.sin(x) * 0.999 + 1e-5])
+    expr, k = x, steps
+    while k:
+        if k & 1:
+            expr = power(expr)
+        k >>= 1
+        if k:
+            power = ca.Function("power", [x], [power(power(x))])
+    fns = (ca.Function("f", [x], [expr]),
+           ca.Function("g", [x], [expr, ca.gradient(expr, x)]),
+           ca.Function("j", [x, v], [ca.jtimes(expr, x, v)]))
+    a, one, out = np.array([0.5]), np.array([1.0]), np.zeros(2)
+    calls = []
+    for f in fns:
+        buf, call = f.buffer()
+        # Keep the Function and every memoryview alive as long as the buffer is used.
+        views = [memoryview(a if i == 0 else one) for i in range(f.n_in())]
+        views += [memoryview(out[i:i + 1]) for i in range(f.n_out())]
+        for i in range(f.n_in()):
+            buf.set_arg(i, views[i])
+        for i in range(f.n_out()):
+            buf.set_res(i, views[f.n_in() + i])
+        calls.append((call, (buf, f, views)))
+    return calls, out
