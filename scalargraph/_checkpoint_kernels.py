@@ -54,7 +54,7 @@ def softplus(x):
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-TABLE_DIGEST = "ad90064afc6ef79d"
+TABLE_DIGEST = "12c4e59ead7b64b9"
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -389,7 +389,7 @@ def segment_partials(op, arg0, arg1, consts, s, e, ext, ext_values, values, part
             x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = y ** x
             values[j] = z
-            partials[j, 0] = z * log(y)
+            partials[j, 0] = z * log(y + (1.0 - gt(abs(y), 0.0)))
             partials[j, 1] = 0.0
         elif o == 29:  # leaky_relu
             y = consts[b]

@@ -380,7 +380,7 @@ def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
             x = values[a]
             z = y ** x
             values[i] = z
-            partials[i, 0] = z * log(y)
+            partials[i, 0] = z * log(y + (1.0 - gt(abs(y), 0.0)))
             partials[i, 1] = 0.0
         elif o == 29:  # leaky_relu
             y = consts[b]
@@ -802,7 +802,7 @@ def forward_partials_batch(op, arg0, arg1, consts, inputs, values, partials):
                 x = values[a, j]
                 z = y ** x
                 values[i, j] = z
-                partials[i, 0, j] = z * log(y)
+                partials[i, 0, j] = z * log(y + (1.0 - gt(abs(y), 0.0)))
                 partials[i, 1, j] = 0.0
         elif o == 29:  # leaky_relu
             y = consts[b]

@@ -47,7 +47,7 @@ def softplus(x):
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-TABLE_DIGEST = "ad90064afc6ef79d"
+TABLE_DIGEST = "12c4e59ead7b64b9"
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -611,11 +611,15 @@ def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents,
                 x = values[a]
                 y = consts[b]
                 z = values[i]
-                t3 = log(y)
-                t4 = z * t3
-                t7 = t3 * t4
+                t3 = abs(y)
+                t5 = 1.0 if t3 > 0.0 else 0.0
+                t6 = 1.0 - t5
+                t7 = y + t6
+                t8 = log(t7)
+                t9 = z * t8
+                t13 = t8 * t9
                 if tx != 0.0:
-                    h = t7
+                    h = t13
                     if h != 0.0:
                         e0 += h * tx
             dpartials[i, 0] = e0
@@ -1335,7 +1339,7 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             x = values[a]
             z = y ** x
             values[i] = z
-            d0 = z * log(y)
+            d0 = z * log(y + (1.0 - gt(abs(y), 0.0)))
             d1 = 0.0
             partials[i, 0] = d0
             partials[i, 1] = d1
@@ -1347,11 +1351,15 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             e0 = 0.0
             e1 = 0.0
             if tx != 0.0:
-                t3 = log(y)
-                t4 = z * t3
-                t7 = t3 * t4
+                t3 = abs(y)
+                t5 = 1.0 if t3 > 0.0 else 0.0
+                t6 = 1.0 - t5
+                t7 = y + t6
+                t8 = log(t7)
+                t9 = z * t8
+                t13 = t8 * t9
                 if tx != 0.0:
-                    h = t7
+                    h = t13
                     if h != 0.0:
                         e0 += h * tx
             dpartials[i, 0] = e0

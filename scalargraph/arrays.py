@@ -131,6 +131,12 @@ class NodeArray:
     def T(self):
         return NodeArray(self.graph, self.indices.T)
 
+    def sum(self, axis=None, dtype=None, out=None, **unused):
+        """Sum of the nodes (``np.sum`` calls this): see :func:`scalargraph.sum`."""
+        if out is not None:
+            raise TypeError("sum of nodes cannot write into an out= array")
+        return reduce_sum(self, axis)
+
     def nodes(self):
         """The elements as a NumPy object array of Nodes (one Python object each)."""
         out = np.empty(self.shape, dtype=object)

@@ -185,7 +185,19 @@ class Node:
         return f"<Node {self.index}: {op}>"
 
     def __eq__(self, other):
-        return type(other) is Node and other.graph is self.graph and other.index == self.index
+        # Identity of handles, so nodes work in sets, dicts and `in`. Against a number the
+        # question is about a value the node does not have yet: refuse rather than say False.
+        if type(other) is Node:
+            return other.graph is self.graph and other.index == self.index
+        if isinstance(other, (int, float, np.integer, np.floating)):
+            raise TypeError("`node == number` has no answer while building the graph: the node "
+                            "has no value yet. Compare values after evaluating the tape, or "
+                            "build a 0/1 step with sg.gt")
+        return NotImplemented
+
+    def __ne__(self, other):
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
 
     def __hash__(self):
         return hash((id(self.graph), self.index))

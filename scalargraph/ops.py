@@ -78,8 +78,9 @@ OPS = (
     Op(5, "div", BINARY, "x / y", ("1.0 / y", "-z / y"), domain=NONZERO),
     Op(6, "pow", BINARY, "x ** y", ("y * x ** (y - gt(abs(y), 0.0))",
                                     "z * log(x + (1.0 - gt(abs(x), 0.0)))"),
-       note="d/dy at x = 0 is 0 (log(0) is replaced by 0, as JAX does); "
-            "for x < 0 the value is NaN unless y is an integer, and d/dy is NaN",
+       note="d/dy at x = 0 is 0 for y >= 0 (log(0) is replaced by 0, as JAX does) and NaN "
+            "for y < 0, where the value is inf; for x < 0 the value is NaN unless y is an "
+            "integer, and d/dy is NaN",
        domain=POSITIVE),
     Op(7, "maximum", BINARY, "x if (x > y or x != x) else y", ("gt(x, y)", "1.0 - gt(x, y)"),
        note="the max gate of the lecture notes: the gradient goes to x only where x > y; "
@@ -116,8 +117,9 @@ OPS = (
        note="x ** 0 = 1 for every x (IEEE pow), with derivative 0; "
             "d(x ** c)/dx at x = 0 is c * 0 ** (c - 1): 0 for c > 1, inf for c < 1",
        domain=POSITIVE),
-    Op(28, "rpow_const", CONST_RIGHT, "y ** x", ("z * log(y)",),
-       note="c ** x with c < 0 is NaN unless x is an integer"),
+    Op(28, "rpow_const", CONST_RIGHT, "y ** x", ("z * log(y + (1.0 - gt(abs(y), 0.0)))",),
+       note="c ** x with c < 0 is NaN unless x is an integer; 0 ** x has derivative 0 for "
+            "x > 0 (log(0) is replaced by 0, as for pow)"),
     Op(29, "leaky_relu", CONST_RIGHT, "x if x > 0.0 else y * x", ("y + (1.0 - y) * gt(x, 0.0)",),
        note="slope alpha (the constant) for x <= 0, 1 for x > 0: the derivative at 0 is alpha "
             "(Prince eq. 7.41 with the relu convention of the lecture notes)",
