@@ -28,6 +28,7 @@ every value and partial from the same operands, and every adjoint receives the s
 additions in the same order (see ``_checkpoint_kernels.py``).
 """
 
+import threading
 import weakref
 
 import numpy as np
@@ -38,6 +39,7 @@ from .symbolic import table_digest
 _NODE_ARITY = np.array([op.arity for op in ops.OPS], dtype=np.uint8)
 _PLANS = weakref.WeakKeyDictionary()  # tape -> {k: Plan}
 _PLANS_PER_TAPE = 8
+_LOCK = threading.Lock()  # tapes may be evaluated from several threads at once
 
 
 class Plan:
@@ -92,12 +94,18 @@ def plan(tape, checkpoints):
         raise ValueError(f"checkpoints must be >= 1, got {checkpoints}; use checkpoints=None "
                          "for the plain sweep")
     k = int(min(checkpoints, max(1, tape.n_nodes - tape.n_inputs)))
-    cache = _PLANS.setdefault(tape, {})
-    if k not in cache:
-        if len(cache) >= _PLANS_PER_TAPE:
-            cache.pop(next(iter(cache)))
-        cache[k] = Plan(tape, k)
-    return cache[k]
+    with _LOCK:
+        found = _PLANS.get(tape, {}).get(k)
+    if found is not None:
+        return found
+    made = Plan(tape, k)
+    with _LOCK:
+        cache = _PLANS.setdefault(tape, {})
+        if k not in cache:
+            if len(cache) >= _PLANS_PER_TAPE:
+                cache.pop(next(iter(cache)))
+            cache[k] = made
+        return cache[k]
 
 
 def checkpoints_for_budget(tape, max_bytes):

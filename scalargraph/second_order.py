@@ -14,6 +14,7 @@ graph, built once per tape by :func:`scalargraph.grad` and compiled, then its fo
 ``jvp``. It serves as an independent check and as the alternative the benchmark compares.
 """
 
+import threading
 import weakref
 
 import numpy as np
@@ -24,6 +25,7 @@ from .graph import Graph
 from .symbolic import grad, table_digest
 
 _GRADIENT_TAPES = weakref.WeakKeyDictionary()  # tape -> {output: gradient tape}
+_LOCK = threading.Lock()
 
 
 def _check_fresh():
@@ -136,11 +138,14 @@ def gradient_tape(tape, output=None):
     """
     from .flatten import compile as _compile
     k = tape._output(output)
-    cache = _GRADIENT_TAPES.setdefault(tape, {})
-    if k not in cache:
-        _, inputs, outputs = graph_of(tape)
-        cache[k] = _compile(inputs, grad(outputs[k], inputs))
-    return cache[k]
+    with _LOCK:
+        found = _GRADIENT_TAPES.get(tape, {}).get(k)
+    if found is not None:
+        return found
+    _, inputs, outputs = graph_of(tape)
+    made = _compile(inputs, grad(outputs[k], inputs))
+    with _LOCK:
+        return _GRADIENT_TAPES.setdefault(tape, {}).setdefault(k, made)
 
 
 def hvp_symbolic(tape, x, v, output=None):

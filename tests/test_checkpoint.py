@@ -172,3 +172,14 @@ def test_stale_checkpoint_kernels_are_refused(monkeypatch, chain):
     monkeypatch.setattr(_checkpoint_kernels, "TABLE_DIGEST", "stale")
     with pytest.raises(RuntimeError, match="gen_derived_kernels"):
         chain.tape.gradient(chain.x, checkpoints=3)
+
+
+def test_threads_may_share_a_tape_and_its_plans():
+    from concurrent.futures import ThreadPoolExecutor
+    w = workloads.chain(3000)  # a fresh tape: no plan cached yet
+    plain = w.tape.gradient(w.x)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda k: w.tape.gradient(w.x, checkpoints=k),
+                                [1, 7, 55, 300, 7, 55, 300, 1] * 3))
+    for g in results:
+        assert_same_bits(g, plain)
