@@ -1,7 +1,9 @@
 """Write scalargraph/_kernels.py, the per-op Numba loops, from the op table in scalargraph/ops.py.
 
 Run after editing the table:  python tools/gen_kernels.py
-(``--check`` exits 1 when the file on disk is stale; the test suite runs the same check.)
+It also runs tools/gen_derived_kernels.py, which writes the second-order and checkpoint
+kernels derived from the same table. ``--check`` exits 1 when a file on disk is stale; the
+test suite runs the same check.
 
 Why a generated file and not ``exec``: Numba cannot cache functions built by ``exec``, and it
 does not notice when a function imported from another file changes. A checked-in file that
@@ -183,19 +185,35 @@ def render():
     return "\n\n".join(parts)
 
 
+def _derived():
+    """tools/gen_derived_kernels.py, which writes the kernels derived from the table."""
+    spec = importlib.util.spec_from_file_location("_sg_gen_derived",
+                                                  ROOT / "tools" / "gen_derived_kernels.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if _kernels.py is stale")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a kernel file is stale")
+    parser.add_argument("--core-only", action="store_true",
+                        help="only _kernels.py (the derived files import the package)")
     args = parser.parse_args(argv)
     text = render()
+    stale = 0
     if args.check:
         if not TARGET.exists() or TARGET.read_text() != text:
             print(f"{TARGET.relative_to(ROOT)} is stale: run python tools/gen_kernels.py")
-            return 1
-        return 0
-    TARGET.write_text(text)
-    print(f"wrote {TARGET.relative_to(ROOT)}")
-    return 0
+            stale = 1
+    else:
+        TARGET.write_text(text)
+        print(f"wrote {TARGET.relative_to(ROOT)}")
+    if args.core_only:
+        return stale
+    # The second-order and checkpoint kernels derive from the same table: one command
+    # regenerates (or checks) every generated file.
+    return _derived().main(["--check"] if args.check else []) or stale
 
 
 if __name__ == "__main__":
