@@ -75,12 +75,14 @@ def _claim3(ax, c):
 
 
 def _claim4(ax, c):
+    # colour = workload, line style = sweep
     styles = {"forward": "-", "reverse": "--", "tangent": ":"}
-    for name, d in c.items():
+    for k, (name, d) in enumerate(c.items()):
         for key, ls in styles.items():
-            ax.loglog(d["nodes"], d[key], ls, marker="o", ms=3, label=f"{name} {key}")
+            ax.loglog(d["nodes"], d[key], ls, color=f"C{k}", marker="o", ms=3,
+                      label=f"{name} {key}")
     ax.set(xlabel="tape nodes", ylabel="ns per node", title="4. Linear in the graph")
-    ax.legend(fontsize=5, ncol=2)
+    ax.legend(fontsize=5, ncol=3)
 
 
 def _claim5(ax, c):

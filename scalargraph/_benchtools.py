@@ -13,16 +13,16 @@ def seconds(fn, budget):
     return side_by_side([fn], budget)[0]
 
 
-def side_by_side(fns, budget):
+def side_by_side(fns, budget, rounds=5):
     """Seconds per call of each of ``fns``, timed in interleaved rounds: the fastest batch each.
 
     Each function first runs once untimed (JIT, caches, page faults) and gets a batch size
-    of about ``budget / 10`` seconds (one call if a call is longer). Then up to 5 rounds
+    of about ``budget / 10`` seconds (one call if a call is longer). Then ``rounds`` rounds
     each time one batch of every function in turn, so that a change of machine load hits
     all of them alike; each function's time is its fastest batch: on a shared machine other
     processes only ever add time, so the least-disturbed batch is the best estimate of the
-    cost. At least 3 rounds unless one round alone exceeds the budget. Garbage collection
-    is off while timing, as in asv.
+    cost. Only 3 rounds when the calls are longer than the budget. Garbage collection is
+    off while timing, as in asv.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -41,19 +41,15 @@ def side_by_side(fns, budget):
                 number = max(2 * number, int(number * budget / 10 / max(dt, 1e-9)))
             numbers.append(number)
         best = [math.inf] * len(fns)
-        spent, rounds = 0.0, 0
-        while rounds < 5 and (spent < budget or rounds < 3):
+        for done in range(rounds):
             t_round = time.perf_counter()
             for k, (fn, number) in enumerate(zip(fns, numbers)):
                 t0 = time.perf_counter()
                 for _ in range(number):
                     fn()
                 best[k] = min(best[k], (time.perf_counter() - t0) / number)
-            dt = time.perf_counter() - t_round
-            spent += dt
-            rounds += 1
-            if dt > budget:
-                break
+            if done >= 2 and time.perf_counter() - t_round > budget * len(fns):
+                break  # calls longer than the budget itself: 3 rounds will do
         return best
     finally:
         if enabled:

@@ -54,6 +54,9 @@ SIZES = {
 }
 LINEAR_WORKLOADS = ("chain", "wide_sum", "random_dag")
 EPS = np.finfo(np.float64).eps
+# A fitted slope "matches" its prediction within TOL: on a shared 2-core machine single
+# timings move by tens of percent, which moves a slope over one decade by up to ~0.15.
+TOL = 0.2
 
 
 # ---- claim 1: reverse mode is cheap ----------------------------------------------------------
@@ -105,12 +108,12 @@ def claim_cheap_gradient(rep, cfg):
     big = [i for i, n in enumerate(ns) if n >= 1000]
     s = slope([ns[i] for i in big], [rev[i] for i in big])
     rep.check(1, "reverse/forward vs n (n >= 1000)", s, "0 (flat, <= 5)",
-              abs(s) < 0.15 and max(rev) <= 5)
+              abs(s) <= TOL and max(rev) <= 5)
     big = [i for i in range(len(fwdm)) if ns[i] >= 1000]
     s = slope([ns[i] for i in big], [fwdm[i] for i in big])
-    rep.check(1, "fwd-mode gradient/forward vs n (n >= 1000)", s, "1", 0.8 <= s <= 1.2)
+    rep.check(1, "fwd-mode gradient/forward vs n (n >= 1000)", s, "1", abs(s - 1) <= TOL)
     s = slope([ns[i] for i in big], [fd[i] for i in big])
-    rep.check(1, "finite differences/forward vs n (n >= 1000)", s, "1", 0.8 <= s <= 1.2)
+    rep.check(1, "finite differences/forward vs n (n >= 1000)", s, "1", abs(s - 1) <= TOL)
     d = [r[6] for r in rows if r[6] is not None]
     rep.check(1, "finite-difference digits (min)", min(d), "~8 (half of 15.9)", 5 <= min(d) <= 11)
     rep.curves["claim1"] = dict(n=ns, rev=rev, fwdm=fwdm, fd=fd)
@@ -152,10 +155,10 @@ def claim_mirror(rep, cfg):
     fan, wide = curves["fan_out"], curves["wide_sum"]
     k = len(fan["size"])
     s = slope(fan["size"][k // 2:], np.divide(fan["rev"], fan["fwd"])[k // 2:])
-    rep.check(2, "R->R^m: reverse/forward vs m", s, "1", 0.7 <= s <= 1.3)
+    rep.check(2, "R->R^m: reverse/forward vs m", s, "1", abs(s - 1) <= TOL)
     k = len(wide["size"])
     s = slope(wide["size"][k // 2:], np.divide(wide["fwd"], wide["rev"])[k // 2:])
-    rep.check(2, "R^n->R: forward/reverse vs n", s, "1", 0.7 <= s <= 1.3)
+    rep.check(2, "R^n->R: forward/reverse vs n", s, "1", abs(s - 1) <= TOL)
     rep.check(2, "jacobian(mode='auto') picks the cheaper", "all" if ok else "not all",
               "all", ok)
     rep.curves["claim2"] = curves
@@ -186,7 +189,7 @@ def claim_paths(rep, cfg):
     fit = [i for i, v in enumerate(tp) if v > 1e-4]
     s = slope([ds[i] for i in fit], [tp[i] for i in fit], log_x=False)
     rep.check(3, "log2(path-sum time) per diamond", s, "1 (doubles per level)",
-              0.8 <= s <= 1.2)
+              abs(s - 1) <= TOL)
     deep_n, deep_t = [], []
     for depth in cfg["deep"]:
         rep.progress("claim 3 (paths)", f"reverse sweep only, depth={depth:,}")
@@ -195,7 +198,7 @@ def claim_paths(rep, cfg):
         deep_t.append(seconds(lambda: w.tape.gradient(w.x), cfg["budget"]))
     s = slope(deep_n, deep_t)
     rep.check(3, f"reverse time vs depth {deep_n[0]:,}..{deep_n[-1]:,}", s, "1 (linear)",
-              0.8 <= s <= 1.2)
+              abs(s - 1) <= TOL)
     rep.curves["claim3"] = dict(depth=ds, paths=tp, reverse=tr, deep=deep_n, deep_t=deep_t)
 
 
@@ -237,7 +240,7 @@ def claim_linear(rep, cfg):
         for key in ("forward", "reverse", "tangent", "compile"):
             secs = [c[key][i] * c["nodes"][i] for i in big]
             s = slope([c["nodes"][i] for i in big], secs)
-            rep.check(4, f"{name}: {key} time vs nodes", s, "1", 0.85 <= s <= 1.15)
+            rep.check(4, f"{name}: {key} time vs nodes", s, "1", abs(s - 1) <= TOL)
     rep.curves["claim4"] = curves
 
 
@@ -263,7 +266,7 @@ def claim_memory(rep, cfg):
         "the backward sweep; a forward-mode pass needs only what it carries forward."))
     for key in ("forward", "reverse", "tangent"):
         s = slope(c["nodes"][-3:], c[key][-3:])
-        rep.check(5, f"{key} work memory vs nodes", s, "1", 0.9 <= s <= 1.1)
+        rep.check(5, f"{key} work memory vs nodes", s, "1", abs(s - 1) <= TOL)
     last = rows[-1]
     rep.check(5, "reverse/tangent work memory (largest)", last[5], "> 1 (reverse stores more)",
               last[5] > 1.2)
@@ -290,7 +293,8 @@ def claim_targets(rep, cfg):
     except ImportError:
         rep.progress("targets", "CasADi is not installed (pip install casadi to compare): skipped")
     rep.progress("targets", "timing all of them side by side")
-    t_f, t_r, t_t, h_f, h_g, *cas = side_by_side(fns, cfg["budget"] * 3)
+    # More, shorter rounds than elsewhere: these ratios are the ones the core is held to.
+    t_f, t_r, t_t, h_f, h_g, *cas = side_by_side(fns, cfg["budget"] / 4, rounds=15)
     rows = [("scalargraph tape", per(t_f), per(t_r), per(t_t), t_r / t_f),
             ("hand-written Numba loop", per(h_f), per(h_g), per(h_g), h_g / h_f)]
     if cas:
