@@ -147,15 +147,15 @@ def _load(f, where):
     except Exception as err:  # noqa: BLE001  (any failure to parse untrusted bytes)
         raise ValueError(f"{where}: corrupt zip archive ({type(err).__name__}: {err})") from None
     with archive:
-        members = {}
+        members, unexpected = {}, []
         for info in archive.infolist():
             name = info.filename[:-4] if info.filename.endswith(".npy") else None
             if name not in _LAYOUT:
-                raise ValueError(f"{where}: unexpected member {info.filename!r} in a "
-                                 f"{FORMAT_NAME} file")
-            if name in members:
+                unexpected.append(info.filename)
+            elif name in members:
                 raise ValueError(f"{where}: member {info.filename!r} appears twice")
-            members[name] = info
+            else:
+                members[name] = info
 
         def read(name):
             if name not in members:
@@ -165,12 +165,16 @@ def _load(f, where):
 
         fmt = read("format")
         if str(fmt) != FORMAT_NAME:
-            raise ValueError(f"{where}: wrong format name {str(fmt)[:80]!r}, expected {FORMAT_NAME!r}")
+            raise ValueError(f"{where}: wrong format name {str(fmt)[:80]!r}, "
+                             f"expected {FORMAT_NAME!r}")
         version = int(read("version"))
         if version != FORMAT_VERSION:
             newer = " (written by a newer scalargraph: upgrade)" if version > FORMAT_VERSION else ""
             raise ValueError(f"{where}: unsupported {FORMAT_NAME} version {version}; this "
                              f"scalargraph reads version {FORMAT_VERSION}{newer}")
+        if unexpected:  # after the version check: a newer version may add arrays
+            raise ValueError(f"{where}: unexpected member {unexpected[0]!r} in a {FORMAT_NAME} "
+                             f"version {FORMAT_VERSION} file")
         arrays = {name: read(name) for name in _LAYOUT if name not in ("format", "version")}
 
     names, named = arrays["input_names"], arrays["input_named"]
@@ -217,10 +221,12 @@ def _read_member(archive, info, name, where):
             else:
                 raise ValueError(f"unsupported .npy version {version}")
             if (dtype.kind != kind or dtype.fields is not None or dtype.subdtype is not None
-                    or (itemsize is not None and dtype.itemsize != itemsize)):
-                expected = _TYPE_NAMES[kind] + (f"{itemsize * 8}" if itemsize and kind != "b" else "")
+                    or (itemsize is not None and dtype.itemsize != itemsize)
+                    or dtype.itemsize == 0):
+                bits = f"{itemsize * 8}" if itemsize and kind != "b" else ""
+                expected = _TYPE_NAMES[kind] + bits
                 raise _Invalid(f"array {name!r} has dtype {dtype}, expected {expected}")
-            if len(shape) != ndim:
+            if len(shape) != ndim or any(d < 0 for d in shape):
                 raise _Invalid(f"array {name!r} has shape {shape}, expected "
                                + ("a 0-d array" if ndim == 0 else "a 1-d array"))
             nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
@@ -238,6 +244,8 @@ def _read_member(archive, info, name, where):
         raise ValueError(f"{where}: corrupt member {info.filename!r} "
                          f"({type(err).__name__}: {err})") from None
     array = np.frombuffer(data, dtype=dtype).reshape(shape)
+    if not array.flags.aligned:  # kernels are compiled for aligned arrays
+        array = array.copy()
     if kind == "b":  # only the bytes 0 and 1 are booleans
         raw = np.frombuffer(data, dtype=np.uint8)
         if raw.size and raw.max() > 1:

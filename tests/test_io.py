@@ -10,7 +10,6 @@ import concurrent.futures
 import io
 import importlib
 import multiprocessing
-import pathlib
 import pickle
 import pkgutil
 import zipfile
@@ -196,6 +195,8 @@ def test_load_names_what_is_wrong():
         "wrong format name 'other.thing'": rewrite(good, format=np.array("other.thing")),
         "unsupported scalargraph.tape version 2": rewrite(good, version=np.array(2)),
         "unsupported scalargraph.tape version 0": rewrite(good, version=np.array(0)),
+        "version 3; this scalargraph reads version 1 (written by a newer": rewrite(
+            good, version=np.array(3), new_array=np.zeros(2)),  # the version, not the member
         "array 'version' has dtype float64": rewrite(good, version=np.array(1.0)),
         "array 'op' has dtype int64, expected uint8": rewrite(good, op=tape.op.astype(np.int64)),
         "array 'arg0' has dtype float64, expected int32": rewrite(good, arg0=tape.arg0 * 1.0),
@@ -253,21 +254,27 @@ def test_a_member_longer_than_its_header_is_refused():
     assert "'outputs' has data beyond what its header declares" in load_error(buf.getvalue())
 
 
-def test_a_header_claiming_a_huge_array_is_refused_before_allocating():
+@pytest.mark.parametrize("name, descr, shape, words", [
+    ("consts", "<f8", (2 ** 40,), "'consts' claims 8796093022208 bytes"),  # before allocating
+    ("consts", "<f8", (-1,), "'consts' has shape (-1,)"),
+    ("input_names", "<U0", (10 ** 18,), "'input_names' has dtype <U0"),
+    ("op", "|O", (2,), "'op' has dtype object"),
+])
+def test_forged_headers_are_refused_before_reading_data(name, descr, shape, words):
     good = saved(recorded_tape())
     arrays = dict(np.load(io.BytesIO(good), allow_pickle=False))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        for name, a in arrays.items():
+        for member, a in arrays.items():
             raw = io.BytesIO()
-            if name == "consts":  # header says 2^40 floats; 8 bytes follow
+            if member == name:  # the forged header, then 8 bytes
                 np.lib.format.write_array_header_1_0(
-                    raw, {"descr": "<f8", "fortran_order": False, "shape": (2 ** 40,)})
+                    raw, {"descr": descr, "fortran_order": False, "shape": shape})
                 raw.write(b"\0" * 8)
             else:
                 np.lib.format.write_array(raw, a)
-            z.writestr(name + ".npy", raw.getvalue())
-    assert "'consts' claims 8796093022208 bytes" in load_error(buf.getvalue())
+            z.writestr(member + ".npy", raw.getvalue())
+    assert words in load_error(buf.getvalue())
 
 
 class _Marker:
@@ -415,9 +422,10 @@ def _dispatchers():
             continue
         module = importlib.import_module(f"scalargraph.{info.name}")
         for name, obj in vars(module).items():
-            if isinstance(obj, numba.core.registry.CPUDispatcher) and obj.__module__ == module.__name__:
-                if obj.targetoptions.get("inline", "never") != "always":
-                    found[f"{info.name}.{name}"] = obj
+            if (isinstance(obj, numba.core.registry.CPUDispatcher)
+                    and obj.__module__ == module.__name__
+                    and obj.targetoptions.get("inline", "never") != "always"):
+                found[f"{info.name}.{name}"] = obj
     return found
 
 
