@@ -402,9 +402,11 @@ def test_threads_sharing_one_tape_match_serial():
     points = [rng.normal(size=tape.n_inputs) for _ in range(24)]
     direction = rng.normal(size=tape.n_inputs)
 
-    def work(x):
+    def work(x):  # every kind of sweep, and the per-tape caches of plans and gradient tapes
         return (tape(x), tape.gradient(x, output=0), tape.jvp(x, direction),
-                tape.vjp(x, [1.0, -2.0]), tape.values(x), tape.value_and_gradient(x, 1)[1])
+                tape.vjp(x, [1.0, -2.0]), tape.values(x), tape.value_and_gradient(x, 1)[1],
+                tape.gradient(x, output=1, checkpoints=7), tape.hvp(x, direction, output=0),
+                tape.jacobian(x, mode="forward"))
 
     serial = [work(x) for x in points]
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
