@@ -3,22 +3,22 @@
 File format ``scalargraph.tape``, version 1: a zip archive (what ``numpy.savez`` writes) of
 ``.npy`` members, one per array, nothing else.
 
-===============  ===========  =========================================================
-member           dtype        content
-===============  ===========  =========================================================
-``format``       unicode, 0-d  the string ``"scalargraph.tape"``
-``version``      int64, 0-d    the format version, ``1``
-``op``           uint8 (n,)    opcode of every node (the numbers of :mod:`scalargraph.ops`)
-``arg0``         int32 (n,)    first argument of every node (parent, or pool index)
-``arg1``         int32 (n,)    second argument, ``-1`` where unused
-``consts``       float64 (k,)  the constant pool
-``outputs``      int32 (m,)    node index of every output
-``input_names``  unicode (i,)  name of every input, ``""`` where it has none
-``input_named``  bool (i,)     whether the input has a name (tells ``None`` from ``""``)
-``n_data``       int64, 0-d    how many of the last inputs are data (``Tape.n_data``)
-===============  ===========  =========================================================
+===============  =============  ===================================================
+member           dtype, shape   content
+===============  =============  ===================================================
+``format``       unicode, 0-d   the string ``"scalargraph.tape"``
+``version``      int64, 0-d     the format version, ``1``
+``op``           uint8 (n,)     opcode of every node (numbers of :mod:`scalargraph.ops`)
+``arg0``         int32 (n,)     first argument of every node (parent, or pool index)
+``arg1``         int32 (n,)     second argument, ``-1`` where unused
+``consts``       float64 (k,)   the constant pool
+``outputs``      int32 (m,)     node index of every output
+``input_names``  unicode (i,)   name of every input, ``""`` where it has none
+``input_named``  bool (i,)      whether the input has a name (tells ``None`` from ``""``)
+``n_data``       int64, 0-d     how many of the last inputs are data (``Tape.n_data``)
+===============  =============  ===================================================
 
-Arrays are 1-d and little-endian when written; big-endian arrays of the same types are
+Numbers are little-endian when written; big-endian arrays of the same types are
 accepted when read. ``numpy.load(path, allow_pickle=False)`` opens the file too.
 
 Reading never unpickles and never runs code from the file: each member's ``.npy`` header is
