@@ -81,7 +81,7 @@ def chain(n_ops):
     Each step records three op nodes (sin, mul_const, add_const), so the tape has
     ``1 + 3 * max(1, n_ops // 3)`` nodes. The peer table measures this graph.
 
-    Cost: about 1 us per op node to record (a Python loop over ``sg`` operations).
+    Cost: 0.3-1.5 us per op node to record (a Python loop over ``sg`` operations).
     """
     n_ops = _check_size("chain", n_ops, 1)
     steps = max(1, n_ops // 3)
@@ -100,6 +100,8 @@ def wide_sum(n_inputs):
 
     The gradient workload of the cheap-gradient claim: one reverse sweep gives all n
     partials, forward mode needs n tangent sweeps.
+
+    Cost: about 0.25 us per node to record (NumPy expressions over node arrays).
     """
     n = _check_size("wide_sum", n_inputs, 2)
     with sg.Graph():
@@ -118,6 +120,8 @@ def fan_out(n_outputs):
     reverse mode needs m adjoint sweeps. The trunk (h <- h + 0.001 sin(h), 1000 steps,
     derivative about e) makes even m = 1 a real sweep; 3001 + 2m nodes. (Each trunk step
     is a diamond, so there are 2^1000 paths per output: not a graph for path sums.)
+
+    Cost: about 4 us per output to record (an object array of m nodes).
     """
     m = _check_size("fan_out", n_outputs, 1)
     c = np.linspace(0.5, 1.5, m)
@@ -140,6 +144,8 @@ def diamond(depth):
     exponential and the reverse sweep linear. The level map has slope 1 at its fixed point
     0, so derivatives decay only like depth^-1.5 and never reach subnormal numbers (which
     would slow every sweep) even a million levels deep.
+
+    Cost: about 0.3 us per node to record.
     """
     depth = _check_size("diamond", depth, 0)
     with sg.Graph():
@@ -163,6 +169,8 @@ def random_dag(n_ops, seed=0):
     (half of them within the last 64 nodes, half anywhere): the first parent keeps every
     node an ancestor of the output, the second makes long and short cross edges. No op
     leaves [-1, 1], where the inputs are, so values stay finite at any size.
+
+    Cost: about 0.6 us per node to record (node handles are made on demand, none kept).
     """
     n_ops = _check_size("random_dag", n_ops, 1)
     rng = np.random.default_rng(seed)
