@@ -87,3 +87,57 @@ def renumber(op, arg0, arg1, consts, node_arity, const_slot, live, inputs, input
             else:
                 t_arg1[j] = pool[c]
     return t_op, t_arg0, t_arg1, t_consts[:n_consts].copy(), new_index, source, -1
+
+
+@njit(cache=True, nogil=True)
+def allocate_slots(op, arg0, arg1, node_arity, outputs, n_inputs):
+    """Work-vector slots for value-only and forward-mode sweeps (CasADi's work vector).
+
+    A node's slot is freed at its last use and reused by a later node (linear scan, free
+    slots kept on a stack so that reuse stays local), so a sweep needs memory for the nodes
+    alive at once, not for all of them. Returns ``(s_arg0, s_arg1, s_out, n_slots)``:
+    arguments renamed to their parents' slots (constant-pool indices kept) and each node's
+    own slot. Outputs keep their slots to the end.
+    """
+    n = op.shape[0]
+    last = np.full(n, -1, dtype=np.int32)
+    for i in range(n):
+        k = node_arity[op[i]]
+        if k >= 1:
+            last[arg0[i]] = i
+        if k == 2:
+            last[arg1[i]] = i
+    for o in outputs:
+        last[o] = n
+    s_out = np.empty(n, dtype=np.int32)
+    s_arg0 = arg0.copy()
+    s_arg1 = arg1.copy()
+    free = np.empty(n + 1, dtype=np.int32)
+    n_free = 0
+    n_slots = 0
+    for i in range(n):
+        k = node_arity[op[i]]
+        if k >= 1:
+            a = arg0[i]
+            s_arg0[i] = s_out[a]
+            if last[a] == i:
+                free[n_free] = s_out[a]
+                n_free += 1
+        if k == 2:
+            b = arg1[i]
+            s_arg1[i] = s_out[b]
+            if last[b] == i and b != arg0[i]:
+                free[n_free] = s_out[b]
+                n_free += 1
+        # A node may take a slot its parents just freed: sweeps read operands before writing.
+        if n_free > 0:
+            n_free -= 1
+            s = free[n_free]
+        else:
+            s = n_slots
+            n_slots += 1
+        s_out[i] = s
+        if last[i] < 0 and i >= n_inputs:
+            free[n_free] = s
+            n_free += 1
+    return s_arg0, s_arg1, s_out, n_slots

@@ -46,6 +46,8 @@ def forward_values(op, arg0, arg1, consts, inputs, values):
     n_inputs = inputs.shape[0]
     for i in range(n_inputs):
         values[i] = inputs[i]
+    zp = 0.0
+    ip = -1
     for i in range(n_inputs, op.shape[0]):
         o = op[i]
         a = arg0[i]
@@ -53,138 +55,198 @@ def forward_values(op, arg0, arg1, consts, inputs, values):
         if o == 1:  # const
             y = consts[a]
             values[i] = y
+            zp = y
+            ip = i
         elif o == 2:  # add
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = x + y
             values[i] = z
+            zp = z
+            ip = i
         elif o == 3:  # sub
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = x - y
             values[i] = z
+            zp = z
+            ip = i
         elif o == 4:  # mul
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = x * y
             values[i] = z
+            zp = z
+            ip = i
         elif o == 5:  # div
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = x / y
             values[i] = z
+            zp = z
+            ip = i
         elif o == 6:  # pow
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = x ** y
             values[i] = z
+            zp = z
+            ip = i
         elif o == 7:  # maximum
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = x if (x > y or x != x) else y
             values[i] = z
+            zp = z
+            ip = i
         elif o == 8:  # minimum
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = x if (x < y or x != x) else y
             values[i] = z
+            zp = z
+            ip = i
         elif o == 9:  # neg
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = -x
             values[i] = z
+            zp = z
+            ip = i
         elif o == 10:  # exp
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = exp(x)
             values[i] = z
+            zp = z
+            ip = i
         elif o == 11:  # log
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = log(x)
             values[i] = z
+            zp = z
+            ip = i
         elif o == 12:  # sin
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = sin(x)
             values[i] = z
+            zp = z
+            ip = i
         elif o == 13:  # cos
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = cos(x)
             values[i] = z
+            zp = z
+            ip = i
         elif o == 14:  # tan
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = tan(x)
             values[i] = z
+            zp = z
+            ip = i
         elif o == 15:  # sqrt
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = sqrt(x)
             values[i] = z
+            zp = z
+            ip = i
         elif o == 16:  # tanh
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = tanh(x)
             values[i] = z
+            zp = z
+            ip = i
         elif o == 17:  # sigmoid
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = sigmoid(x)
             values[i] = z
+            zp = z
+            ip = i
         elif o == 18:  # relu
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = 0.0 if x <= 0.0 else x
             values[i] = z
+            zp = z
+            ip = i
         elif o == 19:  # softplus
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = softplus(x)
             values[i] = z
+            zp = z
+            ip = i
         elif o == 20:  # abs
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = abs(x)
             values[i] = z
+            zp = z
+            ip = i
         elif o == 21:  # square
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = x * x
             values[i] = z
+            zp = z
+            ip = i
         elif o == 22:  # add_const
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = x + y
             values[i] = z
+            zp = z
+            ip = i
         elif o == 23:  # rsub_const
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = y - x
             values[i] = z
+            zp = z
+            ip = i
         elif o == 24:  # mul_const
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = x * y
             values[i] = z
+            zp = z
+            ip = i
         elif o == 25:  # div_const
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = x / y
             values[i] = z
+            zp = z
+            ip = i
         elif o == 26:  # rdiv_const
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = y / x
             values[i] = z
+            zp = z
+            ip = i
         elif o == 27:  # pow_const
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = x ** y
             values[i] = z
+            zp = z
+            ip = i
         elif o == 28:  # rpow_const
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = y ** x
             values[i] = z
+            zp = z
+            ip = i
         elif o == 29:  # leaky_relu
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = x if x > 0.0 else y * x
             values[i] = z
+            zp = z
+            ip = i
         elif o == 30:  # gt
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = 1.0 if x > y else 0.0
             values[i] = z
+            zp = z
+            ip = i
         else:
             raise ValueError("unknown opcode")
 
@@ -197,6 +259,8 @@ def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
         values[i] = inputs[i]
         partials[i, 0] = 0.0
         partials[i, 1] = 0.0
+    zp = 0.0
+    ip = -1
     for i in range(n_inputs, op.shape[0]):
         o = op[i]
         a = arg0[i]
@@ -204,196 +268,256 @@ def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
         if o == 1:  # const
             y = consts[a]
             values[i] = y
+            zp = y
+            ip = i
             partials[i, 0] = 0.0
             partials[i, 1] = 0.0
         elif o == 2:  # add
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = x + y
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = 1.0
             partials[i, 1] = 1.0
         elif o == 3:  # sub
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = x - y
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = 1.0
             partials[i, 1] = -1.0
         elif o == 4:  # mul
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = x * y
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = y
             partials[i, 1] = x
         elif o == 5:  # div
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = x / y
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = 1.0 / y
             partials[i, 1] = -z / y
         elif o == 6:  # pow
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = x ** y
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = y * x ** (y - gt(abs(y), 0.0))
             partials[i, 1] = z * log(x + (1.0 - gt(abs(x), 0.0)))
         elif o == 7:  # maximum
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = x if (x > y or x != x) else y
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = gt(x, y)
             partials[i, 1] = 1.0 - gt(x, y)
         elif o == 8:  # minimum
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = x if (x < y or x != x) else y
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = gt(y, x)
             partials[i, 1] = 1.0 - gt(y, x)
         elif o == 9:  # neg
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = -x
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = -1.0
             partials[i, 1] = 0.0
         elif o == 10:  # exp
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = exp(x)
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = z
             partials[i, 1] = 0.0
         elif o == 11:  # log
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = log(x)
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = 1.0 / x
             partials[i, 1] = 0.0
         elif o == 12:  # sin
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = sin(x)
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = cos(x)
             partials[i, 1] = 0.0
         elif o == 13:  # cos
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = cos(x)
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = -sin(x)
             partials[i, 1] = 0.0
         elif o == 14:  # tan
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = tan(x)
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = 1.0 + z * z
             partials[i, 1] = 0.0
         elif o == 15:  # sqrt
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = sqrt(x)
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = 0.5 / z
             partials[i, 1] = 0.0
         elif o == 16:  # tanh
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = tanh(x)
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = 1.0 - z * z
             partials[i, 1] = 0.0
         elif o == 17:  # sigmoid
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = sigmoid(x)
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = z * (1.0 - z)
             partials[i, 1] = 0.0
         elif o == 18:  # relu
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = 0.0 if x <= 0.0 else x
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = gt(x, 0.0)
             partials[i, 1] = 0.0
         elif o == 19:  # softplus
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = softplus(x)
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = sigmoid(x)
             partials[i, 1] = 0.0
         elif o == 20:  # abs
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = abs(x)
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = gt(x, 0.0) - gt(0.0, x)
             partials[i, 1] = 0.0
         elif o == 21:  # square
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = x * x
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = 2.0 * x
             partials[i, 1] = 0.0
         elif o == 22:  # add_const
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = x + y
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = 1.0
             partials[i, 1] = 0.0
         elif o == 23:  # rsub_const
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = y - x
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = -1.0
             partials[i, 1] = 0.0
         elif o == 24:  # mul_const
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = x * y
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = y
             partials[i, 1] = 0.0
         elif o == 25:  # div_const
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = x / y
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = 1.0 / y
             partials[i, 1] = 0.0
         elif o == 26:  # rdiv_const
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = y / x
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = -z / x
             partials[i, 1] = 0.0
         elif o == 27:  # pow_const
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = x ** y
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = y * x ** (y - gt(abs(y), 0.0))
             partials[i, 1] = 0.0
         elif o == 28:  # rpow_const
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = y ** x
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = z * log(y + (1.0 - gt(abs(y), 0.0)))
             partials[i, 1] = 0.0
         elif o == 29:  # leaky_relu
             y = consts[b]
-            x = values[a]
+            x = zp if a == ip else values[a]
             z = x if x > 0.0 else y * x
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = y + (1.0 - y) * gt(x, 0.0)
             partials[i, 1] = 0.0
         elif o == 30:  # gt
-            x = values[a]
-            y = values[b]
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
             z = 1.0 if x > y else 0.0
             values[i] = z
+            zp = z
+            ip = i
             partials[i, 0] = 0.0
             partials[i, 1] = 0.0
         else:
@@ -825,6 +949,483 @@ def forward_partials_batch(op, arg0, arg1, consts, inputs, values, partials):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, direction, twork):
+    """Values and tangents along ``direction`` in one pass on a slot-renamed tape: forward mode in 16 B per slot, no stored partials."""
+    for i in range(inputs.shape[0]):
+        work[s_out[i]] = inputs[i]
+        twork[s_out[i]] = direction[i]
+    zp = 0.0
+    tp = 0.0
+    ip = -1
+    for i in range(inputs.shape[0], op.shape[0]):
+        o = op[i]
+        a = s_arg0[i]
+        b = s_arg1[i]
+        if o == 1:  # const
+            z = consts[a]
+            t = 0.0
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 2:  # add
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = x + y
+            t = 0.0
+            d = 1.0
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = 1.0
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 3:  # sub
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = x - y
+            t = 0.0
+            d = 1.0
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = -1.0
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 4:  # mul
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = x * y
+            t = 0.0
+            d = y
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = x
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 5:  # div
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = x / y
+            t = 0.0
+            d = 1.0 / y
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = -z / y
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 6:  # pow
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = x ** y
+            t = 0.0
+            d = y * x ** (y - gt(abs(y), 0.0))
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = z * log(x + (1.0 - gt(abs(x), 0.0)))
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 7:  # maximum
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = x if (x > y or x != x) else y
+            t = 0.0
+            d = gt(x, y)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = 1.0 - gt(x, y)
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 8:  # minimum
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = x if (x < y or x != x) else y
+            t = 0.0
+            d = gt(y, x)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = 1.0 - gt(y, x)
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 9:  # neg
+            x = zp if a == ip else work[a]
+            z = -x
+            t = 0.0
+            d = -1.0
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 10:  # exp
+            x = zp if a == ip else work[a]
+            z = exp(x)
+            t = 0.0
+            d = z
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 11:  # log
+            x = zp if a == ip else work[a]
+            z = log(x)
+            t = 0.0
+            d = 1.0 / x
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 12:  # sin
+            x = zp if a == ip else work[a]
+            z = sin(x)
+            t = 0.0
+            d = cos(x)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 13:  # cos
+            x = zp if a == ip else work[a]
+            z = cos(x)
+            t = 0.0
+            d = -sin(x)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 14:  # tan
+            x = zp if a == ip else work[a]
+            z = tan(x)
+            t = 0.0
+            d = 1.0 + z * z
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 15:  # sqrt
+            x = zp if a == ip else work[a]
+            z = sqrt(x)
+            t = 0.0
+            d = 0.5 / z
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 16:  # tanh
+            x = zp if a == ip else work[a]
+            z = tanh(x)
+            t = 0.0
+            d = 1.0 - z * z
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 17:  # sigmoid
+            x = zp if a == ip else work[a]
+            z = sigmoid(x)
+            t = 0.0
+            d = z * (1.0 - z)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 18:  # relu
+            x = zp if a == ip else work[a]
+            z = 0.0 if x <= 0.0 else x
+            t = 0.0
+            d = gt(x, 0.0)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 19:  # softplus
+            x = zp if a == ip else work[a]
+            z = softplus(x)
+            t = 0.0
+            d = sigmoid(x)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 20:  # abs
+            x = zp if a == ip else work[a]
+            z = abs(x)
+            t = 0.0
+            d = gt(x, 0.0) - gt(0.0, x)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 21:  # square
+            x = zp if a == ip else work[a]
+            z = x * x
+            t = 0.0
+            d = 2.0 * x
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 22:  # add_const
+            y = consts[b]
+            x = zp if a == ip else work[a]
+            z = x + y
+            t = 0.0
+            d = 1.0
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 23:  # rsub_const
+            y = consts[b]
+            x = zp if a == ip else work[a]
+            z = y - x
+            t = 0.0
+            d = -1.0
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 24:  # mul_const
+            y = consts[b]
+            x = zp if a == ip else work[a]
+            z = x * y
+            t = 0.0
+            d = y
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 25:  # div_const
+            y = consts[b]
+            x = zp if a == ip else work[a]
+            z = x / y
+            t = 0.0
+            d = 1.0 / y
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 26:  # rdiv_const
+            y = consts[b]
+            x = zp if a == ip else work[a]
+            z = y / x
+            t = 0.0
+            d = -z / x
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 27:  # pow_const
+            y = consts[b]
+            x = zp if a == ip else work[a]
+            z = x ** y
+            t = 0.0
+            d = y * x ** (y - gt(abs(y), 0.0))
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 28:  # rpow_const
+            y = consts[b]
+            x = zp if a == ip else work[a]
+            z = y ** x
+            t = 0.0
+            d = z * log(y + (1.0 - gt(abs(y), 0.0)))
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 29:  # leaky_relu
+            y = consts[b]
+            x = zp if a == ip else work[a]
+            z = x if x > 0.0 else y * x
+            t = 0.0
+            d = y + (1.0 - y) * gt(x, 0.0)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 30:  # gt
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = 1.0 if x > y else 0.0
+            t = 0.0
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        else:
+            raise ValueError("unknown opcode")
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials, adjoints,
                        inputs, gradient):
     """Value of output ``output`` at ``inputs``; its gradient written into ``gradient``.
@@ -835,15 +1436,39 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
     forward_partials(op, arg0, arg1, consts, inputs, values, partials)
     adjoints[:] = 0.0
     adjoints[outputs[output]] = 1.0
+    # Register forwarding, as in the forward kernels: the adjoint that node i sends to node
+    # i - 1 (the next one visited) waits in a local, not in memory. Node i is the last child
+    # of i - 1 to be visited, so the additions happen in the same order, bit for bit.
+    ci = -1
+    cv = 0.0
     for i in range(op.shape[0] - 1, -1, -1):
         s = adjoints[i]
+        if ci == i:
+            s += cv
+            adjoints[i] = s
+            ci = -1
         if s == 0.0:
             continue
         d = partials[i, 0]
         if d != 0.0:
-            adjoints[arg0[i]] += d * s
+            a = arg0[i]
+            if a == i - 1:
+                ci = a
+                cv = d * s
+            else:
+                adjoints[a] += d * s
         d = partials[i, 1]
         if d != 0.0:
-            adjoints[arg1[i]] += d * s
+            b = arg1[i]
+            if b == ci:  # x * x: the first contribution must land before the second
+                adjoints[b] += cv
+                ci = -1
+            if b == i - 1 and ci == -1:
+                ci = b
+                cv = d * s
+            else:
+                adjoints[b] += d * s
+    if ci >= 0:
+        adjoints[ci] += cv
     gradient[:] = adjoints[:inputs.shape[0]]
     return values[outputs[output]]

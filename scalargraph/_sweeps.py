@@ -25,16 +25,40 @@ def reverse_adjoints(arg0, arg1, partials, adjoints):
     adjoint is final when it is reached, because every child has a larger index; ``+=`` sums
     over children (the law of total derivatives). O(n) time, no work memory.
     """
+    # Register forwarding, as in the forward kernels: the adjoint that node i sends to node
+    # i - 1 (the next one visited) waits in a local, not in memory. Node i is the last child
+    # of i - 1 to be visited, so the additions happen in the same order, bit for bit.
+    ci = -1
+    cv = 0.0
     for i in range(arg0.shape[0] - 1, -1, -1):
         s = adjoints[i]
+        if ci == i:
+            s += cv
+            adjoints[i] = s
+            ci = -1
         if s == 0.0:
             continue
         d = partials[i, 0]
         if d != 0.0:
-            adjoints[arg0[i]] += d * s
+            a = arg0[i]
+            if a == i - 1:
+                ci = a
+                cv = d * s
+            else:
+                adjoints[a] += d * s
         d = partials[i, 1]
         if d != 0.0:
-            adjoints[arg1[i]] += d * s
+            b = arg1[i]
+            if b == ci:  # x * x: the first contribution must land before the second
+                adjoints[b] += cv
+                ci = -1
+            if b == i - 1 and ci == -1:
+                ci = b
+                cv = d * s
+            else:
+                adjoints[b] += d * s
+    if ci >= 0:
+        adjoints[ci] += cv
 
 
 @njit(cache=True, nogil=True)

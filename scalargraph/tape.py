@@ -9,15 +9,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import ops, _kernels, _sweeps, batch
+from . import ops, _flatten, _kernels, _sweeps, batch
 from .graph import Node
 
 _N_OPS = len(ops.OPS)
+_NODE_ARITY = np.array([op.arity for op in ops.OPS], dtype=np.uint8)
 _KIND_OF = np.array([list(ops.NODE_ARITY).index(op.kind) for op in ops.OPS], dtype=np.uint8)
 _K_INPUT, _K_CONST, _K_UNARY, _K_BINARY, _K_CONST_RIGHT = range(5)
 
-# Work memory a jacobian block may use, in float64 elements (32 MiB).
-_BLOCK_ELEMENTS = 1 << 22
+# Directions (or seeds) per jacobian block: as many as keep the block's tangents within
+# 2 MiB, so that they stay in cache (64 columns of a 10^4-node tape cost 3.6x the time per
+# column of 32: bench_modes), and at most 64.
+_BLOCK_ELEMENTS = 1 << 18
 
 
 class Tape:
@@ -62,6 +65,7 @@ class Tape:
         self._graph = _graph
         self._source = _source
         self._input_order = None
+        self._slots = None
         for a in (self.op, self.arg0, self.arg1, self.consts, self.outputs):
             a.flags.writeable = False
 
@@ -131,6 +135,17 @@ class Tape:
         return int(output) % self.n_outputs
 
     # ---- kernels --------------------------------------------------------------------------
+    def _slot_tape(self):
+        """Slot-renamed arguments for value-only and forward-mode calls, made on first use.
+
+        12 B per node, kept with the tape; each call then needs 8 B (values) or 16 B
+        (values and tangents) per slot, not per node: a chain needs a handful of slots.
+        """
+        if self._slots is None:  # two threads may both build it: same result, no harm
+            self._slots = _flatten.allocate_slots(self.op, self.arg0, self.arg1, _NODE_ARITY,
+                                                  self.outputs, self.n_inputs)
+        return self._slots
+
     def _values(self, x):
         values = np.empty(self.n_nodes)
         _kernels.forward_values(self.op, self.arg0, self.arg1, self.consts, x, values)
@@ -165,8 +180,10 @@ class Tape:
         ``x`` (B, n_inputs): array (B, n_outputs).
 
         ``workers`` threads share a batch (default: every core).
-        Cost: one forward sweep per point; O(n_nodes) time, 8 B/node work memory (per point
-        of a chunk, for a batch).
+        Cost: one forward sweep per point, O(n_nodes) time, 8 B per node (and point of a
+        chunk, for a batch) of work memory. (The slot-renamed sweep of :meth:`jvp` would need
+        8 B per live node instead, but reading the slot map costs more than writing every
+        value: 1.6 vs 1.4 ns/node on a dense network, bench_sweeps.)
         """
         X = self._points(x)
         if X is not None:
@@ -303,12 +320,16 @@ class Tape:
     def jvp(self, x, v):
         """Forward mode: ``J @ v`` for an input direction ``v`` (n_inputs,), array (n_outputs,).
 
-        Cost: one forward sweep with partials + one tangent sweep; 32 B/node.
+        Cost: one sweep carrying values and tangents together, O(n_nodes) time; work memory
+        16 B per slot of the slot-renamed tape (nodes alive at once, not all nodes).
         """
         x = self._point(x)
         v = self._vector(v, self.n_inputs, "direction v")
-        _, tangents = self._forward(x, v)
-        return tangents[self.outputs]
+        s_arg0, s_arg1, s_out, n_slots = self._slot_tape()
+        work, twork = np.empty(n_slots), np.empty(n_slots)
+        _kernels.forward_tangents_slots(self.op, s_arg0, s_arg1, s_out, self.consts, x, work,
+                                        v, twork)
+        return twork[s_out[self.outputs]]
 
     def adjoints(self, x, output=0):
         """d output / d node for every tape node: the "gradtable" of DL book Algorithm 6.2.
@@ -338,7 +359,7 @@ class Tape:
 
         Cost: one forward sweep with partials, then blocks of up to 64 directions or seeds,
         each block one sweep costing about k times a single one; work memory 8 B per node
-        per direction of a block (at most 32 MiB) on top of 24 B/node.
+        per direction of a block (at most 2 MiB, or one direction) on top of 24 B/node.
         """
         x = self._point(x)
         if mode == "auto":

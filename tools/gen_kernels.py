@@ -80,18 +80,31 @@ KERNEL_DOCS = {
                          "op-agnostic sweeps run on. O(n) time; writes 8 + 16 B per node."),
     "forward_values_batch": ("Values of every node at B points, values[n, B]: the batch loop is "
                              "innermost so that it vectorizes."),
+    "forward_tangents_slots": ("Values and tangents along ``direction`` in one pass on a "
+                               "slot-renamed tape: forward mode in 16 B per slot, no stored "
+                               "partials."),
     "forward_partials_batch": ("Values [n, B] and partials [n, 2, B] at B points (inputs[B, "
                                "n_inputs]), batch innermost."),
 }
 
 
-def _operands(op, j):
+# Register forwarding: a node that reads the node computed just before it takes the value
+# from a local instead of memory, which breaks the store-to-load latency chain of a deep
+# graph (the chain of bench_sweeps: 4.9 -> 3.2 ns/node). ``zp`` is the last value computed,
+# ``ip`` where it was stored.
+def _operands(op, j, array="values"):
     """Lines binding x (and y) for one op; ``j`` is the batch subscript ("" or ", j")."""
     lines = []
+    if j:
+        if op.kind in ("unary", "binary", "const_right"):
+            lines.append(f"x = {array}[a{j}]")
+        if op.kind == "binary":
+            lines.append(f"y = {array}[b{j}]")
+        return lines
     if op.kind in ("unary", "binary", "const_right"):
-        lines.append(f"x = values[a{j}]")
+        lines.append(f"x = zp if a == ip else {array}[a]")
     if op.kind == "binary":
-        lines.append(f"y = values[b{j}]")
+        lines.append(f"y = zp if b == ip else {array}[b]")
     return lines
 
 
@@ -101,8 +114,12 @@ def _op_body(op, with_partials, batch):
     pre = ["y = consts[b]"] if op.kind == "const_right" else []
     if op.kind == "const":
         pre, body = ["y = consts[a]"], [f"values[i{j}] = y"]
+        if not batch:
+            body += ["zp = y", "ip = i"]
     else:
         body = _operands(op, j) + [f"z = {op.value}", f"values[i{j}] = z"]
+        if not batch:
+            body += ["zp = z", "ip = i"]
     if with_partials:
         parts = list(op.partials) + ["0.0"] * (2 - len(op.partials))
         body += [f"partials[i, {k}{j}] = {p}" for k, p in enumerate(parts)]
@@ -128,6 +145,8 @@ def _kernel(ops, name, with_partials=False, batch=False):
                 "        values[i] = inputs[i]"]
         if with_partials:
             out += ["        partials[i, 0] = 0.0", "        partials[i, 1] = 0.0"]
+    if not batch:
+        out += ["    zp = 0.0", "    ip = -1"]
     out += ["    for i in range(n_inputs, op.shape[0]):",
             "        o = op[i]",
             "        a = arg0[i]",
@@ -139,6 +158,52 @@ def _kernel(ops, name, with_partials=False, batch=False):
         out.append(f"        {'if' if first else 'elif'} o == {op.code}:  # {op.name}")
         first = False
         out += ["            " + line for line in _op_body(op, with_partials, batch)]
+    out += ["        else:",
+            "            raise ValueError(\"unknown opcode\")"]
+    return "\n".join(out) + "\n"
+
+
+def _slot_body(op):
+    """Value and tangent of node i on the slot-renamed tape: operands are work[a], work[b]."""
+    if op.kind == "const":
+        lines = ["z = consts[a]", "t = 0.0"]
+    else:
+        lines = ["y = consts[b]"] if op.kind == "const_right" else []
+        lines.append("x = zp if a == ip else work[a]")
+        if op.kind == "binary":
+            lines.append("y = zp if b == ip else work[b]")
+        lines += [f"z = {op.value}", "t = 0.0"]
+        # Strong zero, as in _sweeps.forward_tangents: a zero partial or tangent adds 0.
+        for part, parent in zip(op.partials, "ab"):
+            if part == "0.0":
+                continue
+            lines += [f"d = {part}", "if d != 0.0:",
+                      f"    u = tp if {parent} == ip else twork[{parent}]",
+                      "    if u != 0.0:", "        t += d * u"]
+    return lines + ["ip = s_out[i]", "zp = z", "work[ip] = z", "tp = t", "twork[ip] = t"]
+
+
+def _slot_kernel(ops, name):
+    out = [KERNEL_DECORATOR,
+           f"def {name}(op, s_arg0, s_arg1, s_out, consts, inputs, work, direction, twork):",
+           f'    """{KERNEL_DOCS[name]}"""',
+           "    for i in range(inputs.shape[0]):",
+           "        work[s_out[i]] = inputs[i]",
+           "        twork[s_out[i]] = direction[i]",
+           "    zp = 0.0",
+           "    tp = 0.0",
+           "    ip = -1",
+           "    for i in range(inputs.shape[0], op.shape[0]):",
+           "        o = op[i]",
+           "        a = s_arg0[i]",
+           "        b = s_arg1[i]"]
+    first = True
+    for op in ops:
+        if op.kind == "input":
+            continue
+        out.append(f"        {'if' if first else 'elif'} o == {op.code}:  # {op.name}")
+        first = False
+        out += ["            " + line for line in _slot_body(op)]
     out += ["        else:",
             "            raise ValueError(\"unknown opcode\")"]
     return "\n".join(out) + "\n"
@@ -158,16 +223,40 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
     forward_partials(op, arg0, arg1, consts, inputs, values, partials)
     adjoints[:] = 0.0
     adjoints[outputs[output]] = 1.0
+    # Register forwarding, as in the forward kernels: the adjoint that node i sends to node
+    # i - 1 (the next one visited) waits in a local, not in memory. Node i is the last child
+    # of i - 1 to be visited, so the additions happen in the same order, bit for bit.
+    ci = -1
+    cv = 0.0
     for i in range(op.shape[0] - 1, -1, -1):
         s = adjoints[i]
+        if ci == i:
+            s += cv
+            adjoints[i] = s
+            ci = -1
         if s == 0.0:
             continue
         d = partials[i, 0]
         if d != 0.0:
-            adjoints[arg0[i]] += d * s
+            a = arg0[i]
+            if a == i - 1:
+                ci = a
+                cv = d * s
+            else:
+                adjoints[a] += d * s
         d = partials[i, 1]
         if d != 0.0:
-            adjoints[arg1[i]] += d * s
+            b = arg1[i]
+            if b == ci:  # x * x: the first contribution must land before the second
+                adjoints[b] += cv
+                ci = -1
+            if b == i - 1 and ci == -1:
+                ci = b
+                cv = d * s
+            else:
+                adjoints[b] += d * s
+    if ci >= 0:
+        adjoints[ci] += cv
     gradient[:] = adjoints[:inputs.shape[0]]
     return values[outputs[output]]
 '''
@@ -181,6 +270,7 @@ def render():
              _kernel(ops, "forward_partials", with_partials=True),
              _kernel(ops, "forward_values_batch", batch=True),
              _kernel(ops, "forward_partials_batch", with_partials=True, batch=True),
+             _slot_kernel(ops, "forward_tangents_slots"),
              FUSED]
     return "\n\n".join(parts)
 
