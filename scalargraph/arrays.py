@@ -257,11 +257,31 @@ def elementwise_const_right(code, x, c):
     return NodeArray(x.graph, _append(x.graph, code, x.indices, pool))
 
 
+def _chain_add(graph, terms):
+    """Left-to-right sums of ``terms`` (m, ...) along axis 0, recorded in one step.
+
+    Sum k (k = 1 .. m-1) of column c is node ``base + (k - 1) R + c`` (R columns), adding
+    sum k - 1 (or term 0) and term k, so the whole chain is two index arithmetics.
+    Returns the indices of the final sums, shape ``terms.shape[1:]``.
+    """
+    m = terms.shape[0]
+    if m == 1:
+        return terms[0]
+    rest = terms.shape[1:]
+    flat = terms.reshape(m, -1)
+    R = flat.shape[1]
+    base = len(graph.op)
+    previous = base + np.arange((m - 2) * R, dtype=np.int64).reshape(m - 2, R)
+    first = np.concatenate([flat[:1], previous], axis=0)
+    sums = _append(graph, ops.ADD, first, flat[1:])
+    return sums[-1].reshape(rest)
+
+
 def reduce_sum(x, axis=None):
     """Sum of nodes along ``axis`` (all of them when None), added left to right like ``sum()``.
 
     Returns a Node for a full reduction, a NodeArray otherwise. Cost: size - 1 add nodes,
-    recorded in one vectorized step per position along the axis.
+    recorded in one vectorized step.
     """
     na = as_node_array(x)
     if na is None:
@@ -270,13 +290,10 @@ def reduce_sum(x, axis=None):
     if idx.shape[0] == 0:
         raise ValueError("sum of an empty array of nodes: there is no graph to put 0 in; "
                          "use sg.const(0.0)")
-    g = na.graph
-    acc = idx[0]
-    for k in range(1, idx.shape[0]):
-        acc = _append(g, ops.ADD, acc, idx[k])
+    acc = _chain_add(na.graph, idx)
     if np.ndim(acc) == 0:
-        return Node(g, int(acc))
-    return NodeArray(g, acc)
+        return Node(na.graph, int(acc))
+    return NodeArray(na.graph, acc)
 
 
 def matmul(a, b):
@@ -303,14 +320,12 @@ def matmul(a, b):
         raise ValueError(f"matmul: shapes {A.shape} and {B.shape} do not align ({m} != {m2})")
     if m == 0:
         raise ValueError("matmul over an empty dimension has no nodes to add")
-    # products[l] has shape (k, p): A[:, l] * B[l, :], recorded one column of A at a time.
-    acc = None
-    for l_ in range(m):
-        left = A2[:, l_:l_ + 1]
-        right = B2[l_:l_ + 1, :]
-        prod = _times(left, right, graph)
-        acc = prod if acc is None else _append(graph, ops.ADD, acc, prod)
-    out = NodeArray(graph, acc.reshape(k, p))
+    # products[l, i, j] = A[i, l] * B[l, j], all recorded at once, then summed over l.
+    left = _transpose_to(A2, (1, 0))[:, :, None]     # (m, k, 1)
+    right = B2 if not isinstance(B2, NodeArray) else B2
+    right = _expand(right, 1)                        # (m, 1, p)
+    products = _times(left, right, graph)            # (m, k, p)
+    out = NodeArray(graph, _chain_add(graph, products).reshape(k, p))
     if a_vec and b_vec:
         return out[0, 0]
     if a_vec:
@@ -320,6 +335,12 @@ def matmul(a, b):
     return out
 
 
+def _transpose_to(x, axes):
+    if isinstance(x, NodeArray):
+        return NodeArray(x.graph, np.transpose(x.indices, axes))
+    return np.transpose(x, axes)
+
+
 def _expand(x, axis):
     if isinstance(x, NodeArray):
         return NodeArray(x.graph, np.expand_dims(x.indices, axis))
@@ -327,7 +348,7 @@ def _expand(x, axis):
 
 
 def _times(left, right, graph):
-    """Indices of left * right, broadcast to (k, p), with constants kept in the pool."""
+    """Indices of left * right (broadcast), with constants kept in the pool."""
     if isinstance(left, NodeArray) and isinstance(right, NodeArray):
         a, b = np.broadcast_arrays(left.indices, right.indices)
         return _append(graph, ops.MUL, a, b)
