@@ -1433,7 +1433,274 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
     Work arrays: values float64[n], partials float64[n, 2], adjoints float64[n], all
     overwritten. Callable from user @njit code (see Tape.bind). Same sweeps as Tape.gradient.
     """
-    forward_partials(op, arg0, arg1, consts, inputs, values, partials)
+    n_inputs = inputs.shape[0]
+    for i in range(n_inputs):
+        values[i] = inputs[i]
+        partials[i, 0] = 0.0
+        partials[i, 1] = 0.0
+    zp = 0.0
+    ip = -1
+    for i in range(n_inputs, op.shape[0]):
+        o = op[i]
+        a = arg0[i]
+        b = arg1[i]
+        if o == 1:  # const
+            y = consts[a]
+            values[i] = y
+            zp = y
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 2:  # add
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = x + y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0
+            partials[i, 1] = 1.0
+        elif o == 3:  # sub
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = x - y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0
+            partials[i, 1] = -1.0
+        elif o == 4:  # mul
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = x * y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = y
+            partials[i, 1] = x
+        elif o == 5:  # div
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = x / y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / y
+            partials[i, 1] = -z / y
+        elif o == 6:  # pow
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = x ** y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = y * x ** (y - gt(abs(y), 0.0))
+            partials[i, 1] = z * log(x + (1.0 - gt(abs(x), 0.0)))
+        elif o == 7:  # maximum
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = x if (x > y or x != x) else y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = gt(x, y)
+            partials[i, 1] = 1.0 - gt(x, y)
+        elif o == 8:  # minimum
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = x if (x < y or x != x) else y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = gt(y, x)
+            partials[i, 1] = 1.0 - gt(y, x)
+        elif o == 9:  # neg
+            x = zp if a == ip else values[a]
+            z = -x
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = -1.0
+            partials[i, 1] = 0.0
+        elif o == 10:  # exp
+            x = zp if a == ip else values[a]
+            z = exp(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = z
+            partials[i, 1] = 0.0
+        elif o == 11:  # log
+            x = zp if a == ip else values[a]
+            z = log(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / x
+            partials[i, 1] = 0.0
+        elif o == 12:  # sin
+            x = zp if a == ip else values[a]
+            z = sin(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = cos(x)
+            partials[i, 1] = 0.0
+        elif o == 13:  # cos
+            x = zp if a == ip else values[a]
+            z = cos(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = -sin(x)
+            partials[i, 1] = 0.0
+        elif o == 14:  # tan
+            x = zp if a == ip else values[a]
+            z = tan(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 + z * z
+            partials[i, 1] = 0.0
+        elif o == 15:  # sqrt
+            x = zp if a == ip else values[a]
+            z = sqrt(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.5 / z
+            partials[i, 1] = 0.0
+        elif o == 16:  # tanh
+            x = zp if a == ip else values[a]
+            z = tanh(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 - z * z
+            partials[i, 1] = 0.0
+        elif o == 17:  # sigmoid
+            x = zp if a == ip else values[a]
+            z = sigmoid(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = z * (1.0 - z)
+            partials[i, 1] = 0.0
+        elif o == 18:  # relu
+            x = zp if a == ip else values[a]
+            z = 0.0 if x <= 0.0 else x
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = gt(x, 0.0)
+            partials[i, 1] = 0.0
+        elif o == 19:  # softplus
+            x = zp if a == ip else values[a]
+            z = softplus(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = sigmoid(x)
+            partials[i, 1] = 0.0
+        elif o == 20:  # abs
+            x = zp if a == ip else values[a]
+            z = abs(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = gt(x, 0.0) - gt(0.0, x)
+            partials[i, 1] = 0.0
+        elif o == 21:  # square
+            x = zp if a == ip else values[a]
+            z = x * x
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 2.0 * x
+            partials[i, 1] = 0.0
+        elif o == 22:  # add_const
+            y = consts[b]
+            x = zp if a == ip else values[a]
+            z = x + y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0
+            partials[i, 1] = 0.0
+        elif o == 23:  # rsub_const
+            y = consts[b]
+            x = zp if a == ip else values[a]
+            z = y - x
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = -1.0
+            partials[i, 1] = 0.0
+        elif o == 24:  # mul_const
+            y = consts[b]
+            x = zp if a == ip else values[a]
+            z = x * y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = y
+            partials[i, 1] = 0.0
+        elif o == 25:  # div_const
+            y = consts[b]
+            x = zp if a == ip else values[a]
+            z = x / y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / y
+            partials[i, 1] = 0.0
+        elif o == 26:  # rdiv_const
+            y = consts[b]
+            x = zp if a == ip else values[a]
+            z = y / x
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = -z / x
+            partials[i, 1] = 0.0
+        elif o == 27:  # pow_const
+            y = consts[b]
+            x = zp if a == ip else values[a]
+            z = x ** y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = y * x ** (y - gt(abs(y), 0.0))
+            partials[i, 1] = 0.0
+        elif o == 28:  # rpow_const
+            y = consts[b]
+            x = zp if a == ip else values[a]
+            z = y ** x
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = z * log(y + (1.0 - gt(abs(y), 0.0)))
+            partials[i, 1] = 0.0
+        elif o == 29:  # leaky_relu
+            y = consts[b]
+            x = zp if a == ip else values[a]
+            z = x if x > 0.0 else y * x
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = y + (1.0 - y) * gt(x, 0.0)
+            partials[i, 1] = 0.0
+        elif o == 30:  # gt
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x > y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        else:
+            raise ValueError("unknown opcode")
     # Plain loops, not slice assignments: an array-to-array slice copy may allocate a
     # temporary (Numba guards against overlap), and this kernel must not allocate.
     for i in range(op.shape[0]):

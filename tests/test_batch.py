@@ -248,8 +248,9 @@ def test_bound_callable_and_njit_kernel_match_gradient():
 
     @numba.njit
     def descend(args, x, g, steps, lr):
+        op, arg0, arg1, consts, outputs, output, values, partials, adjoints = args
         for _ in range(steps):
-            kernel(*args, x, g)
+            kernel(op, arg0, arg1, consts, outputs, output, values, partials, adjoints, x, g)
             x -= lr * g
         return x
 

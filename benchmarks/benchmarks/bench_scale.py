@@ -254,9 +254,11 @@ class SmallCalls:
 
         @numba.njit
         def loop(args, x, g, n):
+            op, arg0, arg1, consts, outputs, output, values, partials, adjoints = args
             s = 0.0
             for _ in range(n):
-                s += kernel(*args, x, g)
+                s += kernel(op, arg0, arg1, consts, outputs, output, values, partials,
+                            adjoints, x, g)
             return s
 
         self.loop = loop
