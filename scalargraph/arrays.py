@@ -64,21 +64,23 @@ def as_node_array(x, graph=None):
         return None
     flat = obj.ravel()
     idx = np.empty(flat.size, dtype=np.int64)
+    numbers, values = [], []
     for k, e in enumerate(flat):
-        if type(e) is not Node:
+        if type(e) is Node:
             if graph is None:
-                graph = next((n.graph for n in flat if type(n) is Node), None)
-                if graph is None:
-                    return None
-            if isinstance(e, NodeArray):
-                raise TypeError("nested NodeArrays are not supported; concatenate their indices")
-            idx[k] = _append(graph, ops.CONST, _append_consts(graph, as_float(e)), -1)
-            continue
-        if graph is None:
-            graph = e.graph
-        elif e.graph is not graph:
-            raise foreign_node_error(e)
-        idx[k] = e.index
+                graph = e.graph
+            elif e.graph is not graph:
+                raise foreign_node_error(e)
+            idx[k] = e.index
+        elif isinstance(e, NodeArray):
+            raise TypeError("nested NodeArrays are not supported; concatenate their indices")
+        else:
+            numbers.append(k)
+            values.append(as_float(e))  # checked before anything is recorded
+    if graph is None:
+        return None  # no node at all: plain numbers (or empty)
+    if numbers:
+        idx[numbers] = _append(graph, ops.CONST, _append_consts(graph, values), -1)
     return NodeArray(graph, idx.reshape(obj.shape))
 
 

@@ -75,7 +75,8 @@ _local = threading.local()
 
 class _Work:
     """Work arrays of one batched call, carved from one buffer per thread that is kept
-    between calls (it grows to the largest chunk seen, at most CHUNK_BYTES).
+    between calls (it grows to the largest chunk seen, and is kept only up to CHUNK_BYTES:
+    a chunk of a tape over CHUNK_BYTES / 32 nodes gets arrays of its own, freed after it).
 
     Freshly mapped pages cost more than the sweep itself: with new arrays for every chunk,
     10^4 examples of the toy model took 3.1 ms on one core instead of 0.5 (bench_scale.Batch).
@@ -90,7 +91,9 @@ class _Work:
         size = n * C * (4 if partials else 1)
         buf = getattr(_local, "buffer", None)
         if buf is None or buf.size < size:
-            buf = _local.buffer = np.empty(size)
+            buf = np.empty(size)
+            if size * 8 <= CHUNK_BYTES:  # only a bounded buffer outlives the call
+                _local.buffer = buf
         vals = buf[:n * C].reshape(n, C)
         if not partials:
             return vals, None, None

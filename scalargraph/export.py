@@ -24,7 +24,7 @@ import numpy as np
 
 from . import ops
 from .arrays import NodeArray
-from .graph import Node
+from .graph import Node, foreign_node_error
 from .tape import Tape
 
 #: Largest tape drawn box by box; pass ``max_nodes=`` to raise it.
@@ -75,6 +75,10 @@ def _as_tape(source, inputs):
         raise TypeError("to_dot needs at least one node, and only nodes, to draw; "
                         "compile plain numbers with sg.compile instead")
     from .flatten import compile as _compile
+    graph = outputs[0].graph
+    for node in outputs:
+        if node.graph is not graph:  # before any kernel reads the graph's arrays
+            raise foreign_node_error(node)
     if inputs is None:
         inputs = _ancestor_inputs(outputs)
     return _compile(inputs, outputs)

@@ -12,6 +12,7 @@ Derivatives at kinks follow the lecture notes and Prince ch. 7; each op's ``note
 """
 
 import inspect
+import math
 
 import numpy as np
 
@@ -24,21 +25,39 @@ def _gt(x, y):
     return np.float64(1.0) if x > y else np.float64(0.0)
 
 
+def _ieee(fn, special):
+    """``fn`` from math (the libm the kernels call, so the bits agree), with the IEEE result
+    where math raises instead (log(0) = -inf, exp(1000) = inf, sqrt(-1) = nan ...)."""
+    def wrapped(x):
+        try:
+            return np.float64(fn(x))
+        except (ValueError, OverflowError):
+            return special(x)
+    return wrapped
+
+
+# The value rules evaluated on float64 scalars with the kernels' semantics. NumPy's own exp,
+# log, tanh ... use SIMD code whose last bit can differ from libm's, so math is called.
+_NUMERIC = {"exp": _ieee(math.exp, np.exp), "log": _ieee(math.log, np.log),
+            "sin": _ieee(math.sin, np.sin), "cos": _ieee(math.cos, np.cos),
+            "tan": _ieee(math.tan, np.tan), "sqrt": _ieee(math.sqrt, np.sqrt),
+            "tanh": _ieee(math.tanh, np.tanh), "abs": abs, "gt": _gt}
+_log1p = _ieee(math.log1p, np.log1p)
+_exp = _NUMERIC["exp"]
+
+
 def _sigmoid(x):
     if x >= 0.0:
-        return 1.0 / (1.0 + np.exp(-x))
-    e = np.exp(x)
+        return 1.0 / (1.0 + _exp(-x))
+    e = _exp(x)
     return e / (1.0 + e)
 
 
 def _softplus(x):
-    return max(x, 0.0) + np.log1p(np.exp(-abs(x)))
+    return max(x, 0.0) + _log1p(_exp(-abs(x)))
 
 
-# The value rules evaluated on float64 scalars: the same IEEE semantics as the kernels.
-_NUMERIC = {"exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tan": np.tan,
-            "sqrt": np.sqrt, "tanh": np.tanh, "abs": abs, "gt": _gt, "sigmoid": _sigmoid,
-            "softplus": _softplus}
+_NUMERIC.update(sigmoid=_sigmoid, softplus=_softplus)
 _VALUE_CODE = {op.code: compile(op.value, f"<{op.name} value>", "eval") for op in ops.OPS}
 
 

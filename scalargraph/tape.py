@@ -332,10 +332,11 @@ class Tape:
                                         v, twork)
         return twork[s_out[self.outputs]]
 
-    def adjoints(self, x, output=0):
+    def adjoints(self, x, output=None):
         """d output / d node for every tape node: the "gradtable" of DL book Algorithm 6.2.
 
-        Returns array (n_nodes,). Cost: as :meth:`gradient`.
+        ``output`` picks the output, as for :meth:`gradient` (it may be omitted when the tape
+        has one). Returns array (n_nodes,). Cost: as :meth:`gradient`.
         """
         x = self._point(x)
         return self._reverse(x, self.outputs[self._output(output)], 1.0)[1]
@@ -508,10 +509,11 @@ class _Bound:
 
     def __call__(self, x, gradient):
         if not (type(x) is np.ndarray and x.shape == self._shape and x.dtype == np.float64
-                and type(gradient) is np.ndarray and gradient.shape == self._shape
-                and gradient.dtype == np.float64):
-            raise TypeError(f"a bound tape takes two float64 arrays of shape {self._shape} "
-                            "(inputs, gradient out)")
+                and x.flags.c_contiguous and type(gradient) is np.ndarray
+                and gradient.shape == self._shape and gradient.dtype == np.float64
+                and gradient.flags.c_contiguous and gradient.flags.writeable):
+            raise TypeError(f"a bound tape takes two contiguous float64 arrays of shape "
+                            f"{self._shape}: the inputs, and a writable array for the gradient")
         op, arg0, arg1, consts, outputs, k, values, partials, adjoints = self.args
         return _kernels.value_and_gradient(op, arg0, arg1, consts, outputs, k, values, partials,
                                            adjoints, x, gradient)
@@ -528,7 +530,7 @@ def _as_real_array(x, what):
         raise TypeError(f"{what} must be real numbers (int or float), got an array of dtype "
                         f"{a.dtype}" + (" holding graph nodes" if a.dtype == object and any(
                             isinstance(e, Node) for e in a.flat) else ""))
-    return np.ascontiguousarray(a, dtype=np.float64)
+    return np.asarray(a, dtype=np.float64, order="C")  # keeps 0-d as 0-d, for the message
 
 
 def _validated(op, arg0, arg1, consts, outputs):
@@ -555,7 +557,9 @@ def _validated(op, arg0, arg1, consts, outputs):
             info = np.iinfo(dtype)
             if a.min() < info.min or a.max() > info.max:
                 raise ValueError(f"tape array {name!r} has values outside {np.dtype(dtype)}")
-        arrays[name] = np.ascontiguousarray(a, dtype=dtype)
+        # A copy, always: the caller may still hold (a view of) the array it passed, and a
+        # write after validation would reach kernels that trust it.
+        arrays[name] = np.array(a, dtype=dtype, order="C", copy=True)
     op, arg0, arg1, consts, outputs = (arrays[k] for k in ("op", "arg0", "arg1", "consts", "outputs"))
     n = op.shape[0]
     if arg0.shape[0] != n or arg1.shape[0] != n:

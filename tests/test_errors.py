@@ -4,6 +4,7 @@ Never a crash inside a kernel, never a silent wrong answer (issue: "Bad input").
 """
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -131,9 +132,9 @@ def test_gradient_of_a_multi_output_tape_needs_an_output(tape):
 @pytest.mark.parametrize("values", [[1.0], [1.0, 2.0, 3.0], [], 1.0])
 @pytest.mark.parametrize("method", ["__call__", "values", "gradient", "jacobian", "adjoints"])
 def test_wrong_number_of_input_values_says_expected_and_got(tape, values, method):
-    got = np.asarray(values, dtype=float).reshape(-1).shape[0]
+    got = re.escape(str(np.shape(values)))  # a bare number is shape (), not (1,)
     kwargs = {"output": 0} if method in ("gradient", "adjoints") else {}
-    with pytest.raises(ValueError, match=rf"expected 2 input value.*\({got},\)") as info:
+    with pytest.raises(ValueError, match=rf"expected 2 input value.*{got}") as info:
         getattr(tape, method)(values, **kwargs)
     assert "2" in str(info.value)
 

@@ -1,0 +1,76 @@
+"""Public entry points that must not let bad or shared state reach a kernel."""
+
+import numpy as np
+import pytest
+
+import scalargraph as sg
+from scalargraph import batch
+
+
+def test_tape_copies_the_arrays_it_is_given():
+    base = np.zeros((2, 3), np.int32)
+    arg0, arg1 = base[0], base[1]
+    arg0[:] = [0, 0, 1]
+    arg1[:] = -1
+    op = np.array([0, 10, 10], np.uint8)  # input, exp, exp
+    tape = sg.Tape(op, arg0, arg1, np.zeros(0), np.array([2], np.int32))
+    base[0, 2] = 50_000_000  # would point a kernel far outside the tape
+    op[1] = 250
+    assert op.flags.writeable and arg0.base is base  # the caller's arrays are untouched
+    assert tape([0.5])[0] == pytest.approx(np.exp(np.exp(0.5)), rel=1e-15)
+
+
+def test_drawing_nodes_of_two_graphs_is_refused_before_any_kernel():
+    with sg.Graph():
+        a = sg.var("a")
+        small = sg.exp(a)
+    with sg.Graph():
+        big = sg.sum(sg.sin(sg.variables(1000)))
+    with pytest.raises(ValueError, match="another graph"):
+        sg.to_dot([small, big])
+
+
+def test_builders_take_sequences_mixing_nodes_and_numbers():
+    a, b = sg.var("a"), sg.var("b")
+    x = sg.variables(3)
+    outs = [sg.sum([a, 1.0]), sg.sum([1.0, a]), sg.sum(x + [a, 1.0, 2.0]),
+            sg.dot(x, [a, 1.0, 2.0]), sg.sum(sg.dense(np.ones((2, 3)), [a, b, 1.0])),
+            sg.sum(sg.maximum(x, [a, 0.0, 0.0]))]
+    tape = sg.compile([a, b] + list(x), outs)
+    va, vb, vx = 0.5, 2.0, np.array([1.0, -1.0, 3.0])
+    expected = [va + 1, 1 + va, (vx + [va, 1, 2]).sum(), vx @ [va, 1, 2],
+                2 * (va + vb + 1), np.maximum(vx, [va, 0, 0]).sum()]
+    np.testing.assert_allclose(tape(np.concatenate([[va, vb], vx])), expected, rtol=1e-15)
+    with pytest.raises(TypeError, match="real number"):
+        sg.sum([a, "1.0"])
+
+
+def test_bound_callable_refuses_a_read_only_or_strided_array():
+    x = sg.variables(3)
+    bound = sg.compile(x, sg.sum(sg.sin(x))).bind()
+    frozen = np.empty(3)
+    frozen.flags.writeable = False
+    with pytest.raises(TypeError, match="writable"):
+        bound(np.ones(3), frozen)
+    with pytest.raises(TypeError, match="contiguous"):
+        bound(np.ones(6)[::2], np.empty(3))
+
+
+def test_adjoints_of_a_multi_output_tape_need_an_output():
+    x = sg.var("x")
+    tape = sg.compile([x], [sg.sin(x), sg.cos(x)])
+    with pytest.raises(ValueError, match="output=k"):
+        tape.adjoints([1.0])
+    assert tape.adjoints([1.0], output=1)[0] == pytest.approx(-np.sin(1.0), rel=1e-15)
+
+
+def test_batch_work_buffer_kept_between_calls_is_bounded(monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 1 << 12)  # 128 nodes' worth at one point
+    monkeypatch.setattr(batch._local, "buffer", None, raising=False)
+    xs = sg.variables(4)
+    tape = sg.compile(xs, sg.sum(sg.tanh(sg.dense(np.ones((40, 4)), xs))))
+    X = np.random.default_rng(0).normal(size=(3, 4))
+    grads = tape.gradient(X, workers=1)
+    kept = getattr(batch._local, "buffer", None)
+    assert kept is None or kept.nbytes <= batch.CHUNK_BYTES
+    np.testing.assert_allclose(grads[1], tape.gradient(X[1]), rtol=1e-14)
