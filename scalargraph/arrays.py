@@ -13,7 +13,7 @@ NumPy ufuncs (``np.exp``, ``np.tanh``, ``np.maximum``, ``@`` ...) on a NodeArray
 import numpy as np
 
 from . import graph as _graph_module, ops
-from .graph import Node, Graph, as_float, current_graph, foreign_node_error
+from .graph import Node, Graph, as_float, current_graph, foreign_node_error, race_error
 
 _FLOAT_KINDS = "iuf"
 
@@ -27,6 +27,8 @@ def _append(graph, code, a, b):
     graph.op.frombytes(np.full(size, code, dtype=np.uint8).tobytes())
     graph.arg0.frombytes(a.astype(np.int32).tobytes())
     graph.arg1.frombytes(np.ascontiguousarray(b, dtype=np.int32).tobytes())
+    if len(graph.arg1) != start + size:
+        raise race_error()
     return np.arange(start, start + size, dtype=np.int64).reshape(a.shape)
 
 
@@ -35,6 +37,8 @@ def _append_consts(graph, values):
     values = np.ascontiguousarray(values, dtype=np.float64)
     start = len(graph.consts)
     graph.consts.frombytes(values.tobytes())
+    if len(graph.consts) != start + values.size:
+        raise race_error()
     return np.arange(start, start + values.size, dtype=np.int64).reshape(values.shape)
 
 
@@ -276,6 +280,8 @@ def _chain_add(graph, terms):
     previous = base + np.arange((m - 2) * R, dtype=np.int64).reshape(m - 2, R)
     first = np.concatenate([flat[:1], previous], axis=0)
     sums = _append(graph, ops.ADD, first, flat[1:])
+    if sums[0, 0] != base:  # another thread recorded between reading base and appending
+        raise race_error()
     return sums[-1].reshape(rest)
 
 

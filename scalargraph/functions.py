@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from . import ops
-from .graph import Node, _record, as_float, foreign_node_error
+from .graph import Node, _pool, _record, as_float, foreign_node_error, race_error
 from .arrays import NodeArray, elementwise_binary, elementwise_const_right
 
 
@@ -97,6 +97,8 @@ def _make_unary(op):
             g.op.append(code)
             g.arg0.append(x.index)
             g.arg1.append(-1)
+            if len(g.arg1) != i + 1:
+                raise race_error()
             return Node(g, i)
         if type(x) is NodeArray:
             return x._unary(code)
@@ -126,8 +128,7 @@ def _make_binary(op):
 
 
 def _const_node(graph, value):
-    graph.consts.append(as_float(value))
-    return _record(graph, ops.CONST, len(graph.consts) - 1, -1).index
+    return _record(graph, ops.CONST, _pool(graph, as_float(value)), -1).index
 
 
 def _make_const_right(op, default, arg="c"):
@@ -146,8 +147,7 @@ def _make_const_right(op, default, arg="c"):
         c = as_float(c)
         if type(x) is Node:
             g = x.graph
-            g.consts.append(c)
-            return _record(g, code, x.index, len(g.consts) - 1)
+            return _record(g, code, x.index, _pool(g, c))
         return fold(code, as_float(x), c)
 
     fn.__signature__ = inspect.Signature([

@@ -114,17 +114,38 @@ def reset_default_graph():
     _stack()[0] = Graph()
 
 
+def race_error():
+    return RuntimeError(
+        "two threads recorded into one graph at the same time, so its record is now mixed up: "
+        "record each graph from one thread at a time (every thread has its own default graph; "
+        "use `with sg.Graph():` in each thread, and do not combine nodes across threads "
+        "while they record)")
+
+
+# Every record checks, after its appends, that the arrays grew by exactly its own entries: a
+# second thread appending in between would otherwise mix two nodes' arguments silently. The
+# check costs one len() per node; a lock would cost more than the record itself.
 def _record(graph, code, a, b):
     i = len(graph.op)
     graph.op.append(code)
     graph.arg0.append(a)
     graph.arg1.append(b)
+    if len(graph.arg1) != i + 1:
+        raise race_error()
     return Node(graph, i)
 
 
-def _record_const(graph, value):
+def _pool(graph, value):
+    """Append a constant to the pool; its index."""
+    k = len(graph.consts)
     graph.consts.append(value)
-    return _record(graph, _CONST, len(graph.consts) - 1, -1)
+    if len(graph.consts) != k + 1:
+        raise race_error()
+    return k
+
+
+def _record_const(graph, value):
+    return _record(graph, _CONST, _pool(graph, value), -1)
 
 
 def as_float(value):
@@ -238,17 +259,22 @@ class Node:
         if type(other) is float:
             if other == 0.0:
                 return self
+            k = len(g.consts)
             g.consts.append(other)
             i = len(g.op)
             g.op.append(_ADD_CONST)
             g.arg0.append(self.index)
-            g.arg1.append(len(g.consts) - 1)
+            g.arg1.append(k)
+            if len(g.arg1) != i + 1 or len(g.consts) != k + 1:
+                raise race_error()
             return Node(g, i)
         if type(other) is Node and other.graph is g:
             i = len(g.op)
             g.op.append(_ADD)
             g.arg0.append(self.index)
             g.arg1.append(other.index)
+            if len(g.arg1) != i + 1:
+                raise race_error()
             return Node(g, i)
         return self._binary(other, _ADD, _add_const)
 
@@ -263,17 +289,22 @@ class Node:
     def __mul__(self, other):
         g = self.graph
         if type(other) is float and other != 1.0 and other != -1.0:
+            k = len(g.consts)
             g.consts.append(other)
             i = len(g.op)
             g.op.append(_MUL_CONST)
             g.arg0.append(self.index)
-            g.arg1.append(len(g.consts) - 1)
+            g.arg1.append(k)
+            if len(g.arg1) != i + 1 or len(g.consts) != k + 1:
+                raise race_error()
             return Node(g, i)
         if type(other) is Node and other.graph is g:
             i = len(g.op)
             g.op.append(_MUL)
             g.arg0.append(self.index)
             g.arg1.append(other.index)
+            if len(g.arg1) != i + 1:
+                raise race_error()
             return Node(g, i)
         return self._binary(other, _MUL, _mul_const)
 
@@ -305,8 +336,7 @@ class Node:
 # x - 0 can only differ from x in the sign of a zero result); everything else is recorded.
 def _with_const(x, code, c):
     g = x.graph
-    g.consts.append(c)
-    return _record(g, code, x.index, len(g.consts) - 1)
+    return _record(g, code, x.index, _pool(g, c))
 
 
 def _add_const(x, c):

@@ -74,3 +74,36 @@ def test_batch_work_buffer_kept_between_calls_is_bounded(monkeypatch):
     kept = getattr(batch._local, "buffer", None)
     assert kept is None or kept.nbytes <= batch.CHUNK_BYTES
     np.testing.assert_allclose(grads[1], tape.gradient(X[1]), rtol=1e-14)
+
+
+def test_two_threads_recording_into_one_graph_never_give_a_silent_wrong_answer():
+    import sys
+    import threading
+    x = sg.var("x")
+    n = 20000
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so that records interleave
+    try:
+        for _ in range(3):
+            out, errors = [None, None], []
+
+            def work(k):
+                try:
+                    h = x
+                    for _ in range(n):
+                        h = h + float(k + 1)
+                    out[k] = h
+                except RuntimeError as err:
+                    errors.append(err)
+
+            threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            if errors:
+                assert "two threads recorded into one graph" in str(errors[0])
+            else:  # no interleaving happened this time: the answer must be right
+                np.testing.assert_array_equal(sg.compile([x], out)([0.0]), [n * 1.0, n * 2.0])
+    finally:
+        sys.setswitchinterval(old)
