@@ -53,8 +53,27 @@ def test_wrong_shapes_are_refused(problem):
     tape, p, D = problem
     with pytest.raises(ValueError, match=r"\(points, 2\)"):
         sgd.loss_and_gradient(tape, p, da.zeros((10, 3)))
-    with pytest.raises(ValueError, match="8 params"):
+    with pytest.raises(ValueError, match="params of length 8"):
         sgd.loss_and_gradient(tape, p[:7], da.zeros((10, 2)))
+    with pytest.raises(TypeError, match="real numbers"):
+        sgd.loss_and_gradient(tape, ["1"] * 8, da.zeros((10, 2)))
+    with pytest.raises(TypeError, match="real numbers"):
+        sgd.loss_and_gradient(tape, p, da.zeros((10, 2), dtype=bool))
+    with pytest.raises(TypeError, match="dask array"):
+        sgd.loss_and_gradient(tape, p, np.zeros((10, 2)))
+    with pytest.raises(IndexError, match="out of range"):
+        sgd.gradient_sum(tape, da.zeros((10, 10)), output=3, compute=False)
+
+
+def test_empty_blocks_add_nothing(problem):
+    tape, p, D = problem
+    keep = (np.arange(len(D)) < 1000) & (D[:, 0] > 0.0)
+    dd = da.from_array(D, chunks=(700, 2))
+    filtered = dd[da.from_array(keep, chunks=700)]  # unknown chunk sizes; blocks 2.. empty
+    value, grad = sgd.loss_and_gradient(tape, p, filtered)
+    np.testing.assert_allclose(value, tape.loss_and_gradient(p, D[keep])[0], rtol=1e-12)
+    with pytest.raises(ValueError, match="no examples"):
+        sgd.loss_and_gradient(tape, p, dd[da.from_array(D[:, 0] > 5.0, chunks=700)])
 
 
 def test_local_cluster_with_two_worker_processes(problem):
