@@ -129,14 +129,14 @@ def main(argv=None):
     tape, result, built, swept = prince_fig_7_7(D, layers, samples, rng)
     print(f"one tape of {tape.n_nodes} scalar nodes, recorded and compiled in {built:.1f} s; "
           f"{len(SIGMA2) * samples} points x (values + adjoints) in {swept:.1f} s\n")
-    print(f"log10 variance of the hidden units h_k (forward) and of dl/df_k (backward):")
+    print("log10 variance of the hidden units h_k (forward) and of dl/df_k (backward):")
     show = sorted({0, 1, layers // 4, layers // 2, 3 * layers // 4, layers - 1})
     print(f"  {'sigma^2':>8}  {'layer':>6} " + " ".join(f"{k + 1:>7d}" for k in show))
     for s2, (fwd, bwd) in result.items():
         tag = "  <- He, 2/D_h" if np.isclose(s2, 2 / D) else ""
         print(f"  {s2:8g}  {'h_k':>6} " + " ".join(f"{fwd[k]:7.1f}" for k in show) + tag)
         print(f"  {'':8}  {'dl/df_k':>6} " + " ".join(f"{bwd[k]:7.1f}" for k in show))
-    print(f"\nvariance factor per layer, measured vs eq. 7.30 (D_h sigma^2 / 2):")
+    print("\nvariance factor per layer, measured vs eq. 7.30 (D_h sigma^2 / 2):")
     print(f"  {'sigma^2':>8} {'forward':>10} {'backward':>10} {'eq. 7.30':>10}")
     factors = {}
     for s2, (fwd, bwd) in result.items():

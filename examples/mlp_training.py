@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scalargraph as sg  # noqa: E402
-from _common import parse_args, pyplot, save, node_array  # noqa: E402
+from _common import parse_args, pyplot, save  # noqa: E402
 
 
 def variables(shape, prefix):

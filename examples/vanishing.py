@@ -110,7 +110,7 @@ def main(argv=None):
             example = (g, h)
 
     g, h = example
-    print(f"one draw, dL/dz_k from tape.adjoints next to the notes' sum of path products:")
+    print("one draw, dL/dz_k from tape.adjoints next to the notes' sum of path products:")
     print(f"  {'k':>3} {'tape':>13} {'by hand':>13}")
     for k in sorted({1, 2, 3, 4, 5, n // 2, n}):
         print(f"  {k:3d} {g[k - 1]:13.5e} {h[k - 1]:13.5e}")

@@ -20,7 +20,6 @@ Only the region below marked GENERATED knows the ops.
 
 import math
 
-import numpy as np
 from numba import njit
 
 exp, log, sin, cos, tan, sqrt, tanh = math.exp, math.log, math.sin, math.cos, math.tan, math.sqrt, math.tanh

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import ops, _kernels, _sweeps
 
-_NODE_ARITY = np.array([op.arity for op in ops.OPS], dtype=np.uint8)
+_NODE_ARITY = ops.ARITY_TABLE
 
 # Work memory a chunk may use, in bytes (per worker thread): 32 B per node per point.
 CHUNK_BYTES = 1 << 24

@@ -36,7 +36,7 @@ import numpy as np
 from . import ops, _checkpoint_kernels as _ck
 from .symbolic import table_digest
 
-_NODE_ARITY = np.array([op.arity for op in ops.OPS], dtype=np.uint8)
+_NODE_ARITY = ops.ARITY_TABLE
 _PLANS = weakref.WeakKeyDictionary()  # tape -> {k: Plan}
 _PLANS_PER_TAPE = 8
 _LOCK = threading.Lock()  # tapes may be evaluated from several threads at once

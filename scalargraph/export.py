@@ -30,7 +30,7 @@ from .tape import Tape
 #: Largest tape drawn box by box; pass ``max_nodes=`` to raise it.
 MAX_NODES = 500
 
-_NODE_ARITY = np.array([op.arity for op in ops.OPS], dtype=np.uint8)
+_NODE_ARITY = ops.ARITY_TABLE
 _INSTALL_HINT = ("install Graphviz (Debian/Ubuntu: apt-get install graphviz; conda: conda install "
                  "graphviz; macOS: brew install graphviz), or write the DOT text instead with "
                  "sg.to_dot(...) / a path ending in .dot and render it elsewhere")

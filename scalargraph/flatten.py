@@ -10,9 +10,8 @@ from .graph import Graph, Node, as_float, const, foreign_node_error, var
 from .optimize import optimize
 from .tape import Tape
 
-_NODE_ARITY = np.array([op.arity for op in ops.OPS], dtype=np.uint8)
-_CONST_SLOT = np.array([1 if op.kind == ops.CONST_KIND else 2 if op.kind == ops.CONST_RIGHT else 0
-                        for op in ops.OPS], dtype=np.uint8)
+_NODE_ARITY = ops.ARITY_TABLE
+_CONST_SLOT = ops.CONST_SLOT_TABLE
 
 
 def _items(nodes):

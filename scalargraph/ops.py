@@ -31,6 +31,8 @@ Opcode numbers are a file format once tapes are saved: append new records, never
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 INPUT_KIND, CONST_KIND, UNARY, BINARY, CONST_RIGHT = "input", "const", "unary", "binary", "const_right"
 
 # How many of arg0/arg1 are parent nodes, by operand kind.
@@ -138,9 +140,14 @@ globals().update({op.name.upper(): op.code for op in OPS})
 N_OPS = len(OPS)
 
 
-def node_arity_table():
-    """List, indexed by opcode, of how many parent nodes each op has (for the kernels)."""
-    return [BY_CODE[c].arity for c in range(N_OPS)]
+# The table as lookup arrays indexed by opcode, for the compiled kernels (which cannot read
+# Op records): how many of arg0/arg1 are parents, and which argument holds a constant-pool
+# index (0 none, 1 arg0, 2 arg1).
+ARITY_TABLE = np.array([op.arity for op in OPS], dtype=np.uint8)
+CONST_SLOT_TABLE = np.array([{CONST_KIND: 1, CONST_RIGHT: 2}.get(op.kind, 0) for op in OPS],
+                            dtype=np.uint8)
+ARITY_TABLE.flags.writeable = False
+CONST_SLOT_TABLE.flags.writeable = False
 
 
 def _check_table():

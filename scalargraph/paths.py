@@ -25,7 +25,7 @@ from numba import njit
 from . import ops
 
 # Parent nodes per opcode (a CONST_RIGHT op's arg1 is a constant-pool index, not a parent).
-_NODE_ARITY = np.array(ops.node_arity_table(), dtype=np.int64)
+_NODE_ARITY = ops.ARITY_TABLE
 _INT64_MAX = np.iinfo(np.int64).max
 
 

@@ -27,7 +27,7 @@ from . import ops, functions, _flatten
 from .arrays import NodeArray, as_node_array
 from .graph import Node, _record_const, as_float, foreign_node_error
 
-_NODE_ARITY = np.array([op.arity for op in ops.OPS], dtype=np.uint8)
+_NODE_ARITY = ops.ARITY_TABLE
 _ARITY = [op.arity for op in ops.OPS]
 _CONST_RIGHT = [op.kind == ops.CONST_RIGHT for op in ops.OPS]
 _PARTIAL_CODE = [tuple(compile(p, f"<{op.name} partial {k}>", "eval")

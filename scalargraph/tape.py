@@ -13,7 +13,7 @@ from . import ops, _flatten, _kernels, _sweeps, batch
 from .graph import Node
 
 _N_OPS = len(ops.OPS)
-_NODE_ARITY = np.array([op.arity for op in ops.OPS], dtype=np.uint8)
+_NODE_ARITY = ops.ARITY_TABLE
 _KIND_OF = np.array([list(ops.NODE_ARITY).index(op.kind) for op in ops.OPS], dtype=np.uint8)
 _K_INPUT, _K_CONST, _K_UNARY, _K_BINARY, _K_CONST_RIGHT = range(5)
 

@@ -16,7 +16,6 @@ import sys
 import numpy as np
 import pytest
 from hypothesis import given, note, settings
-from hypothesis import strategies as st
 
 import scalargraph as sg
 from scalargraph import ops, second_order, workloads

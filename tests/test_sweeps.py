@@ -18,7 +18,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import scalargraph as sg
-from scalargraph import ops
 
 import reference
 import strategies

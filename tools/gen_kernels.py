@@ -42,7 +42,6 @@ Only these loops know the ops; every other sweep reads ``partials``.
 
 import math
 
-import numpy as np
 from numba import njit
 
 exp, log, sin, cos, tan, sqrt, tanh = math.exp, math.log, math.sin, math.cos, math.tan, math.sqrt, math.tanh
