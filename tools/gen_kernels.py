@@ -11,6 +11,7 @@ changes whenever the table changes keeps ``cache=True`` correct.
 """
 
 import argparse
+import ast
 import importlib.util
 import pathlib
 import sys
@@ -225,40 +226,7 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
     for i in range(op.shape[0]):
         adjoints[i] = 0.0
     adjoints[outputs[output]] = 1.0
-    # Register forwarding, as in the forward kernels: the adjoint that node i sends to node
-    # i - 1 (the next one visited) waits in a local, not in memory. Node i is the last child
-    # of i - 1 to be visited, so the additions happen in the same order, bit for bit.
-    ci = -1
-    cv = 0.0
-    for i in range(op.shape[0] - 1, -1, -1):
-        s = adjoints[i]
-        if ci == i:
-            s += cv
-            adjoints[i] = s
-            ci = -1
-        if s == 0.0:
-            continue
-        d = partials[i, 0]
-        if d != 0.0:
-            a = arg0[i]
-            if a == i - 1:
-                ci = a
-                cv = d * s
-            else:
-                adjoints[a] += d * s
-        d = partials[i, 1]
-        if d != 0.0:
-            b = arg1[i]
-            if b == ci:  # x * x: the first contribution must land before the second
-                adjoints[b] += cv
-                ci = -1
-            if b == i - 1 and ci == -1:
-                ci = b
-                cv = d * s
-            else:
-                adjoints[b] += d * s
-    if ci >= 0:
-        adjoints[ci] += cv
+    REVERSE_ADJOINTS_BODY
     for i in range(inputs.shape[0]):
         gradient[i] = adjoints[i]
     return values[outputs[output]]
@@ -278,6 +246,17 @@ def render():
     return "\n\n".join(parts)
 
 
+def _reverse_adjoints_body():
+    """The body of _sweeps.reverse_adjoints, as text: the fused kernel runs the same loop,
+    pasted rather than called (a kernel is only recompiled when its own file changes)."""
+    path = ROOT / "scalargraph" / "_sweeps.py"
+    source = path.read_text()
+    fn = next(node for node in ast.parse(source).body
+              if isinstance(node, ast.FunctionDef) and node.name == "reverse_adjoints")
+    lines = source.splitlines()[fn.body[0].end_lineno:fn.end_lineno]  # after the docstring
+    return "\n".join(lines).replace("arg0.shape[0]", "op.shape[0]")
+
+
 def _fused(ops):
     """The fused kernel, with the forward_partials loop written into it, not called: the
     call from one compiled kernel to the other cost a quarter of a 7-node Domke value and
@@ -285,7 +264,8 @@ def _fused(ops):
     body = _kernel(ops, "forward_partials", with_partials=True).split("\n")
     start = next(k for k, line in enumerate(body) if line.startswith("    n_inputs"))
     loop = "\n".join(body[start:]).rstrip("\n")
-    return FUSED.replace("    FORWARD_PARTIALS_BODY", loop)
+    return (FUSED.replace("    FORWARD_PARTIALS_BODY", loop)
+            .replace("    REVERSE_ADJOINTS_BODY", _reverse_adjoints_body()))
 
 
 def _derived():
