@@ -13,7 +13,7 @@ NumPy ufuncs (``np.exp``, ``np.tanh``, ``np.maximum``, ``@`` ...) on a NodeArray
 import numpy as np
 
 from . import graph as _graph_module, ops
-from .graph import Node, Graph, as_float, current_graph, foreign_node_error, race_error
+from .graph import Node, Graph, as_count, as_float, current_graph, foreign_node_error, race_error
 
 _FLOAT_KINDS = "iuf"
 
@@ -323,6 +323,9 @@ def matmul(a, b):
         np.ndim(B.indices if nb is not None else B) == 1
     A2 = _expand(A, 0) if a_vec else A
     B2 = _expand(B, 1) if b_vec else B
+    if len(A2.shape) != 2 or len(B2.shape) != 2:
+        raise ValueError(f"matmul of nodes takes 1-d or 2-d arrays, got shapes {A.shape} and "
+                         f"{B.shape}; loop over the leading axes for a stack of matrices")
     (k, m), (m2, p) = A2.shape, B2.shape
     if m != m2:
         raise ValueError(f"matmul: shapes {A.shape} and {B.shape} do not align ({m} != {m2})")
@@ -397,8 +400,9 @@ def variables(n, prefix="x"):
 
     Cost: 9 B per variable recorded in one step; names are stored as one range, not per node.
     """
-    if not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n must be a non-negative int, got {n!r}")
+    n = as_count(n, "n")
+    if not isinstance(prefix, str):
+        raise TypeError(f"prefix must be a str, got {type(prefix).__name__}")
     g = current_graph()
     idx = _append(g, ops.INPUT, np.full(n, -1), -1)
     if n:

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import ops, _kernels, _sweeps
+from .graph import as_count
 
 _NODE_ARITY = ops.ARITY_TABLE
 
@@ -58,7 +59,7 @@ def _map_chunks(fn, batch, chunk, workers):
     every sum over them, are the same whatever the number of threads.
     """
     bounds = [(s, min(s + chunk, batch)) for s in range(0, batch, chunk)]
-    workers = default_workers() if workers is None else int(workers)
+    workers = default_workers() if workers is None else as_count(workers, "workers")
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     workers = min(workers, len(bounds))

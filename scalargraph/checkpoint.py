@@ -116,7 +116,7 @@ def checkpoints_for_budget(tape, max_bytes):
     less bookkeeping, at the same one extra forward pass.
 
     Raises ValueError when no k fits, naming the least memory any k needs.
-    Cost: one plan per candidate k (O(n_nodes) each, O(n log n) in all); they are cached.
+    Cost: one plan per candidate k (O(n_nodes) each, O(n log n) in all).
     """
     if not isinstance(max_bytes, (int, np.integer, float)) or max_bytes <= 0:
         raise ValueError(f"max_bytes must be a positive number, got {max_bytes!r}")
@@ -133,7 +133,7 @@ def checkpoints_for_budget(tape, max_bytes):
                      f"memory is {best.work_bytes} bytes, with {best.k} segments")
 
 
-def gradient(tape, x, output=None, checkpoints=None):
+def gradient(tape, x, output, checkpoints):
     """Reverse-mode gradient of one output, holding values only at checkpoints.
 
     Parameters

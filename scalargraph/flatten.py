@@ -6,7 +6,7 @@ import numpy as np
 
 from . import ops, _flatten
 from .arrays import NodeArray
-from .graph import Graph, Node, as_float, const, foreign_node_error, var
+from .graph import Graph, Node, as_count, as_float, const, foreign_node_error, var
 from .optimize import optimize
 from .tape import Tape
 
@@ -173,8 +173,7 @@ def trace(fn, n_inputs):
     """
     if not callable(fn):
         raise TypeError(f"trace needs a function, got {type(fn).__name__}")
-    if not isinstance(n_inputs, (int, np.integer)) or n_inputs < 0:
-        raise ValueError(f"n_inputs must be a non-negative int, got {n_inputs!r}")
+    n_inputs = as_count(n_inputs, "n_inputs")
     code = getattr(fn, "__code__", None)
     params = code.co_varnames[:code.co_argcount] if code is not None else ()
     with Graph():

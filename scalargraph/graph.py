@@ -164,6 +164,15 @@ def as_float(value):
     raise TypeError(f"expected a node or a real number, got {type(value).__name__} ({value!r:.60})")
 
 
+def as_count(value, what):
+    """A non-negative int argument (a count, not a bool or a float), or a clear error."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{what} must be an int, got {type(value).__name__} ({value!r:.40})")
+    if value < 0:
+        raise ValueError(f"{what} must be >= 0, got {value}")
+    return int(value)
+
+
 def foreign_node_error(node):
     return ValueError(f"{node!r} belongs to another graph; nodes of different graphs cannot be "
                       "combined (build all of them inside one `with sg.Graph():` block, or none)")

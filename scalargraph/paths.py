@@ -97,6 +97,9 @@ def _count_paths_int64(arity, op, arg0, arg1, start, counts):
 
 
 def _output_node(tape, output):
+    from .tape import Tape
+    if not isinstance(tape, Tape):
+        raise TypeError(f"expected a Tape (from sg.compile), got {type(tape).__name__}")
     return int(tape.outputs[tape._output(output)])
 
 
@@ -174,8 +177,11 @@ def path_gradient(tape, x, output=None, max_paths=10**9):
     Kinks: the local partials are those of the sweeps (relu'(0) = 0, ...), and a zero
     partial ends a path with term 0, as in the sweeps.
     """
-    x = tape._point(x)
     start = _output_node(tape, output)
+    x = tape._point(x)
+    if isinstance(max_paths, bool) or not isinstance(max_paths, (int, np.integer, float)) \
+            or not max_paths >= 0:
+        raise TypeError(f"max_paths must be a non-negative number, got {max_paths!r}")
     n_paths = count_paths(tape, output)
     if n_paths > max_paths:
         raise ValueError(f"this tape has {n_paths:.3g} input-to-output paths, more than "
@@ -186,5 +192,5 @@ def path_gradient(tape, x, output=None, max_paths=10**9):
     _, partials = tape._linearize(x)
     grad = np.zeros(tape.n_inputs)
     _walk_paths(_NODE_ARITY, tape.op, tape.arg0, tape.arg1, partials, start, tape.n_inputs,
-                grad, min(int(max_paths), _INT64_MAX))
+                grad, int(min(max_paths, _INT64_MAX)))
     return grad

@@ -209,8 +209,12 @@ def test_index_needs_a_node_of_the_tape(tape, xy):
 def test_trace_argument_errors():
     with pytest.raises(TypeError, match="function"):
         sg.trace(3, 1)
-    with pytest.raises(ValueError, match="non-negative int"):
+    with pytest.raises(ValueError, match="n_inputs must be >= 0"):
         sg.trace(lambda a: a, -1)
+    with pytest.raises(TypeError, match="n_inputs must be an int"):
+        sg.trace(lambda a: a, 2.0)
+    with pytest.raises(TypeError, match="n_inputs must be an int"):
+        sg.trace(lambda a: a, True)
     with pytest.raises(TypeError, match=r"outputs\[0\]"):
         sg.trace(lambda a: "not a node", 1)
 

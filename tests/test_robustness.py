@@ -107,3 +107,19 @@ def test_two_threads_recording_into_one_graph_never_give_a_silent_wrong_answer()
                 np.testing.assert_array_equal(sg.compile([x], out)([0.0]), [n * 1.0, n * 2.0])
     finally:
         sys.setswitchinterval(old)
+
+
+def test_count_arguments_refuse_bools_floats_and_strings():
+    x = sg.var("x")
+    tape = sg.compile([x], [sg.sin(x)])
+    for bad in (lambda: sg.variables(True), lambda: sg.variables(2.0),
+                lambda: tape.gradient([[1.0]], workers="2"),
+                lambda: tape.gradient([[1.0]], workers=2.7),
+                lambda: sg.count_paths([1]), lambda: sg.path_gradient(None, [1.0]),
+                lambda: sg.path_gradient(tape, [1.0], max_paths="x")):
+        with pytest.raises(TypeError):
+            bad()
+    with pytest.raises(ValueError, match="1-d or 2-d"):
+        sg.matmul(np.ones((2, 2, 1)), sg.variables(1))
+    assert sg.path_gradient(tape, [1.0], max_paths=float("inf"))[0] == pytest.approx(
+        np.cos(1.0), rel=1e-15)
