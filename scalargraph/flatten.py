@@ -170,6 +170,8 @@ def trace(fn, n_inputs):
     -------
     Tape
         With inputs in argument order, named after ``fn``'s parameters where it has them.
+
+    Cost: one call of ``fn`` (recording, about 0.3 us per scalar operation) + one compile.
     """
     if not callable(fn):
         raise TypeError(f"trace needs a function, got {type(fn).__name__}")

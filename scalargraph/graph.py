@@ -410,5 +410,6 @@ def const(value, graph=None):
     by ``+ - * / **`` need no ``const``).
 
     Raises TypeError for anything that is not a real number.
+    Cost: one recorded node (9 B) and one pool entry (8 B).
     """
     return _record_const(graph if graph is not None else current_graph(), as_float(value))
