@@ -103,10 +103,12 @@ def compile(inputs, outputs, *, data=None, cse=False, fold=False):  # noqa: A001
     inputs, outputs = _items(inputs), _items(outputs)
     data = _items(data) if data is not None else []
     graph = _find_graph(inputs, outputs, data)
-    in_idx = _gather(inputs + data, graph, "inputs", numbers_ok=False)
-    n_data = in_idx.size - _gather(inputs, graph, "inputs", numbers_ok=False).size
+    param_idx = _gather(inputs, graph, "inputs", numbers_ok=False)
+    data_idx = _gather(data, graph, "data", numbers_ok=False)
+    in_idx = np.concatenate([param_idx, data_idx])
+    n_data = data_idx.size
     out_idx = _gather(outputs, graph, "outputs", numbers_ok=True)
-    _check_inputs(graph, in_idx)
+    _check_inputs(graph, in_idx, param_idx.size)
 
     op, arg0, arg1, consts = graph.arrays()
     if out_idx.size:
@@ -145,19 +147,23 @@ class _InputNames(Sequence):
         return repr(list(self[:10])) + (" ..." if len(self) > 10 else "")
 
 
-def _check_inputs(graph, in_idx):
+def _check_inputs(graph, in_idx, n_params):
+    def where(p):  # the argument position as the caller wrote it
+        p = int(p)
+        return f"inputs[{p}]" if p < n_params else f"data[{p - n_params}]"
+
     op = graph.arrays()[0]
     not_var = np.flatnonzero(op[in_idx] != ops.INPUT)
     if not_var.size:
-        p = int(not_var[0])
-        raise TypeError(f"inputs[{p}] is {Node(graph, int(in_idx[p]))!r}, not a variable: only "
+        p = not_var[0]
+        raise TypeError(f"{where(p)} is {Node(graph, int(in_idx[p]))!r}, not a variable: only "
                         "nodes made by sg.var (or sg.variables) can be inputs of a tape")
-    uniq, first, counts = np.unique(in_idx, return_index=True, return_counts=True)
+    uniq, counts = np.unique(in_idx, return_counts=True)
     if uniq.size != in_idx.size:
         i = uniq[np.argmax(counts > 1)]
-        where = np.flatnonzero(in_idx == i)
-        raise ValueError(f"inputs[{where[1]}] repeats inputs[{where[0]}] "
-                         f"({Node(graph, int(i))!r}); list each variable once")
+        first, second = np.flatnonzero(in_idx == i)[:2]
+        raise ValueError(f"{where(second)} repeats {where(first)} ({Node(graph, int(i))!r}); "
+                         "list each variable once, as a parameter or as data")
 
 
 def trace(fn, n_inputs):

@@ -123,3 +123,11 @@ def test_count_arguments_refuse_bools_floats_and_strings():
         sg.matmul(np.ones((2, 2, 1)), sg.variables(1))
     assert sg.path_gradient(tape, [1.0], max_paths=float("inf"))[0] == pytest.approx(
         np.cos(1.0), rel=1e-15)
+
+
+def test_compile_names_data_arguments_as_the_caller_wrote_them():
+    a, b = sg.var("a"), sg.var("b")
+    with pytest.raises(ValueError, match=r"data\[1\] repeats inputs\[0\]"):
+        sg.compile([a], [a * b], data=[b, a])
+    with pytest.raises(TypeError, match=r"data\[0\] is .*not a variable"):
+        sg.compile([a], [a * b], data=[a * b])
