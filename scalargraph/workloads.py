@@ -238,6 +238,18 @@ def toy_model(n_points=1):
     return Workload("toy_model", n, tape, phi, {}, params, [loss])
 
 
+def toy_loss():
+    """The toy model's squared error for one example, data inputs marked: a tape whose inputs
+    are the 8 parameters (b0, w0, b1, w1, b2, w2, b3, w3) then the data x, y, for
+    :meth:`Tape.loss_and_gradient` over a data set (the batch benchmarks and tests)."""
+    with sg.Graph():
+        phi = sg.variables(8, "phi")
+        x, y = sg.var("x"), sg.var("y")
+        b0, w0, b1, w1, b2, w2, b3, w3 = phi
+        f = b3 + w3 * sg.cos(b2 + w2 * sg.exp(b1 + w1 * sg.sin(b0 + w0 * x)))
+        return sg.compile(phi, (f - y) ** 2, data=[x, y])
+
+
 # name -> builder. Append new workloads; never change what an existing name builds.
 WORKLOADS = {
     "chain": chain,

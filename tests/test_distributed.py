@@ -3,18 +3,12 @@
 import numpy as np
 import pytest
 
-import scalargraph as sg
-from scalargraph import distributed as sgd
+from scalargraph import distributed as sgd, workloads
 
 da = pytest.importorskip("dask.array")
 
 
-def toy_tape():
-    phi = sg.variables(8, "phi")
-    x, y = sg.var("x"), sg.var("y")
-    b0, w0, b1, w1, b2, w2, b3, w3 = phi
-    f = b3 + w3 * sg.cos(b2 + w2 * sg.exp(b1 + w1 * sg.sin(b0 + w0 * x)))
-    return sg.compile(phi, (f - y) ** 2, data=[x, y])
+toy_tape = workloads.toy_loss
 
 
 @pytest.fixture

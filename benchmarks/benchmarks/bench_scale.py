@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 import scalargraph as sg
-from scalargraph import batch
+from scalargraph import batch, workloads
 
 
 def _median_seconds(fn, repeat=5):
@@ -172,12 +172,7 @@ class Compile:
         tape.gradient(np.ones(100))
 
 
-def toy_tape():
-    phi = sg.variables(8, "phi")
-    x, y = sg.var("x"), sg.var("y")
-    b0, w0, b1, w1, b2, w2, b3, w3 = phi
-    f = b3 + w3 * sg.cos(b2 + w2 * sg.exp(b1 + w1 * sg.sin(b0 + w0 * x)))
-    return sg.compile(phi, (f - y) ** 2, data=[x, y])
+toy_tape = workloads.toy_loss
 
 
 def toy_numpy(p, x, y):
