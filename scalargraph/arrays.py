@@ -27,8 +27,8 @@ def _append(graph, code, a, b):
     graph.op.frombytes(np.full(size, code, dtype=np.uint8).tobytes())
     graph.arg0.frombytes(a.astype(np.int32).tobytes())
     graph.arg1.frombytes(np.ascontiguousarray(b, dtype=np.int32).tobytes())
-    if len(graph.arg1) != start + size:
-        raise race_error()
+    if len(graph.op) != start + size or len(graph.arg1) != start + size:
+        raise race_error(graph)
     return np.arange(start, start + size, dtype=np.int64).reshape(a.shape)
 
 
@@ -38,7 +38,7 @@ def _append_consts(graph, values):
     start = len(graph.consts)
     graph.consts.frombytes(values.tobytes())
     if len(graph.consts) != start + values.size:
-        raise race_error()
+        raise race_error(graph)
     return np.arange(start, start + values.size, dtype=np.int64).reshape(values.shape)
 
 
@@ -284,7 +284,7 @@ def _chain_add(graph, terms):
     first = np.concatenate([flat[:1], previous], axis=0)
     sums = _append(graph, ops.ADD, first, flat[1:])
     if sums[0, 0] != base:  # another thread recorded between reading base and appending
-        raise race_error()
+        raise race_error(graph)
     return sums[-1].reshape(rest)
 
 

@@ -77,7 +77,7 @@ _local = threading.local()
 class _Work:
     """Work arrays of one batched call, carved from one buffer per thread that is kept
     between calls (it grows to the largest chunk seen, and is kept only up to CHUNK_BYTES:
-    a chunk of a tape over CHUNK_BYTES / 32 nodes gets arrays of its own, freed after it).
+    a tape over CHUNK_BYTES / 32 nodes gets a buffer per thread for the call alone).
 
     Freshly mapped pages cost more than the sweep itself: with new arrays for every chunk,
     10^4 examples of the toy model took 3.1 ms on one core instead of 0.5 (bench_scale.Batch).
@@ -86,15 +86,19 @@ class _Work:
 
     def __init__(self, n_nodes):
         self.n_nodes = n_nodes
+        self.oversized = {}  # thread id -> buffer over CHUNK_BYTES, kept for this call only
 
     def get(self, C, partials=True):
         n = self.n_nodes
         size = n * C * (4 if partials else 1)
-        buf = getattr(_local, "buffer", None)
-        if buf is None or buf.size < size:
-            buf = np.empty(size)
-            if size * 8 <= CHUNK_BYTES:  # only a bounded buffer outlives the call
-                _local.buffer = buf
+        if size * 8 > CHUNK_BYTES:
+            buf = self.oversized.get(threading.get_ident())
+            if buf is None or buf.size < size:
+                buf = self.oversized[threading.get_ident()] = np.empty(size)
+        else:
+            buf = getattr(_local, "buffer", None)
+            if buf is None or buf.size < size:
+                buf = _local.buffer = np.empty(size)
         vals = buf[:n * C].reshape(n, C)
         if not partials:
             return vals, None, None

@@ -119,7 +119,10 @@ def checkpoints_for_budget(tape, max_bytes):
     Raises ValueError when no k fits, naming the least memory any k needs.
     Cost: one plan per candidate k (O(n_nodes) each, O(n log n) in all).
     """
-    if not isinstance(max_bytes, (int, np.integer, float)) or max_bytes <= 0:
+    if isinstance(max_bytes, (bool, np.bool_)) or \
+            not isinstance(max_bytes, (int, np.integer, float, np.floating)):
+        raise TypeError(f"max_bytes must be a number of bytes, got {type(max_bytes).__name__}")
+    if not max_bytes > 0:
         raise ValueError(f"max_bytes must be a positive number, got {max_bytes!r}")
     n = max(1, tape.n_nodes - tape.n_inputs)
     candidates = sorted({1 << p for p in range(n.bit_length() + 1) if 1 << p <= n}

@@ -6,7 +6,7 @@ import numpy as np
 
 from . import ops, _flatten
 from .arrays import NodeArray
-from .graph import Graph, Node, as_count, as_float, const, foreign_node_error, var
+from .graph import Graph, Node, as_count, as_float, check_intact, const, foreign_node_error, var
 from .optimize import optimize
 from .tape import Tape
 
@@ -103,6 +103,7 @@ def compile(inputs, outputs, *, data=None, cse=False, fold=False):  # noqa: A001
     inputs, outputs = _items(inputs), _items(outputs)
     data = _items(data) if data is not None else []
     graph = _find_graph(inputs, outputs, data)
+    check_intact(graph)
     param_idx = _gather(inputs, graph, "inputs", numbers_ok=False)
     data_idx = _gather(data, graph, "data", numbers_ok=False)
     in_idx = np.concatenate([param_idx, data_idx])

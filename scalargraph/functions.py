@@ -97,8 +97,8 @@ def _make_unary(op):
             g.op.append(code)
             g.arg0.append(x.index)
             g.arg1.append(-1)
-            if len(g.arg1) != i + 1:
-                raise race_error()
+            if len(g.op) != i + 1 or len(g.arg1) != i + 1:
+                raise race_error(g)
             return Node(g, i)
         if type(x) is NodeArray:
             return x._unary(code)

@@ -37,7 +37,7 @@ class Graph:
     the usual amortized growth slack of Python's ``array``.
     """
 
-    __slots__ = ("op", "arg0", "arg1", "consts", "names", "__weakref__")
+    __slots__ = ("op", "arg0", "arg1", "consts", "names", "broken", "__weakref__")
 
     def __init__(self):
         self.op = array("B")
@@ -45,6 +45,7 @@ class Graph:
         self.arg1 = array("i")
         self.consts = array("d")
         self.names = Names()
+        self.broken = False  # set when a record is found out of step (see race_error)
 
     def __len__(self):
         return len(self.op)
@@ -114,24 +115,34 @@ def reset_default_graph():
     _stack()[0] = Graph()
 
 
-def race_error():
+def race_error(graph):
+    """Mark ``graph`` as unusable and return the error that says why."""
+    graph.broken = True
     return RuntimeError(
-        "two threads recorded into one graph at the same time, so its record is now mixed up: "
-        "record each graph from one thread at a time (every thread has its own default graph; "
-        "use `with sg.Graph():` in each thread, and do not combine nodes across threads "
-        "while they record)")
+        "this graph's record is out of step: two threads recorded into it at the same time, "
+        "or a record was interrupted halfway (KeyboardInterrupt, MemoryError). Its nodes can "
+        "no longer be trusted, and it will not compile: start a new graph "
+        "(sg.reset_default_graph(), or `with sg.Graph():`) and record each graph from one "
+        "thread at a time (every thread has its own default graph)")
 
 
-# Every record checks, after its appends, that the arrays grew by exactly its own entries: a
-# second thread appending in between would otherwise mix two nodes' arguments silently. The
-# check costs one len() per node; a lock would cost more than the record itself.
+def check_intact(graph):
+    """Raise if a record of ``graph`` was found out of step (see :func:`race_error`)."""
+    if graph.broken:
+        raise race_error(graph)
+
+
+# Every record checks, after its appends, that the first and the last array it appended to
+# both grew by exactly its own entries. If two threads interleave, at least one of them sees
+# a wrong length, raises, and marks the graph broken, so that compile refuses it even where
+# the other thread's nodes came out mixed up. A lock would cost more than the record itself.
 def _record(graph, code, a, b):
     i = len(graph.op)
     graph.op.append(code)
     graph.arg0.append(a)
     graph.arg1.append(b)
-    if len(graph.arg1) != i + 1:
-        raise race_error()
+    if len(graph.op) != i + 1 or len(graph.arg1) != i + 1:
+        raise race_error(graph)
     return Node(graph, i)
 
 
@@ -140,7 +151,7 @@ def _pool(graph, value):
     k = len(graph.consts)
     graph.consts.append(value)
     if len(graph.consts) != k + 1:
-        raise race_error()
+        raise race_error(graph)
     return k
 
 
@@ -274,16 +285,16 @@ class Node:
             g.op.append(_ADD_CONST)
             g.arg0.append(self.index)
             g.arg1.append(k)
-            if len(g.arg1) != i + 1 or len(g.consts) != k + 1:
-                raise race_error()
+            if len(g.op) != i + 1 or len(g.arg1) != i + 1 or len(g.consts) != k + 1:
+                raise race_error(g)
             return Node(g, i)
         if type(other) is Node and other.graph is g:
             i = len(g.op)
             g.op.append(_ADD)
             g.arg0.append(self.index)
             g.arg1.append(other.index)
-            if len(g.arg1) != i + 1:
-                raise race_error()
+            if len(g.op) != i + 1 or len(g.arg1) != i + 1:
+                raise race_error(g)
             return Node(g, i)
         return self._binary(other, _ADD, _add_const)
 
@@ -304,16 +315,16 @@ class Node:
             g.op.append(_MUL_CONST)
             g.arg0.append(self.index)
             g.arg1.append(k)
-            if len(g.arg1) != i + 1 or len(g.consts) != k + 1:
-                raise race_error()
+            if len(g.op) != i + 1 or len(g.arg1) != i + 1 or len(g.consts) != k + 1:
+                raise race_error(g)
             return Node(g, i)
         if type(other) is Node and other.graph is g:
             i = len(g.op)
             g.op.append(_MUL)
             g.arg0.append(self.index)
             g.arg1.append(other.index)
-            if len(g.arg1) != i + 1:
-                raise race_error()
+            if len(g.op) != i + 1 or len(g.arg1) != i + 1:
+                raise race_error(g)
             return Node(g, i)
         return self._binary(other, _MUL, _mul_const)
 

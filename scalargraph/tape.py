@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import ops, _flatten, _kernels, _sweeps, batch
-from .graph import Node
+from .graph import Node, as_count
 
 _N_OPS = len(ops.OPS)
 _NODE_ARITY = ops.ARITY_TABLE
@@ -56,11 +56,14 @@ class Tape:
         if input_names is None:
             names = (None,) * self.n_inputs
         else:
+            if isinstance(input_names, (str, bytes)):
+                raise TypeError("input_names must be a sequence of names (or None), one per "
+                                f"input, not a single string: got {input_names!r:.40}")
             names = input_names if isinstance(input_names, Sequence) else tuple(input_names)
         if len(names) != self.n_inputs:
             raise ValueError(f"input_names has {len(names)} names for {self.n_inputs} inputs")
         self.input_names = names
-        if not isinstance(n_data, (int, np.integer)) or not 0 <= n_data <= self.n_inputs:
+        if as_count(n_data, "n_data") > self.n_inputs:
             raise ValueError(f"n_data must be an int in 0..{self.n_inputs}, got {n_data!r}")
         self.n_data = int(n_data)
         self._graph = _graph

@@ -1,5 +1,7 @@
 """Public entry points that must not let bad or shared state reach a kernel."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -76,37 +78,74 @@ def test_batch_work_buffer_kept_between_calls_is_bounded(monkeypatch):
     np.testing.assert_allclose(grads[1], tape.gradient(X[1]), rtol=1e-14)
 
 
-def test_two_threads_recording_into_one_graph_never_give_a_silent_wrong_answer():
-    import sys
-    import threading
-    x = sg.var("x")
-    n = 20000
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads often, so that records interleave
-    try:
-        for _ in range(3):
-            out, errors = [None, None], []
+class _PausingArray:
+    """Stands in for one of a graph's arrays and lets a test pause a thread before an append,
+    so that two records interleave in a chosen order (the GIL makes real races rare)."""
 
-            def work(k):
-                try:
-                    h = x
-                    for _ in range(n):
-                        h = h + float(k + 1)
-                    out[k] = h
-                except RuntimeError as err:
-                    errors.append(err)
+    def __init__(self, array, before_append):
+        self.array, self.before_append = array, before_append
 
-            threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            if errors:
-                assert "two threads recorded into one graph" in str(errors[0])
-            else:  # no interleaving happened this time: the answer must be right
-                np.testing.assert_array_equal(sg.compile([x], out)([0.0]), [n * 1.0, n * 2.0])
-    finally:
-        sys.setswitchinterval(old)
+    def append(self, value):
+        self.before_append(threading.current_thread().name)
+        self.array.append(value)
+
+    def __len__(self):
+        return len(self.array)
+
+
+def _interleave(graph, x, y):
+    """A records sin(x) and B cos(y): B's op and arg0 land between A's op and A's arg0,
+    and A finishes before B's arg1. Returns (results, exceptions by thread name)."""
+    a_op, b_arg0, a_done = threading.Event(), threading.Event(), threading.Event()
+
+    def arg0_hook(who):
+        if who == "A":
+            a_op.set()
+            b_arg0.wait(5)
+
+    def arg1_hook(who):
+        if who == "B":
+            b_arg0.set()
+            a_done.wait(5)
+
+    graph.arg0 = _PausingArray(graph.arg0, arg0_hook)
+    graph.arg1 = _PausingArray(graph.arg1, arg1_hook)
+    results, errors = {}, {}
+
+    def run(name, fn, node):
+        if name == "B":
+            a_op.wait(5)
+        try:
+            results[name] = fn(node)
+        except RuntimeError as err:
+            errors[name] = err
+        finally:
+            if name == "A":
+                a_done.set()
+
+    threads = [threading.Thread(target=run, args=a, name=a[0])
+               for a in (("A", sg.sin, x), ("B", sg.cos, y))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    graph.arg0, graph.arg1 = graph.arg0.array, graph.arg1.array
+    return results, errors
+
+
+def test_interleaved_records_raise_and_the_graph_refuses_to_compile():
+    with sg.Graph() as graph:
+        x, y = sg.var("x"), sg.var("y")
+    results, errors = _interleave(graph, x, y)
+    assert errors, "an interleaving went unnoticed"
+    assert all("out of step" in str(e) for e in errors.values())
+    with pytest.raises(RuntimeError, match="out of step"):
+        sg.compile([x, y], list(results.values()) or [x])
+    with pytest.raises(RuntimeError, match="out of step"):
+        sg.compile([x], [sg.exp(x)])  # the graph stays refused, whatever is added to it
+    with sg.Graph():  # a fresh one works
+        z = sg.var("z")
+        assert sg.compile([z], [sg.sin(z)])([0.5])[0] == pytest.approx(np.sin(0.5), rel=1e-15)
 
 
 def test_count_arguments_refuse_bools_floats_and_strings():
@@ -131,3 +170,19 @@ def test_compile_names_data_arguments_as_the_caller_wrote_them():
         sg.compile([a], [a * b], data=[b, a])
     with pytest.raises(TypeError, match=r"data\[0\] is .*not a variable"):
         sg.compile([a], [a * b], data=[a * b])
+
+
+def test_tape_and_budget_arguments_refuse_the_wrong_types():
+    from scalargraph import checkpoint
+    op = np.array([0, 0, 2], np.uint8)
+    arrays = (op, np.array([0, 1, 0], np.int32), np.array([-1, -1, 1], np.int32), np.zeros(0),
+              np.array([2], np.int32))
+    with pytest.raises(TypeError, match="n_data"):
+        sg.Tape(*arrays, n_data=True)
+    with pytest.raises(TypeError, match="single string"):
+        sg.Tape(*arrays, input_names="ab")
+    assert sg.Tape(*arrays, input_names=["a", "b"], n_data=1).n_data == 1
+    x = sg.var("x")
+    tape = sg.compile([x], [sg.sin(x)])
+    with pytest.raises(TypeError, match="max_bytes"):
+        checkpoint.checkpoints_for_budget(tape, True)
