@@ -93,10 +93,11 @@ def reverse_adjoints_block(arg0, arg1, partials, adjoints):
             if d == 0.0:
                 continue
             a = arg0[i] if slot == 0 else arg1[i]
+            # A select, not a branch, so that the loop over seeds vectorizes; adding the
+            # +0.0 of a skipped term leaves every sum's bits as the branch did.
             for j in range(k):
                 s = adjoints[i, j]
-                if s != 0.0:
-                    adjoints[a, j] += d * s
+                adjoints[a, j] += d * s if s != 0.0 else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -111,10 +112,9 @@ def forward_tangents_block(n_inputs, arg0, arg1, partials, tangents):
             if d == 0.0:
                 continue
             a = arg0[i] if slot == 0 else arg1[i]
-            for j in range(k):
+            for j in range(k):  # a select, as in reverse_adjoints_block
                 u = tangents[a, j]
-                if u != 0.0:
-                    tangents[i, j] += d * u
+                tangents[i, j] += d * u if u != 0.0 else 0.0
 
 
 @njit(cache=True, nogil=True)
