@@ -108,29 +108,20 @@ class _Work:
 
 def values(tape, X, workers=None):
     """Outputs at every row of X (B, n_inputs): array (B, n_outputs)."""
+    return all_values(tape, X, workers, rows=tape.outputs)
+
+
+def all_values(tape, X, workers=None, rows=None):
+    """Every node's value (or those of the nodes ``rows``) at every row of X (B, n_inputs):
+    array (B, n_nodes) (or (B, len(rows)))."""
     B = X.shape[0]
-    out = np.empty((B, tape.n_outputs))
+    out = np.empty((B, tape.n_nodes if rows is None else len(rows)))
     work = _Work(tape.n_nodes)
 
     def run(s, e):
         vals = work.get(e - s, partials=False)[0]
         _kernels.forward_values_batch(tape.op, tape.arg0, tape.arg1, tape.consts, X[s:e], vals)
-        out[s:e] = vals[tape.outputs].T
-
-    _map_chunks(run, B, chunk_size(tape.n_nodes, B), workers)
-    return out
-
-
-def all_values(tape, X, workers=None):
-    """Every node's value at every row of X (B, n_inputs): array (B, n_nodes)."""
-    B = X.shape[0]
-    out = np.empty((B, tape.n_nodes))
-    work = _Work(tape.n_nodes)
-
-    def run(s, e):
-        vals = work.get(e - s, partials=False)[0]
-        _kernels.forward_values_batch(tape.op, tape.arg0, tape.arg1, tape.consts, X[s:e], vals)
-        out[s:e] = vals.T
+        out[s:e] = (vals if rows is None else vals[rows]).T
 
     _map_chunks(run, B, chunk_size(tape.n_nodes, B), workers)
     return out

@@ -144,8 +144,8 @@ def gradient(tape, x, output, checkpoints):
     ----------
     tape : Tape
     x : sequence of float, length n_inputs
-    output : int, optional
-        Which output; may be omitted when the tape has one.
+    output : int or None
+        Which output; None when the tape has one.
     checkpoints : int
         Number of segments k (>= 1); about sqrt(n_nodes) minimizes memory on a chain.
 
