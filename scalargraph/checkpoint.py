@@ -33,7 +33,8 @@ import weakref
 
 import numpy as np
 
-from . import ops, _checkpoint_kernels as _ck
+from . import ops
+from .kernels import checkpoint as _ck
 from .symbolic import table_digest
 
 _NODE_ARITY = ops.ARITY_TABLE

@@ -48,7 +48,7 @@ def _fmt(v):
 
 def _ancestor_inputs(nodes):
     """The variables the given nodes depend on, in recording order (for compiling nodes)."""
-    from . import _flatten  # the compile kernel that marks live nodes
+    from .kernels import flatten as _flatten  # the compile kernel that marks live nodes
     graph = nodes[0].graph
     op, arg0, arg1, _ = graph.arrays()
     live = _flatten.mark_live(op, arg0, arg1, _NODE_ARITY,

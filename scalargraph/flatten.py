@@ -4,7 +4,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import ops, _flatten
+from . import ops
+from .kernels import flatten as _flatten
 from .arrays import NodeArray
 from .graph import Graph, Node, as_count, as_float, check_intact, const, foreign_node_error, var
 from .optimize import optimize

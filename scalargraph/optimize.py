@@ -27,7 +27,8 @@ the reverse sweep sums ``d*a + d*b`` where two merged copies each passed an adjo
 
 import numpy as np
 
-from . import ops, _kernels, _optimize
+from . import ops
+from .kernels import loops as _kernels, optimize as _optimize
 from .tape import Tape
 
 _NODE_ARITY = ops.ARITY_TABLE

@@ -20,80 +20,13 @@ long is fine.
 """
 
 import numpy as np
-from numba import njit
 
 from . import ops
+from .kernels import paths as _kernels
 
 # Parent nodes per opcode (a CONST_RIGHT op's arg1 is a constant-pool index, not a parent).
 _NODE_ARITY = ops.ARITY_TABLE
 _INT64_MAX = np.iinfo(np.int64).max
-
-
-@njit(cache=True, nogil=True)
-def _walk_paths(arity, op, arg0, arg1, partials, start, n_inputs, grad, max_terms):
-    """Depth-first walk from ``start`` towards the inputs, adding each path's product to grad.
-
-    The stack holds (node, product of the partials from start down to node). A partial that
-    is exactly 0 ends its path there (the strong zero of the sweeps: that path's term is 0
-    even if a later factor is inf or NaN). Returns the number of nonzero terms summed, or -1
-    once more than ``max_terms`` were summed. At most two entries are pushed per pop and each
-    push goes one node closer to the inputs, so the stack never holds more than
-    ``2 * n_nodes + 1`` entries.
-    """
-    size = 2 * arg0.shape[0] + 1
-    stack_node = np.empty(size, dtype=np.int64)
-    stack_prod = np.empty(size, dtype=np.float64)
-    stack_node[0] = start
-    stack_prod[0] = 1.0
-    top = 1
-    terms = 0
-    while top > 0:
-        top -= 1
-        node = stack_node[top]
-        prod = stack_prod[top]
-        if node < n_inputs:
-            grad[node] += prod
-            terms += 1
-            if terms > max_terms:
-                return -1
-            continue
-        k = arity[op[node]]
-        if k >= 1:
-            d = partials[node, 0]
-            if d != 0.0:
-                stack_node[top] = arg0[node]
-                stack_prod[top] = prod * d
-                top += 1
-        if k == 2:
-            d = partials[node, 1]
-            if d != 0.0:
-                stack_node[top] = arg1[node]
-                stack_prod[top] = prod * d
-                top += 1
-    return terms
-
-
-@njit(cache=True, nogil=True)
-def _count_paths_int64(arity, op, arg0, arg1, start, counts):
-    """Paths from every node to ``start`` into ``counts`` (int64); False if a count overflows."""
-    limit = 9223372036854775807
-    counts[start] = 1
-    for i in range(start, -1, -1):
-        c = counts[i]
-        if c == 0:
-            continue
-        k = arity[op[i]]
-        if k >= 1:
-            a = arg0[i]
-            if counts[a] > limit - c:
-                return False
-            counts[a] += c
-        if k == 2:
-            a = arg1[i]
-            if counts[a] > limit - c:
-                return False
-            counts[a] += c
-    return True
 
 
 def _output_node(tape, output):
@@ -125,7 +58,7 @@ def count_paths(tape, output=None, per_input=False):
     """
     start = _output_node(tape, output)
     counts = np.zeros(tape.n_nodes, dtype=np.int64)
-    if _count_paths_int64(_NODE_ARITY, tape.op, tape.arg0, tape.arg1, start, counts):
+    if _kernels.count_paths_int64(_NODE_ARITY, tape.op, tape.arg0, tape.arg1, start, counts):
         per = [int(c) for c in counts[:tape.n_inputs]]
     else:
         per = _count_paths_python(tape, start)
@@ -191,6 +124,6 @@ def path_gradient(tape, x, output=None, max_paths=10**9):
     # d node i / d its parent in slot s (exactly 0.0 where the slot has no parent).
     _, partials = tape._linearize(x)
     grad = np.zeros(tape.n_inputs)
-    _walk_paths(_NODE_ARITY, tape.op, tape.arg0, tape.arg1, partials, start, tape.n_inputs,
+    _kernels.walk_paths(_NODE_ARITY, tape.op, tape.arg0, tape.arg1, partials, start, tape.n_inputs,
                 grad, int(min(max_paths, _INT64_MAX)))
     return grad

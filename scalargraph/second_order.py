@@ -19,7 +19,8 @@ import weakref
 
 import numpy as np
 
-from . import ops, _second_order_kernels as _so
+from . import ops
+from .kernels import second as _so
 from .arrays import NodeArray
 from .graph import Graph
 from .symbolic import grad, table_digest

@@ -23,7 +23,8 @@ import hashlib
 
 import numpy as np
 
-from . import ops, functions, _flatten
+from . import ops, functions
+from .kernels import flatten as _flatten
 from .arrays import NodeArray, as_node_array
 from .graph import Node, _record_const, as_float, foreign_node_error
 

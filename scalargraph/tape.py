@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import ops, _flatten, _kernels, _sweeps, batch
+from . import ops, batch
+from .kernels import flatten as _flatten, loops as _kernels, sweeps as _sweeps
 from .graph import Node, as_count
 
 _N_OPS = len(ops.OPS)

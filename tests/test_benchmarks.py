@@ -21,7 +21,8 @@ import pytest
 from hypothesis import given, note
 
 import scalargraph as sg
-from scalargraph import bench, workloads
+from scalargraph import bench
+from scalargraph.bench import workloads
 
 import reference
 import strategies

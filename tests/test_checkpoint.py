@@ -14,7 +14,8 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 import scalargraph as sg
-from scalargraph import checkpoint, workloads
+from scalargraph import checkpoint
+from scalargraph.bench import workloads
 
 import strategies
 
@@ -168,7 +169,7 @@ def test_bad_checkpoints_raise_clear_errors(chain):
 
 
 def test_stale_checkpoint_kernels_are_refused(monkeypatch, chain):
-    from scalargraph import _checkpoint_kernels
+    from scalargraph.kernels import checkpoint as _checkpoint_kernels
     monkeypatch.setattr(_checkpoint_kernels, "TABLE_DIGEST", "stale")
     with pytest.raises(RuntimeError, match="gen_derived_kernels"):
         chain.tape.gradient(chain.x, checkpoints=3)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from scalargraph import distributed as sgd, workloads
+from scalargraph import distributed as sgd
+from scalargraph.bench import workloads
 
 da = pytest.importorskip("dask.array")
 

@@ -35,7 +35,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import scalargraph as sg
-from scalargraph import ops, _sweeps
+from scalargraph import ops
+from scalargraph.kernels import sweeps as _sweeps
 
 import reference
 

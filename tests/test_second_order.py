@@ -18,7 +18,8 @@ import pytest
 from hypothesis import given, note, settings
 
 import scalargraph as sg
-from scalargraph import ops, second_order, workloads
+from scalargraph import ops, second_order
+from scalargraph.bench import workloads
 from scalargraph.graph import _record
 
 import reference
@@ -314,7 +315,7 @@ def test_generated_kernel_files_are_fresh(capsys):
 
 
 def test_stale_second_order_kernels_are_refused(monkeypatch):
-    from scalargraph import _second_order_kernels
+    from scalargraph.kernels import second as _second_order_kernels
     monkeypatch.setattr(_second_order_kernels, "TABLE_DIGEST", "stale")
     x = sg.var("x")
     with pytest.raises(RuntimeError, match="gen_derived_kernels"):

@@ -17,7 +17,7 @@ import pathlib
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-TARGET = ROOT / "scalargraph" / "_kernels.py"
+TARGET = ROOT / "scalargraph" / "kernels" / "loops.py"
 
 
 def _load_ops():
@@ -249,7 +249,7 @@ def render():
 def _reverse_adjoints_body():
     """The body of _sweeps.reverse_adjoints, as text: the fused kernel runs the same loop,
     pasted rather than called (a kernel is only recompiled when its own file changes)."""
-    path = ROOT / "scalargraph" / "_sweeps.py"
+    path = ROOT / "scalargraph" / "kernels" / "sweeps.py"
     source = path.read_text()
     fn = next(node for node in ast.parse(source).body
               if isinstance(node, ast.FunctionDef) and node.name == "reverse_adjoints")

@@ -25,7 +25,8 @@ import numba
 import numpy as np
 
 import scalargraph as sg
-from scalargraph import ops, _kernels
+from scalargraph import ops
+from scalargraph.kernels import loops as _kernels
 
 
 def chain_of_sines(n):

@@ -1,7 +1,7 @@
 """Claim 4 for building: recording in Python, compile, and the import / first-call cost."""
 
 from .common import ROOT, Benchmark, FULL, ns_per_node, sizes, with_nodes
-from scalargraph import workloads
+from scalargraph.bench import workloads
 
 
 class Build(Benchmark):

@@ -9,7 +9,8 @@ import time
 import numpy as np
 
 import scalargraph as sg
-from scalargraph import batch, workloads
+from scalargraph import batch
+from scalargraph.bench import workloads
 
 
 def _median_seconds(fn, repeat=5):

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 import scalargraph
-from scalargraph import bench, workloads
+from scalargraph import bench
+from scalargraph.bench import workloads
 
 # The checkout to put on sys.path in a fresh interpreter (timeraw_*), when scalargraph is
 # imported from the checkout rather than installed (see __init__.py).

@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 
 from . import workloads as W
-from ._benchpeers import casadi_chain, hand_chain, hand_chain_value_and_derivative  # noqa: F401
-from ._benchtools import Report, format_table, seconds, side_by_side, slope, work_bytes, _fmt
-from .paths import count_paths, path_gradient
+from .peers import casadi_chain, hand_chain, hand_chain_value_and_derivative  # noqa: F401
+from .timing import Report, format_table, seconds, side_by_side, slope, work_bytes, _fmt
+from ..paths import count_paths, path_gradient
 
 # Sizes per mode. Forward-mode gradients and finite differences cost ~n^2, hence their caps.
 SIZES = {
@@ -384,7 +384,7 @@ def main(argv=None):
         {"mode": mode, "tables": rep.tables, "checks": rep.checks, "curves": rep.curves},
         default=_json_default, indent=1))
     if not args.no_plots:
-        from ._benchplots import plot_all
+        from .plots import plot_all
         written = plot_all(rep.curves, out)
         print(f"plots: {', '.join(str(p) for p in written)}" if written else
               "plots skipped: matplotlib is not installed (pip install matplotlib)")
