@@ -20,7 +20,7 @@ from .functions import __all__ as _function_names
 from .flatten import compile, trace  # noqa: A004
 from .optimize import optimize
 from .tape import Tape
-from .kernels.loops import value_and_gradient as value_and_gradient_kernel
+from .kernels.sweeps import value_and_gradient as value_and_gradient_kernel
 from .export import to_dot, draw
 from .paths import path_gradient, count_paths
 from .io import save, load

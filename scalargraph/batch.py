@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import ops
-from .kernels import loops as _kernels, sweeps as _sweeps
+from .kernels import batch as _kernels, sweeps as _sweeps
 from .graph import as_count
 
 _NODE_ARITY = ops.ARITY_TABLE

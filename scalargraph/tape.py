@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import ops, batch
-from .kernels import flatten as _flatten, loops as _kernels, sweeps as _sweeps
+from .kernels import flatten as _flatten, forward as _kernels, sweeps as _sweeps
 from .graph import Node, as_count
 
 _N_OPS = len(ops.OPS)
@@ -244,7 +244,7 @@ class Tape:
         """Value and gradient of output k: one kernel call (the plain-call fast path)."""
         n = self.n_nodes
         gradient = np.empty(self.n_inputs)
-        value = _kernels.value_and_gradient(self.op, self.arg0, self.arg1, self.consts,
+        value = _sweeps.value_and_gradient(self.op, self.arg0, self.arg1, self.consts,
                                             self.outputs, k, np.empty(n), np.empty((n, 2)),
                                             np.empty(n), x, gradient)
         return value, gradient
@@ -531,7 +531,7 @@ class _Bound:
             raise TypeError(f"a bound tape takes two contiguous float64 arrays of shape "
                             f"{self._shape}: the inputs, and a writable array for the gradient")
         op, arg0, arg1, consts, outputs, k, values, partials, adjoints = self.args
-        return _kernels.value_and_gradient(op, arg0, arg1, consts, outputs, k, values, partials,
+        return _sweeps.value_and_gradient(op, arg0, arg1, consts, outputs, k, values, partials,
                                            adjoints, x, gradient)
 
 
