@@ -25,6 +25,7 @@ from .export import to_dot, draw
 from .paths import path_gradient, count_paths
 from .io import save, load
 from .symbolic import grad, jvp_graph, hessian
+from .warmup import warmup
 
 __version__ = "0.1.0"
 
@@ -34,5 +35,5 @@ __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "c
            "path_gradient", "count_paths",
            "optimize",
            "save", "load",
-           "grad", "jvp_graph", "hessian",
+           "grad", "jvp_graph", "hessian", "warmup",
            *_function_names]

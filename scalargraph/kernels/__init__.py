@@ -40,6 +40,7 @@ import tempfile
 from pathlib import Path
 
 import numba
+import numba.core.event
 from numba.core import caching as _caching
 
 _HERE = Path(__file__).resolve().parent
@@ -127,6 +128,33 @@ class _Locator(_caching._CacheLocator):
 _LOCATORS = getattr(_caching, "CacheImpl", None) or getattr(_caching, "_CacheImpl")
 if _Locator not in _LOCATORS._locator_classes:
     _LOCATORS._locator_classes.insert(0, _Locator)
+
+
+class _Announce(numba.core.event.Listener):
+    """One line on stderr when this process first compiles a scalargraph kernel.
+
+    Numba raises the "numba:compile" event only for a real compile, not for a load from the
+    disk cache, so a warm start prints nothing. Set SCALARGRAPH_QUIET=1 to silence it.
+    """
+
+    said = False
+
+    def on_start(self, event):
+        if _Announce.said or os.environ.get("SCALARGRAPH_QUIET"):
+            return
+        dispatcher = (event.data or {}).get("dispatcher")
+        module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
+        if module.startswith("scalargraph."):
+            _Announce.said = True
+            print("scalargraph: compiling kernels, once (a few seconds per feature; cached in "
+                  f"{cache_dir()}; `python -m scalargraph warmup` compiles them all ahead of "
+                  "time)", file=sys.stderr, flush=True)
+
+    def on_end(self, event):
+        pass
+
+
+numba.core.event.register("numba:compile", _Announce())
 
 
 def _check_rules():

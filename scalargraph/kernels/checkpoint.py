@@ -10,7 +10,7 @@ out of it to the boundary nodes it reads.
 A segment [s, e) is swept as a small tape of its own: its ``w`` boundary parents (the
 sorted ``ext``) at local positions 0 .. w - 1, then its nodes at w .. w + e - s - 1, with
 their parent indices renamed to local positions (``_localize``). The loops that sweep it
-are the plain sweeps' own (``forward.values_loop``, ``forward.partials_loop``,
+are the plain sweeps' own (``forward.values_range``, ``forward.partials_range``,
 ``sweeps.reverse_loop``), so every value, partial and adjoint is computed by the same
 operations in the same order as in the plain sweep: the results are equal bit for bit. A boundary node's running adjoint is carried
 between segments *as the running sum* (copied in before a segment, out after it), never
@@ -27,10 +27,50 @@ import numpy as np
 from numba import njit
 
 from . import rules
-from .forward import partials_loop, values_loop
+from .forward import partials_range, values_range
 from .sweeps import reverse_loop
 
 _ARITY = rules.ARITY
+
+
+# Hand-written: Numba's np.sort and np.searchsorted took 4 s and 3 s to compile, more than
+# the rest of the checkpointed sweep.
+@njit(cache=True, inline="always")
+def _heapsort(a, n):
+    """Sort a[:n] in place (in-place heapsort: no work memory, no recursion)."""
+    for start in range(n // 2 - 1, -1, -1):
+        _sift(a, start, n)
+    for end in range(n - 1, 0, -1):
+        a[0], a[end] = a[end], a[0]
+        _sift(a, 0, end)
+
+
+@njit(cache=True, inline="always")
+def _sift(a, root, n):
+    while True:
+        child = 2 * root + 1
+        if child >= n:
+            return
+        if child + 1 < n and a[child] < a[child + 1]:
+            child += 1
+        if a[root] >= a[child]:
+            return
+        a[root], a[child] = a[child], a[root]
+        root = child
+
+
+@njit(cache=True, inline="always")
+def _find(sorted_values, v):
+    """Position of ``v`` in ``sorted_values`` (it is there): binary search."""
+    lo = 0
+    hi = sorted_values.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sorted_values[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @njit(cache=True, nogil=True)
@@ -59,13 +99,14 @@ def plan_segments(op, arg0, arg1, node_arity, bounds):
             if arity == 2 and arg1[i] < s:
                 buf[c] = arg1[i]
                 c += 1
-        parents = np.sort(buf[:c])
+        _heapsort(buf, c)
         if m + c > ext.shape[0]:
             grown = np.empty(max(2 * ext.shape[0], m + c), dtype=np.int32)
             grown[:m] = ext[:m]
             ext = grown
         last = -1
-        for p in parents:
+        for q in range(c):
+            p = buf[q]
             if p != last:
                 ext[m] = p
                 m += 1
@@ -86,9 +127,9 @@ def _localize(op, arg0, arg1, s, e, ext, lop, la0, la1):
         b = arg1[i]
         k = _ARITY[o]
         if k >= 1:
-            a = a - s + w if a >= s else np.searchsorted(ext, a)
+            a = a - s + w if a >= s else _find(ext, a)
         if k == 2:
-            b = b - s + w if b >= s else np.searchsorted(ext, b)
+            b = b - s + w if b >= s else _find(ext, b)
         la0[j] = a
         la1[j] = b
 
@@ -117,7 +158,7 @@ def checkpointed_adjoints(op, arg0, arg1, consts, x, bounds, ext_ptr, ext_nodes,
         _localize(op, arg0, arg1, s, e, ext_nodes[p0:p1], lop, la0, la1)
         for q in range(w):
             lvalues[q] = keep_values[ext_slot[p0 + q]]
-        values_loop(lop, la0, la1, consts, lvalues, w, w + e - s)
+        values_range(lop, la0, la1, consts, lvalues, w, w + e - s)
         for q in range(keep_lo[J], keep_lo[J + 1]):
             keep_values[q] = lvalues[keep[q] - s + w]
     # Reverse: recompute each segment, sweep it, pass its outflowing adjoints on.
@@ -133,7 +174,7 @@ def checkpointed_adjoints(op, arg0, arg1, consts, x, bounds, ext_ptr, ext_nodes,
             lpartials[q, 0] = 0.0
             lpartials[q, 1] = 0.0
             ladjoints[q] = keep_adjoints[ext_slot[p0 + q]]
-        partials_loop(lop, la0, la1, consts, lvalues, lpartials, w, m)
+        partials_range(lop, la0, la1, consts, lvalues, lpartials, w, m)
         for j in range(w, m):
             ladjoints[j] = 0.0
         for q in range(keep_lo[J], keep_lo[J + 1]):

@@ -75,6 +75,21 @@ def partials_loop(op, arg0, arg1, consts, values, partials, start, stop):
         ip = i
 
 
+# The loops as kernels of their own, for loops that sweep a tape in pieces (the checkpointed
+# sweep): compiled once and called per piece, rather than inlined into each caller, which
+# cost 10 s of compiling for the checkpointed sweep alone.
+@njit(cache=True, nogil=True, error_model="numpy")
+def values_range(op, arg0, arg1, consts, values, start, stop):
+    """``values_loop`` as a kernel."""
+    values_loop(op, arg0, arg1, consts, values, start, stop)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def partials_range(op, arg0, arg1, consts, values, partials, start, stop):
+    """``partials_loop`` as a kernel."""
+    partials_loop(op, arg0, arg1, consts, values, partials, start, stop)
+
+
 @njit(cache=True, inline="always")
 def load_inputs(inputs, values, partials):
     for i in range(inputs.shape[0]):

@@ -6,7 +6,8 @@ the table, then run ``python tools/gen_rules.py``.
 ``o`` is the opcode; ``x`` the first operand, ``y`` the second operand or the op's constant
 (0.0 where the op has neither), ``z`` the op's value. Partials are d z / d x and d z / d y,
 exactly 0.0 for a slot with no parent; second partials ``h[s][r]`` are d partial_s /
-d parent_r. Every function is inlined into the hand-written loops that call it.
+d parent_r. The scalar rules are inlined into the loops that call them; the row rules are
+compiled once and called per node by the batch loops.
 """
 
 import math
@@ -375,7 +376,7 @@ def second(o, x, y, z):
         return 0.0, 0.0, 0.0, 0.0
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def value_row(o, X, Y, c, Z):
     """``value`` at every point j: Z[j] from X[j] and Y[j] (or the constant c)."""
     if o == 2:  # add
@@ -469,7 +470,7 @@ def value_row(o, X, Y, c, Z):
         Z[:] = math.nan
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def partials_row(o, X, Y, c, Z, D0, D1):
     """``partials`` at every point j, into Z[j], D0[j], D1[j]."""
     if o == 2:  # add
