@@ -208,6 +208,35 @@ def _from_arrays(op, arg0, arg1, consts, outputs, input_names, n_data):
     return Tape(op, arg0, arg1, consts, outputs, input_names=input_names, n_data=n_data)
 
 
+_STATE_KEYS = ("op", "arg0", "arg1", "consts", "outputs")
+
+
+def setstate_tape(tape, state):
+    """``Tape.__setstate__``: a tape built from a state dict, as pickle's BUILD step does for
+    a pickle written without :func:`reduce_tape` (by hand, or by another library).
+
+    The arrays, names and ``n_data`` found in ``state`` go through the validating
+    constructor, and only what it produced is kept (no graph); anything else in ``state``
+    is ignored. A state that is not such a dict raises ValueError. (Pickle can still call
+    any importable function: this closes the route that builds a Tape and fills its
+    attributes, not every route; unpickle only data you trust.)
+    """
+    if isinstance(state, tuple) and len(state) == 2 and state[1] is None:
+        state = state[0]  # (dict, slot state) as some writers give it
+    if not isinstance(state, dict) or not all(k in state for k in _STATE_KEYS):
+        raise ValueError("cannot unpickle a Tape from this state: expected a dict with the "
+                         f"arrays {', '.join(_STATE_KEYS)}, got {type(state).__name__}")
+    names = state.get("input_names")
+    try:
+        names = None if names is None else tuple(names)
+        built = Tape(*(state[k] for k in _STATE_KEYS), input_names=names,
+                     n_data=state.get("n_data", 0))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"unpickled Tape state is invalid: {err}") from None
+    tape.__dict__.clear()
+    tape.__dict__.update(built.__dict__)
+
+
 def _read_member(archive, info, name, where):
     """One member's array, its header checked against ``_LAYOUT`` before its data is read."""
     kind, itemsize, ndim = _LAYOUT[name]

@@ -4,6 +4,7 @@ Oracles: the same tape built through the validating constructor, names as they w
 counts of comparisons and hash probes (not timings).
 """
 
+import copyreg
 import io
 import pickle
 import sys
@@ -55,3 +56,39 @@ def test_names_of_single_variables_and_ranges_mix():
     c = sg.var()
     tape = sg.compile([a, *v, b, *w, c], [a + b])
     assert tuple(tape.input_names) == ("a", "v0", "v1", "v2", "b", "x0", "x1", None)
+
+
+class _ForgedTape:
+    """Pickles as "make a bare Tape, then fill its attributes" (copyreg's reconstructor and
+    BUILD, what pickle does for a class without a reducer), bypassing Tape.__reduce__."""
+
+    def __init__(self, state):
+        self.state = state
+
+    def __reduce__(self):
+        return copyreg._reconstructor, (sg.Tape, object, None), self.state
+
+
+def _state_of(tape, **changes):
+    state = {k: getattr(tape, k) for k in ("op", "arg0", "arg1", "consts", "outputs",
+                                           "input_names", "n_data", "n_inputs")}
+    state.update(changes)
+    return state
+
+
+def test_a_pickle_that_bypasses_the_reducer_is_validated():
+    x, y = sg.var("x"), sg.var("y")
+    tape = sg.compile([x, y], [sg.sin(x) * y])
+    arg0 = tape.arg0.copy()
+    arg0[-1] = 10**6  # a parent far out of range: the sweep would read wild memory
+    with pytest.raises(ValueError, match="arg0"):
+        pickle.loads(pickle.dumps(_ForgedTape(_state_of(tape, arg0=arg0))))
+    with pytest.raises(ValueError, match="outputs"):
+        pickle.loads(pickle.dumps(_ForgedTape(_state_of(tape, outputs=np.array([-7], np.int32)))))
+    with pytest.raises(ValueError, match="state"):
+        pickle.loads(pickle.dumps(_ForgedTape({"op": tape.op})))
+    # A well-formed state gives a working tape, as the reducer's route would.
+    good = pickle.loads(pickle.dumps(_ForgedTape(_state_of(tape))))
+    assert good.input_names == ("x", "y")
+    np.testing.assert_array_equal(good.gradient([0.5, 2.0]), tape.gradient([0.5, 2.0]))
+    np.testing.assert_allclose(good([0.5, 2.0]), [np.sin(0.5) * 2.0], rtol=1e-15)
