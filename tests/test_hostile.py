@@ -7,13 +7,16 @@ counts of comparisons and hash probes (not timings).
 import copyreg
 import io
 import pickle
-import sys
+import importlib
 
 import numpy as np
 import pytest
 
 import scalargraph as sg
 from scalargraph import ops
+from scalargraph.kernels import optimize as kernel
+
+optimize_module = importlib.import_module("scalargraph.optimize")  # sg.optimize is the function
 
 
 class CountingInt(int):
@@ -92,3 +95,71 @@ def test_a_pickle_that_bypasses_the_reducer_is_validated():
     assert good.input_names == ("x", "y")
     np.testing.assert_array_equal(good.gradient([0.5, 2.0]), tape.gradient([0.5, 2.0]))
     np.testing.assert_allclose(good([0.5, 2.0]), [np.sin(0.5) * 2.0], rtol=1e-15)
+
+
+_M64 = (1 << 64) - 1
+_K0, _K1, _K2 = 0x9E3779B97F4A7C15, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53
+
+
+def _mix(h):  # MurmurHash3's fmix64, the CSE hash's mixer
+    h ^= h >> 33
+    h = h * _K1 & _M64
+    h ^= h >> 33
+    h = h * _K2 & _M64
+    return h ^ (h >> 33)
+
+
+def _unmix(h):  # its inverse: x ^ (x >> 33) is its own inverse on 64 bits
+    h ^= h >> 33
+    h = h * pow(_K2, -1, 1 << 64) & _M64
+    h ^= h >> 33
+    h = h * pow(_K1, -1, 1 << 64) & _M64
+    return h ^ (h >> 33)
+
+
+def colliding_tape(n):
+    """x + c_j for n constants whose keys all land in one slot under the unseeded hash
+    (opcode add_const, parent 0, constant bits b: mix(mix(o K0 + 0) ^ (b + K0))), with
+    distinct high bits so that no key comparison ends a probe chain early."""
+    h = _mix(ops.ADD_CONST * _K0 & _M64)
+    bits = np.array([((_unmix(j << 32) ^ h) - _K0) & _M64 for j in range(1, n + 1)],
+                    dtype=np.uint64)
+    assert _mix(h ^ (int(bits[5]) + _K0 & _M64)) & 0xFFFFFFFF == 0
+    consts = bits.view(np.float64)
+    op = np.r_[ops.INPUT, np.full(n, ops.ADD_CONST)].astype(np.uint8)
+    arg0 = np.zeros(n + 1, dtype=np.int32)
+    arg1 = np.r_[-1, np.arange(n)].astype(np.int32)
+    outputs = np.arange(1, n + 1, dtype=np.int32)
+    return sg.Tape(op, arg0, arg1, consts, outputs)
+
+
+def test_constants_built_to_collide_do_not_make_cse_quadratic(monkeypatch):
+    n = 160_000
+    tape = colliding_tape(n)
+    opt = sg.optimize(tape, cse=True, fold=False)
+    # Before the fix every lookup stepped over all earlier nodes: n^2 / 2 = 1.3e10 probes
+    # (14 s). Seeded, a half-full table steps over about one occupied slot per lookup.
+    assert opt._cse_probes <= 4 * n, opt._cse_probes
+    assert opt.n_nodes == n + 1  # all keys differ: nothing merges
+    x = np.array([0.25])
+    np.testing.assert_array_equal(opt(x), tape(x))
+    # Even with the seed the constants were built for, each lookup stops at MAX_PROBES.
+    monkeypatch.setattr(optimize_module, "_SEED", np.zeros(2, dtype=np.uint64))
+    flooded = sg.optimize(tape, cse=True, fold=False)
+    assert flooded._cse_probes <= kernel.MAX_PROBES * n
+    assert flooded._cse_probes >= (kernel.MAX_PROBES - 1) * (n - kernel.MAX_PROBES)  # it did collide
+    np.testing.assert_array_equal(flooded(x), tape(x))
+
+
+def test_cse_still_merges_duplicates_among_colliding_keys(monkeypatch):
+    monkeypatch.setattr(optimize_module, "_SEED", np.zeros(2, dtype=np.uint64))
+    base = colliding_tape(40)  # fewer colliding keys than MAX_PROBES: every lookup completes
+    # Each constant used twice: nodes 41..80 repeat nodes 1..40.
+    op = np.r_[base.op, base.op[1:]]
+    arg0 = np.r_[base.arg0, base.arg0[1:]]
+    arg1 = np.r_[base.arg1, base.arg1[1:]]
+    tape = sg.Tape(op, arg0, arg1, base.consts, np.arange(1, 81, dtype=np.int32))
+    opt = sg.optimize(tape, cse=True, fold=False)
+    assert opt.n_nodes == 41
+    x = np.array([-3.0])
+    np.testing.assert_array_equal(opt(x), tape(x))
