@@ -181,3 +181,69 @@ def test_compression_bombs_are_refused_before_their_payload_is_read(tmp_path):
     assert "'arg0' has shape" in messages["deflate member, 1.4 GiB"]
     assert "header" in messages[".npy 2.0 header length, 1.4 GiB"]
     assert "beyond the end" in messages["stored member, forged 4 GiB sizes"]
+
+
+def raw_npy(header, data=b"", version=(1, 0)):
+    """A .npy member with ``header`` (a dict's text, unchecked) and ``data`` as given."""
+    text = header.encode("latin1")
+    text += b" " * (-(len(text) + 11) % 64) + b"\n"
+    width = "<H" if version == (1, 0) else "<I"
+    return b"\x93NUMPY" + bytes(version) + struct.pack(width, len(text)) + text + data
+
+
+def file_with(**replaced):
+    """A valid tape file with some members' .npy bytes replaced."""
+    members = good_members()
+    for name, data in replaced.items():
+        members[name + ".npy"] = data
+    return build_zip([stored(name, data) for name, data in members.items()])
+
+
+def header(descr="|u1", shape="(3,)", fortran="False"):
+    return f"{{'descr': {descr!r}, 'fortran_order': {fortran}, 'shape': {shape}, }}"
+
+
+MALFORMED = {
+    # A name with a code point beyond Unicode's last (NumPy raised SystemError on it).
+    "code point 0x110000": file_with(input_names=raw_npy(
+        header("<U1", "(1,)"), struct.pack("<I", 0x110000))),
+    "has shape (True,)": file_with(op=raw_npy(header(shape="(True,)"), b"\0")),
+    "shape is not valid: ((1,),)": file_with(op=raw_npy(header(shape="((1,),)"), b"\0")),
+    "claims 1180591620717411303424 bytes": file_with(op=raw_npy(header(shape=f"({2 ** 70},)"))),
+    "bad .npy header": file_with(op=raw_npy("[1, 2, 3]")),
+    "bad .npy header ": file_with(op=raw_npy(header(fortran="'yes'"), b"\0" * 3)),
+    "bad .npy header  ": file_with(op=raw_npy(header(descr="<X9"), b"\0" * 3)),
+    "bad magic": file_with(op=b"\x93NUMPX\x01\x00" + bytes(100)),
+    "unsupported .npy version (3, 0)": file_with(op=raw_npy(header(), b"\0" * 3, (3, 0))),
+    "truncated .npy header": file_with(op=raw_npy(header(), b"")[:20]),
+    "has dtype object": file_with(op=raw_npy(header(descr="|O"), b"\0" * 24)),
+    "appears twice": build_zip([stored(n, d) for n, d in good_members().items()]
+                               + [stored("op.npy", good_members()["op.npy"])]),
+}
+
+
+@pytest.mark.parametrize("words", sorted(MALFORMED))
+def test_every_malformed_file_raises_value_error_naming_file_and_problem(tmp_path, words):
+    path = tmp_path / "bad.tape"
+    path.write_bytes(MALFORMED[words])
+    with pytest.raises(ValueError) as info:
+        sg.load(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and words.strip() in message, message
+    with pytest.raises(ValueError) as info:  # a stream is named by its name, or <stream>
+        sg.load(io.BytesIO(MALFORMED[words]))
+    assert str(info.value).startswith("<stream>: ")
+
+
+def test_the_bounds_leave_real_files_alone():
+    x = sg.variables(3)
+    tape = sg.compile(x, [sg.sum(sg.sin(x) * x)] * 2)
+    for compress in (False, True):
+        buf = io.BytesIO()
+        sg.save(tape, buf, compress=compress)
+        back = sg.load(io.BytesIO(buf.getvalue()))
+        for name in ("op", "arg0", "arg1", "consts", "outputs"):
+            assert np.array_equal(getattr(back, name), getattr(tape, name))
+    # A deflated member at deflate's own limit (a MiB of one byte) is no bomb: accepted.
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    assert len(c.compress(bytes(MIB)) + c.flush()) * npzread.MAX_DEFLATE_RATIO >= MIB
