@@ -31,12 +31,11 @@ touch them. Whatever is wrong, loading raises ValueError naming it.
 """
 
 import os
-import threading
 import zipfile
 
 import numpy as np
 
-from . import npzread
+from . import atomic, npzread
 from .tape import Tape
 
 FORMAT_NAME = "scalargraph.tape"
@@ -66,8 +65,11 @@ def save(tape, path, *, compress=False):
     tape : Tape
     path : str, os.PathLike or binary file object
         Written as given (no ``.npz`` suffix is added). A path is written through a
-        temporary file in the same folder and renamed, so a failed save never leaves a
-        half-written file under that name.
+        temporary file in the same folder (a random name, created exclusively), flushed to
+        disk and renamed, so a failed or interrupted save never leaves a half-written file
+        under that name, nor a temporary file (except after SIGKILL). A file that exists
+        keeps its permission bits; a symbolic link is written through (its target is
+        replaced, the link stays). See :mod:`scalargraph.atomic`.
     compress : bool
         Deflate the members (smaller, slower); default False.
 
@@ -95,16 +97,7 @@ def save(tape, path, *, compress=False):
     if hasattr(path, "write"):
         writer(path, **arrays)
         return
-    path = os.fspath(path)
-    tmp = f"{path}.{os.getpid()}-{threading.get_ident()}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            writer(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic.write_file(path, lambda f: writer(f, **arrays))
 
 
 def load(path):
@@ -131,7 +124,10 @@ def load(path):
         tape arrays that break the tape's rules (unknown opcode, a parent index that is
         negative or not smaller than the node's own, a wrong arity, an index out of range).
 
-    Cost: O(file size) time and memory, plus the vectorized checks of ``Tape``.
+    Cost: O(file size) time; memory: the arrays the headers declare, after they were checked
+    against each other and against the members' sizes (so at most about 1032 times the
+    file's size, deflate's limit; see :mod:`scalargraph.npzread`), plus the vectorized
+    checks of ``Tape``.
     """
     if hasattr(path, "read"):
         return _load(path, str(getattr(path, "name", "<stream>")))
