@@ -7,6 +7,7 @@ counts of comparisons and hash probes (not timings).
 import copyreg
 import io
 import pickle
+import threading
 import importlib
 
 import numpy as np
@@ -163,3 +164,61 @@ def test_cse_still_merges_duplicates_among_colliding_keys(monkeypatch):
     assert opt.n_nodes == 41
     x = np.array([-3.0])
     np.testing.assert_array_equal(opt(x), tape(x))
+
+
+def test_recording_continues_after_a_failed_compile():
+    x, y = sg.var("x"), sg.var("y")
+    f = x * y
+    with pytest.raises(ValueError, match="not among the inputs") as info:
+        sg.compile([x], [f])  # y forgotten
+    assert info.value.__traceback__ is not None  # the traceback, and its frames, kept alive
+    z = f
+    for _ in range(5000):  # grows the record's buffers (was: BufferError)
+        z = z * 1.0001
+    tape = sg.compile([x, y], [z])
+    np.testing.assert_allclose(tape([2.0, 3.0]), [6.0 * 1.0001 ** 5000], rtol=1e-12)
+
+
+def test_recording_while_another_thread_compiles_the_graph():
+    xs = sg.variables(2)
+    h = xs[0]
+    for _ in range(100_000):
+        h = h * 0.99999 + xs[1]
+    g = h.graph
+    done, results, errors = threading.Event(), [], []
+
+    def compile_repeatedly():
+        try:
+            while not done.is_set() or not results:
+                results.append(sg.compile(xs, [h]))
+        except BaseException as err:  # noqa: BLE001  (reported below)
+            errors.append(err)
+
+    worker = threading.Thread(target=compile_repeatedly)
+    worker.start()
+    try:
+        with g:
+            z = xs[0]
+            for _ in range(100_000):  # was: BufferError when a compile held views
+                z = z + 1.0
+    finally:
+        done.set()
+        worker.join()
+    assert not errors, errors
+    expected = 0.99999 ** 100_000 * 1.0 + 0.0
+    for tape in results[:3]:
+        np.testing.assert_allclose(tape([1.0, 0.0]), [expected], rtol=1e-9)
+    np.testing.assert_array_equal(sg.compile(xs, [z])([0.5, 0.0]), [100_000.5])
+
+
+def test_a_memory_error_in_compile_says_where_and_how_big(monkeypatch):
+    from scalargraph import flatten
+
+    def no_memory(*args):
+        raise MemoryError("Allocation failed (probably too large).")
+
+    x = sg.var("x")
+    y = sg.exp(x) * x
+    monkeypatch.setattr(flatten._flatten, "renumber", no_memory)
+    with pytest.raises(MemoryError, match=r"writing the tape arrays, for 3 nodes.*Allocation"):
+        sg.compile([x], [y])
