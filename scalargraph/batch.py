@@ -7,15 +7,12 @@ Summed gradients (the minibatch gradient of Prince eq. 7.3) add each chunk's gra
 finishes, so B x n_nodes values are never held at once.
 """
 
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import ops
+from . import ops, threads
 from .kernels import batch as _kernels, sweeps as _sweeps
-from .graph import as_count
 
 _NODE_ARITY = ops.ARITY_TABLE
 
@@ -27,24 +24,10 @@ CHUNK_BYTES = 1 << 24
 # of 2^k doubles map to the same cache sets (2048-point chunks ran 3x slower than 2000).
 MAX_CHUNK = 6000
 
-_pool = None
-_pool_lock = threading.Lock()
-
 
 def default_workers():
     """Number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _executor(workers):
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool._max_workers < workers:
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scalargraph")
-        return _pool
+    return threads.default_workers()
 
 
 def chunk_size(n_nodes, batch):
@@ -53,23 +36,10 @@ def chunk_size(n_nodes, batch):
 
 
 def _map_chunks(fn, batch, chunk, workers):
-    """fn(start, stop) for every chunk, in order; the chunks split into one run per thread.
-
-    One task per thread, each sweeping its share of consecutive chunks, keeps the pool's
-    per-task cost (tens of microseconds) out of the per-chunk cost. The chunks, and so
-    every sum over them, are the same whatever the number of threads.
-    """
+    """fn(start, stop) for every chunk, in order, on the shared pool (see threads.py:
+    workers clamped to the cores, fork-safe, stops at the next chunk when interrupted)."""
     bounds = [(s, min(s + chunk, batch)) for s in range(0, batch, chunk)]
-    workers = default_workers() if workers is None else as_count(workers, "workers")
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
-    workers = min(workers, len(bounds))
-    if workers <= 1:
-        return [fn(s, e) for s, e in bounds]
-    cuts = np.linspace(0, len(bounds), workers + 1).round().astype(int)
-    shares = [bounds[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
-    results = _executor(workers).map(lambda share: [fn(s, e) for s, e in share], shares)
-    return [r for share in results for r in share]
+    return threads.map_shares(fn, bounds, workers)
 
 
 _local = threading.local()

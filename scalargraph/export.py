@@ -49,8 +49,9 @@ def _fmt(v):
 def _ancestor_inputs(nodes):
     """The variables the given nodes depend on, in recording order (for compiling nodes)."""
     from .kernels import flatten as _flatten  # the compile kernel that marks live nodes
+    from .flatten import record_snapshot  # copies: no view may pin the growing record
     graph = nodes[0].graph
-    op, arg0, arg1, _ = graph.arrays()
+    op, arg0, arg1, _ = record_snapshot(graph, max(n.index for n in nodes) + 1)
     live = _flatten.mark_live(op, arg0, arg1, _NODE_ARITY,
                               np.array([n.index for n in nodes], dtype=np.int64))
     idx = np.flatnonzero((live == 1) & (op[:live.shape[0]] == ops.INPUT))

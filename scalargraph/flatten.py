@@ -97,7 +97,10 @@ def compile(inputs, outputs, *, data=None, cse=False, fold=False):  # noqa: A001
 
     Cost: O(recorded nodes) time in compiled code (two scans). The tape costs 9 B per node
     (uint8 opcode + two int32 arguments) + 8 B per distinct constant, + 4 B per node for
-    the map back to the graph that :meth:`Tape.index` uses. ``fold`` adds a marking scan and,
+    the map back to the graph that :meth:`Tape.index` uses. Compile reads a copy of the
+    record up to the last node it needs (9 B per node + 8 B per constant, freed on return;
+    about 8 ns per node), so other threads may go on recording into the graph meanwhile, and
+    a failed compile leaves nothing that blocks later records. ``fold`` adds a marking scan and,
     when something folds, one forward value sweep; ``cse`` one hash-consing scan (O(1) hash
     probes per node on average, 16-32 B/node table): both O(nodes) in compiled code.
     """
@@ -110,15 +113,19 @@ def compile(inputs, outputs, *, data=None, cse=False, fold=False):  # noqa: A001
     in_idx = np.concatenate([param_idx, data_idx])
     n_data = data_idx.size
     out_idx = _gather(outputs, graph, "outputs", numbers_ok=True)
-    _check_inputs(graph, in_idx, param_idx.size)
+    top = int(max(in_idx.max(initial=-1), out_idx.max(initial=-1)))
+    with _stage("copying the record", top + 1):
+        op, arg0, arg1, consts = record_snapshot(graph, top + 1)
+    _check_inputs(graph, op, in_idx, param_idx.size)
 
-    op, arg0, arg1, consts = graph.arrays()
-    if out_idx.size:
-        live = _flatten.mark_live(op, arg0, arg1, _NODE_ARITY, out_idx)
-    else:
-        live = np.zeros(0, dtype=np.uint8)
-    t_op, t_arg0, t_arg1, t_consts, new_index, source, bad = _flatten.renumber(
-        op, arg0, arg1, consts, _NODE_ARITY, _CONST_SLOT, live, in_idx, ops.INPUT)
+    with _stage("marking the outputs' ancestors", top + 1):
+        if out_idx.size:
+            live = _flatten.mark_live(op, arg0, arg1, _NODE_ARITY, out_idx)
+        else:
+            live = np.zeros(0, dtype=np.uint8)
+    with _stage("writing the tape arrays", top + 1):
+        t_op, t_arg0, t_arg1, t_consts, new_index, source, bad = _flatten.renumber(
+            op, arg0, arg1, consts, _NODE_ARITY, _CONST_SLOT, live, in_idx, ops.INPUT)
     if bad >= 0:
         name = graph.names.get(int(bad))
         raise ValueError(f"the outputs depend on variable {name!r} (node {bad}), which is not "
@@ -127,8 +134,43 @@ def compile(inputs, outputs, *, data=None, cse=False, fold=False):  # noqa: A001
     tape = Tape(t_op, t_arg0, t_arg1, t_consts, new_index[out_idx].astype(np.int32),
                 input_names=names, n_data=n_data, _graph=graph, _source=source, _trusted=True)
     if cse or fold:
-        return optimize(tape, cse=cse, fold=fold)
+        with _stage("optimizing (cse/fold)", tape.n_nodes):
+            return optimize(tape, cse=cse, fold=fold)
     return tape
+
+
+def record_snapshot(graph, n):
+    """Copies of the first ``n`` nodes of ``graph``'s record (and its constant pool).
+
+    Copies, not views: a view pins the growing ``array`` buffers, so that any later record
+    (in this thread, after an exception kept the view alive in a traceback, or in another
+    thread during the compile) failed with ``BufferError``. Slicing an ``array`` copies it
+    holding the GIL, so each copy is whole even while another thread records; the pool is
+    copied after the nodes, so it holds every constant they use.
+    Cost: 9 B per node + 8 B per constant, O(n) memcpy.
+    """
+    if n > min(len(graph.op), len(graph.arg0), len(graph.arg1)):
+        raise ValueError(f"node index {n - 1} is not in the graph ({len(graph.op)} nodes)")
+    parts = (graph.op[:n], graph.arg0[:n], graph.arg1[:n], graph.consts[:])
+    return tuple(np.frombuffer(a, dtype=t) if len(a) else np.empty(0, dtype=t)
+                 for a, t in zip(parts, (np.uint8, np.int32, np.int32, np.float64)))
+
+
+class _stage:
+    """Turns a MemoryError into one that says which step of compile ran out, at what size."""
+
+    def __init__(self, what, n_nodes):
+        self.what, self.n_nodes = what, n_nodes
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, tb):
+        if kind is MemoryError and not str(err).startswith("sg.compile"):
+            raise MemoryError(f"sg.compile ran out of memory {self.what}, for {self.n_nodes} "
+                              f"nodes (the tape needs about 13 B per node, its work arrays "
+                              f"as much again): {err}") from None
+        return False
 
 
 class _InputNames(Sequence):
@@ -149,12 +191,11 @@ class _InputNames(Sequence):
         return repr(list(self[:10])) + (" ..." if len(self) > 10 else "")
 
 
-def _check_inputs(graph, in_idx, n_params):
+def _check_inputs(graph, op, in_idx, n_params):
     def where(p):  # the argument position as the caller wrote it
         p = int(p)
         return f"inputs[{p}]" if p < n_params else f"data[{p - n_params}]"
 
-    op = graph.arrays()[0]
     not_var = np.flatnonzero(op[in_idx] != ops.INPUT)
     if not_var.size:
         p = not_var[0]

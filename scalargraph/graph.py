@@ -9,6 +9,7 @@ Python object per node stays alive unless the user holds its :class:`Node`.
 No numba here: recording is plain Python.
 """
 
+import bisect
 import numbers
 import threading
 from array import array
@@ -72,24 +73,34 @@ class Graph:
 
 
 class Names(dict):
-    """Variable names: a dict for single variables plus ranges for whole vectors of them."""
+    """Variable names: a dict for single variables plus ranges for whole vectors of them.
 
-    __slots__ = ("ranges",)
+    The ranges are kept sorted by their first node (``starts``), so a lookup is a binary
+    search: O(log ranges), not a scan (16,000 ``sg.variables(1)`` calls made every lookup
+    scan 16,000 ranges, and saving their tape took 14 s).
+    """
+
+    __slots__ = ("ranges", "starts")
 
     def __init__(self):
         super().__init__()
         self.ranges = []
+        self.starts = []
 
     def set_range(self, start, count, prefix):
         """Name nodes start .. start+count-1 as prefix0, prefix1, ... without a dict entry each."""
-        self.ranges.append((start, count, prefix))
+        k = bisect.bisect_right(self.starts, start)  # the end, as records only grow
+        self.starts.insert(k, start)
+        self.ranges.insert(k, (start, count, prefix))
 
     def get(self, index, default=None):
         name = dict.get(self, index)
         if name is not None:
             return name
-        for start, count, prefix in reversed(self.ranges):
-            if start <= index < start + count:
+        k = bisect.bisect_right(self.starts, index) - 1
+        if k >= 0:
+            start, count, prefix = self.ranges[k]
+            if index < start + count:
                 return f"{prefix}{index - start}"
         return default
 

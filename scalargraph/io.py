@@ -31,12 +31,11 @@ touch them. Whatever is wrong, loading raises ValueError naming it.
 """
 
 import os
-import threading
 import zipfile
 
 import numpy as np
-from numpy.lib import format as npy_format
 
+from . import atomic, npzread
 from .tape import Tape
 
 FORMAT_NAME = "scalargraph.tape"
@@ -66,8 +65,11 @@ def save(tape, path, *, compress=False):
     tape : Tape
     path : str, os.PathLike or binary file object
         Written as given (no ``.npz`` suffix is added). A path is written through a
-        temporary file in the same folder and renamed, so a failed save never leaves a
-        half-written file under that name.
+        temporary file in the same folder (a random name, created exclusively), flushed to
+        disk and renamed, so a failed or interrupted save never leaves a half-written file
+        under that name, nor a temporary file (except after SIGKILL). A file that exists
+        keeps its permission bits; a symbolic link is written through (its target is
+        replaced, the link stays). See :mod:`scalargraph.atomic`.
     compress : bool
         Deflate the members (smaller, slower); default False.
 
@@ -95,16 +97,7 @@ def save(tape, path, *, compress=False):
     if hasattr(path, "write"):
         writer(path, **arrays)
         return
-    path = os.fspath(path)
-    tmp = f"{path}.{os.getpid()}-{threading.get_ident()}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            writer(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic.write_file(path, lambda f: writer(f, **arrays))
 
 
 def load(path):
@@ -131,7 +124,10 @@ def load(path):
         tape arrays that break the tape's rules (unknown opcode, a parent index that is
         negative or not smaller than the node's own, a wrong arity, an index out of range).
 
-    Cost: O(file size) time and memory, plus the vectorized checks of ``Tape``.
+    Cost: O(file size) time; memory: the arrays the headers declare, after they were checked
+    against each other and against the members' sizes (so at most about 1032 times the
+    file's size, deflate's limit; see :mod:`scalargraph.npzread`), plus the vectorized
+    checks of ``Tape``.
     """
     if hasattr(path, "read"):
         return _load(path, str(getattr(path, "name", "<stream>")))
@@ -141,55 +137,77 @@ def load(path):
 
 def _load(f, where):
     try:
+        size = npzread.archive_size(f)
         archive = zipfile.ZipFile(f)
     except zipfile.BadZipFile as err:
         raise ValueError(f"{where}: not a {FORMAT_NAME} file: not a zip archive ({err})") from None
     except Exception as err:  # noqa: BLE001  (any failure to parse untrusted bytes)
         raise ValueError(f"{where}: corrupt zip archive ({type(err).__name__}: {err})") from None
-    with archive:
-        members, unexpected = {}, []
-        for info in archive.infolist():
-            name = info.filename[:-4] if info.filename.endswith(".npy") else None
-            if name not in _LAYOUT:
-                unexpected.append(info.filename)
-            elif name in members:
-                raise ValueError(f"{where}: member {info.filename!r} appears twice")
-            else:
-                members[name] = info
-
-        def read(name):
-            if name not in members:
-                raise ValueError(f"{where}: missing array {name!r}"
-                                 + (f" (not a {FORMAT_NAME} file?)" if name == "format" else ""))
-            return _read_member(archive, members[name], name, where)
-
-        fmt = read("format")
-        if str(fmt) != FORMAT_NAME:
-            raise ValueError(f"{where}: wrong format name {str(fmt)[:80]!r}, "
-                             f"expected {FORMAT_NAME!r}")
-        version = int(read("version"))
-        if version != FORMAT_VERSION:
-            newer = " (written by a newer scalargraph: upgrade)" if version > FORMAT_VERSION else ""
-            raise ValueError(f"{where}: unsupported {FORMAT_NAME} version {version}; this "
-                             f"scalargraph reads version {FORMAT_VERSION}{newer}")
-        if unexpected:  # after the version check: a newer version may add arrays
-            raise ValueError(f"{where}: unexpected member {unexpected[0]!r} in a {FORMAT_NAME} "
-                             f"version {FORMAT_VERSION} file")
-        arrays = {name: read(name) for name in _LAYOUT if name not in ("format", "version")}
-
-    names, named = arrays["input_names"], arrays["input_named"]
-    if names.shape != named.shape:
-        raise ValueError(f"{where}: input_names has {names.shape[0]} entries but input_named "
-                         f"{named.shape[0]}")
     try:
-        names = tuple(str(s) if k else None for s, k in zip(names.tolist(), named.tolist()))
-    except (ValueError, UnicodeError) as err:
-        raise ValueError(f"{where}: input_names is not valid text ({err})") from None
+        with archive:
+            return _load_members(archive, size, where)
+    except npzread.Invalid as err:
+        raise ValueError(f"{where}: {err}") from None
+
+
+def _load_members(archive, size, where):
+    members, unexpected = {}, []
+    for info in archive.infolist():
+        name = info.filename[:-4] if info.filename.endswith(".npy") else None
+        if name not in _LAYOUT:
+            unexpected.append(info.filename)
+        elif name in members:
+            raise npzread.Invalid(f"member {info.filename!r} appears twice")
+        else:
+            npzread.check_member(info, size)
+            members[name] = info
+
+    def header(name):
+        if name not in members:
+            raise npzread.Invalid(f"missing array {name!r}"
+                                  + (f" (not a {FORMAT_NAME} file?)" if name == "format" else ""))
+        return _member_header(archive, members[name], name)
+
+    def read(name, head):
+        return _read_member(archive, members[name], name, head)
+
+    fmt = read("format", header("format"))
+    if str(fmt) != FORMAT_NAME:
+        raise npzread.Invalid(f"wrong format name {str(fmt)[:80]!r}, expected {FORMAT_NAME!r}")
+    version = int(read("version", header("version")))
+    if version != FORMAT_VERSION:
+        newer = " (written by a newer scalargraph: upgrade)" if version > FORMAT_VERSION else ""
+        raise npzread.Invalid(f"unsupported {FORMAT_NAME} version {version}; this "
+                              f"scalargraph reads version {FORMAT_VERSION}{newer}")
+    if unexpected:  # after the version check: a newer version may add arrays
+        raise npzread.Invalid(f"unexpected member {unexpected[0]!r} in a {FORMAT_NAME} "
+                              f"version {FORMAT_VERSION} file")
+    # Every header first, and their lengths cross-checked, so that no array is read for a
+    # file whose other arrays could not match it (a bomb in one member alone).
+    heads = {name: header(name) for name in _LAYOUT if name not in ("format", "version")}
+    n = heads["op"][0]
+    for name in ("arg0", "arg1"):
+        if heads[name][0] != n:
+            raise npzread.Invalid(f"array {name!r} has shape {heads[name][0]} but 'op' has "
+                                  f"{n}: one entry per node in each")
+    if heads["input_names"][0] != heads["input_named"][0]:
+        raise npzread.Invalid(f"input_names has {heads['input_names'][0][0]} entries but "
+                              f"input_named {heads['input_named'][0][0]}")
+    if heads["input_names"][0][0] > n[0]:
+        raise npzread.Invalid(f"{heads['input_names'][0][0]} input names for a tape of "
+                              f"{n[0]} nodes")
+    arrays = {name: read(name, head) for name, head in heads.items()}
+
+    try:
+        names = tuple(str(s) if k else None for s, k in zip(arrays["input_names"].tolist(),
+                                                            arrays["input_named"].tolist()))
+    except Exception as err:  # noqa: BLE001  (any failure to decode untrusted text)
+        raise npzread.Invalid(f"input_names is not valid text ({err})") from None
     try:
         return Tape(arrays["op"], arrays["arg0"], arrays["arg1"], arrays["consts"],
                     arrays["outputs"], input_names=names, n_data=int(arrays["n_data"]))
     except ValueError as err:
-        raise ValueError(f"{where}: invalid tape: {err}") from None
+        raise npzread.Invalid(f"invalid tape: {err}") from None
 
 
 def reduce_tape(tape):
@@ -208,52 +226,85 @@ def _from_arrays(op, arg0, arg1, consts, outputs, input_names, n_data):
     return Tape(op, arg0, arg1, consts, outputs, input_names=input_names, n_data=n_data)
 
 
-def _read_member(archive, info, name, where):
-    """One member's array, its header checked against ``_LAYOUT`` before its data is read."""
+_STATE_KEYS = ("op", "arg0", "arg1", "consts", "outputs")
+
+
+def setstate_tape(tape, state):
+    """``Tape.__setstate__``: a tape built from a state dict, as pickle's BUILD step does for
+    a pickle written without :func:`reduce_tape` (by hand, or by another library).
+
+    The arrays, names and ``n_data`` found in ``state`` go through the validating
+    constructor, and only what it produced is kept (no graph); anything else in ``state``
+    is ignored. A state that is not such a dict raises ValueError. (Pickle can still call
+    any importable function: this closes the route that builds a Tape and fills its
+    attributes, not every route; unpickle only data you trust.)
+    """
+    if isinstance(state, tuple) and len(state) == 2 and state[1] is None:
+        state = state[0]  # (dict, slot state) as some writers give it
+    if not isinstance(state, dict) or not all(k in state for k in _STATE_KEYS):
+        raise ValueError("cannot unpickle a Tape from this state: expected a dict with the "
+                         f"arrays {', '.join(_STATE_KEYS)}, got {type(state).__name__}")
+    names = state.get("input_names")
+    try:
+        names = None if names is None else tuple(names)
+        built = Tape(*(state[k] for k in _STATE_KEYS), input_names=names,
+                     n_data=state.get("n_data", 0))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"unpickled Tape state is invalid: {err}") from None
+    tape.__dict__.clear()
+    tape.__dict__.update(built.__dict__)
+
+
+def _member_header(archive, info, name):
+    """``(shape, dtype, header bytes)`` of a member, checked against ``_LAYOUT``."""
     kind, itemsize, ndim = _LAYOUT[name]
+    what = f"array {name!r}"
     try:
         with archive.open(info) as f:
-            version = npy_format.read_magic(f)
-            if version == (1, 0):
-                shape, _, dtype = npy_format.read_array_header_1_0(f)
-            elif version == (2, 0):
-                shape, _, dtype = npy_format.read_array_header_2_0(f)
-            else:
-                raise ValueError(f"unsupported .npy version {version}")
-            if (dtype.kind != kind or dtype.fields is not None or dtype.subdtype is not None
-                    or (itemsize is not None and dtype.itemsize != itemsize)
-                    or dtype.itemsize == 0):
-                bits = f"{itemsize * 8}" if itemsize and kind != "b" else ""
-                expected = _TYPE_NAMES[kind] + bits
-                raise _Invalid(f"array {name!r} has dtype {dtype}, expected {expected}")
-            if len(shape) != ndim or any(d < 0 for d in shape):
-                raise _Invalid(f"array {name!r} has shape {shape}, expected "
-                               + ("a 0-d array" if ndim == 0 else "a 1-d array"))
-            nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
-            if nbytes > info.file_size:
-                raise _Invalid(f"array {name!r} claims {nbytes} bytes of data but its member "
-                               f"holds only {info.file_size} bytes: truncated or corrupt")
-            data = f.read(nbytes)
-            if len(data) != nbytes:
-                raise _Invalid(f"array {name!r} is truncated: {len(data)} of {nbytes} bytes")
-            if f.read(1):
-                raise _Invalid(f"array {name!r} has data beyond what its header declares")
-    except _Invalid as err:
-        raise ValueError(f"{where}: {err}") from None
+            shape, dtype, header_bytes = npzread.read_header(f, what)
+    except npzread.Invalid:
+        raise
     except Exception as err:  # noqa: BLE001  (any failure to parse untrusted bytes)
-        raise ValueError(f"{where}: corrupt member {info.filename!r} "
-                         f"({type(err).__name__}: {err})") from None
-    array = np.frombuffer(data, dtype=dtype).reshape(shape)
-    if not array.flags.aligned:  # kernels are compiled for aligned arrays
-        array = array.copy()
-    if kind == "b":  # only the bytes 0 and 1 are booleans
-        raw = np.frombuffer(data, dtype=np.uint8)
-        if raw.size and raw.max() > 1:
-            raise ValueError(f"{where}: array {name!r} holds bytes other than 0 and 1")
-    native = array.dtype.newbyteorder("=")
-    # Arrays over the read bytes stay read-only for good (their buffer is immutable).
-    return array.astype(native) if array.dtype != native else array
+        raise npzread.Invalid(f"corrupt member {info.filename!r} "
+                              f"({type(err).__name__}: {err})") from None
+    if (dtype.kind != kind or dtype.fields is not None or dtype.subdtype is not None
+            or (itemsize is not None and dtype.itemsize != itemsize)
+            or dtype.itemsize == 0):
+        bits = f"{itemsize * 8}" if itemsize and kind != "b" else ""
+        expected = _TYPE_NAMES[kind] + bits
+        raise npzread.Invalid(f"{what} has dtype {dtype}, expected {expected}")
+    if len(shape) != ndim:
+        raise npzread.Invalid(f"{what} has shape {shape}, expected "
+                              + ("a 0-d array" if ndim == 0 else "a 1-d array"))
+    if npzread.nbytes_of(shape, dtype) > info.file_size:  # before the data is read
+        raise npzread.Invalid(f"{what} claims {npzread.nbytes_of(shape, dtype)} bytes of data "
+                              f"but its member holds only {info.file_size} bytes: truncated "
+                              "or corrupt")
+    return shape, dtype, header_bytes
 
 
-class _Invalid(Exception):
-    """A member's header or size is wrong (reported as ValueError by the caller)."""
+def _read_member(archive, info, name, head):
+    """One member's array (native byte order), its header already checked."""
+    shape, dtype, header_bytes = head
+    what = f"array {name!r}"
+    try:
+        with archive.open(info) as f:
+            f.read(header_bytes)
+            raw = npzread.read_data(f, info, npzread.nbytes_of(shape, dtype), header_bytes, what)
+    except npzread.Invalid:
+        raise
+    except Exception as err:  # noqa: BLE001  (any failure to parse untrusted bytes)
+        raise npzread.Invalid(f"corrupt member {info.filename!r} "
+                              f"({type(err).__name__}: {err})") from None
+    if dtype.kind == "b" and raw.size and raw.max() > 1:  # only the bytes 0 and 1 are booleans
+        raise npzread.Invalid(f"{what} holds bytes other than 0 and 1")
+    array = raw.view(dtype).reshape(shape)  # a fresh buffer: aligned
+    native = dtype.newbyteorder("=")
+    if dtype != native:
+        array = array.astype(native)
+    if dtype.kind == "U" and array.size:  # code points beyond U+10FFFF are not text
+        top = int(array.reshape(-1).view(np.uint32).max())
+        if top > 0x10FFFF:
+            raise npzread.Invalid(f"{what} holds code point {top:#x}, beyond U+10FFFF: "
+                                  "not valid text")
+    return array

@@ -25,6 +25,8 @@ the reverse sweep sums ``d*a + d*b`` where two merged copies each passed an adjo
 ``d*(a + b)`` once they are one node.
 """
 
+import os
+
 import numpy as np
 
 from . import ops
@@ -34,6 +36,11 @@ from .tape import Tape
 _NODE_ARITY = ops.ARITY_TABLE
 _CONST_SLOT = ops.CONST_SLOT_TABLE
 _COMMUTATIVE = np.array([op.commutative for op in ops.OPS], dtype=np.uint8)
+# Keys the CSE hash, per process: constant bit patterns come from user data (files), and a
+# fixed, invertible hash let a file choose 160k constants that all collide (14 s instead of
+# 0.025 s). Which nodes merge does not depend on the seed (unless a lookup reaches
+# kernels.optimize.MAX_PROBES, which takes keys built to collide under this very seed).
+_SEED = np.frombuffer(os.urandom(16), dtype=np.uint64).copy()
 
 
 def optimize(tape, *, cse=True, fold=True):
@@ -66,7 +73,9 @@ def optimize(tape, *, cse=True, fold=True):
 
     Cost: O(n_nodes) time in compiled code: folding one marking scan plus one forward value
     sweep (only when something folds), then one rebuild scan that drops dead nodes and,
-    with ``cse``, probes a hash table (on average O(1) per node). Work memory about
+    with ``cse``, probes a hash table (on average O(1) per node, at most 64: the hash is
+    seeded per process and a lookup that long gives up and keeps the node, so constants
+    chosen to collide cannot make it quadratic). Work memory about
     20 B/node + 20 B/constant, plus 16-32 B/node for the hash table with ``cse`` and
     8 B/node of values (and a copy of the arrays) when something folds.
     """
@@ -88,9 +97,9 @@ def optimize(tape, *, cse=True, fold=True):
             return _new_tape(tape, op, arg0, arg1, consts, tape.outputs, tape._source,
                              tape._merged, stats)
     cbits = consts.view(np.int64)
-    t_op, t_arg0, t_arg1, t_consts, t_outputs, new_index, kept, n_live = _optimize.rebuild(
-        op, arg0, arg1, consts, cbits, tape.outputs, n_inputs, _NODE_ARITY, _CONST_SLOT,
-        _COMMUTATIVE, bool(cse))
+    (t_op, t_arg0, t_arg1, t_consts, t_outputs, new_index, kept, n_live,
+     probes) = _optimize.rebuild(op, arg0, arg1, consts, cbits, tape.outputs, n_inputs,
+                                 _NODE_ARITY, _CONST_SLOT, _COMMUTATIVE, bool(cse), _SEED)
     if fold:
         stats["after_fold"] = int(n_live)
     if cse:
@@ -98,7 +107,9 @@ def optimize(tape, *, cse=True, fold=True):
     stats["nodes_after"] = int(t_op.shape[0])
 
     source, merged = _remap_source(tape, new_index, kept, n_live)
-    return _new_tape(tape, t_op, t_arg0, t_arg1, t_consts, t_outputs, source, merged, stats)
+    out = _new_tape(tape, t_op, t_arg0, t_arg1, t_consts, t_outputs, source, merged, stats)
+    out._cse_probes = int(probes)  # hash probes stepped over: O(n) whatever the constants
+    return out
 
 
 def _new_tape(tape, op, arg0, arg1, consts, outputs, source, merged, stats):

@@ -491,6 +491,11 @@ class Tape:
         from .io import reduce_tape
         return reduce_tape(self)
 
+    def __setstate__(self, state):
+        """A pickle that builds a Tape without its reducer: validated like any other (issue 12)."""
+        from .io import setstate_tape
+        setstate_tape(self, state)
+
     # ---- second order ----------------------------------------------------------------------
     def hvp(self, x, v, output=None):
         """Hessian-vector product H v of one output, array (n_inputs,), by forward-over-reverse.

@@ -9,7 +9,9 @@ kernels as small lookup arrays indexed by opcode: ``node_arity`` (parents: 0, 1,
 ``commutative`` (1 where op(x, y) == op(y, x)).
 
 The hash table uses open addressing with linear probing in a power-of-two table at most
-half full, so a lookup costs O(1) probes on average and a scan O(n). A slot holds a node
+half full, so a lookup costs O(1) probes on average and a scan O(n). The hash is keyed by a
+per-process random seed and a lookup stops after MAX_PROBES probes, so constants chosen to
+collide cannot make the scan quadratic. A slot holds a node
 position and 32 bits of its key's hash (8 B); keys are re-read from the arrays being built
 only when those bits match, so the table costs 16-32 B per node.
 
@@ -41,10 +43,18 @@ def _mix(h):
 
 
 @njit(cache=True, nogil=True)
-def _hash3(o, a, b):
-    """Hash of a node key (opcode, first argument, second argument), all int64."""
-    h = _mix(np.uint64(o) * _K0 + np.uint64(a))
-    return _mix(h ^ (np.uint64(b) + _K0))
+def _hash3(o, a, b, seed):
+    """Hash of a node key (opcode, first argument, second argument), all int64, keyed by
+    ``seed`` (uint64[2], random per process) so that a file cannot choose keys that collide."""
+    h = _mix((np.uint64(o) * _K0 + np.uint64(a)) ^ seed[0])
+    return _mix(h ^ (np.uint64(b) + _K0) ^ seed[1])
+
+
+# Probes after which a node's lookup gives up: the node is kept unmerged and not entered.
+# At most half full, a well-spread table needs ~1.5 on average; the cap only matters when
+# keys collide on purpose, and it keeps the scan O(n) whatever the keys (the result is then
+# still correct, just less merged).
+MAX_PROBES = 64
 
 
 @njit(cache=True, nogil=True)
@@ -129,7 +139,7 @@ def _same_node(o, ka, kb, s, t_op, t_arg0, t_arg1, t_bits, slot, swap):
 
 @njit(cache=True, nogil=True)
 def rebuild(op, arg0, arg1, consts, cbits, outputs, n_inputs, node_arity, const_slot,
-            commutative, merge):
+            commutative, merge, seed):
     """Rebuild a tape keeping only the outputs' ancestors (and all inputs), in order.
 
     With ``merge`` true, a node whose key (opcode, new parents, constant operand as its
@@ -138,10 +148,14 @@ def rebuild(op, arg0, arg1, consts, cbits, outputs, n_inputs, node_arity, const_
     NaN match NaN. Input nodes never merge. The constant pool keeps the entries of kept
     nodes, in first-use order. ``cbits`` is ``consts`` viewed as int64.
 
-    Returns ``(t_op, t_arg0, t_arg1, t_consts, t_outputs, new_index, kept, n_live)``:
+    ``seed`` (uint64[2]) keys the hash; a lookup gives up after MAX_PROBES probes (the node
+    is then kept), so the scan is O(n MAX_PROBES) even for keys chosen to collide.
+
+    Returns ``(t_op, t_arg0, t_arg1, t_consts, t_outputs, new_index, kept, n_live, probes)``:
     ``new_index[i]`` is the new position of old node i (the surviving node's position if it
     merged, -1 if dead); ``kept[j]`` the old node that new node j is; ``n_live`` the number of
-    nodes before merging (inputs + live nodes). O(n) time on average.
+    nodes before merging (inputs + live nodes); ``probes`` the occupied slots stepped over in
+    all lookups. O(n) time on average.
     """
     n = op.shape[0]
     live = _mark_live(op, arg0, arg1, outputs, n_inputs, node_arity)
@@ -171,6 +185,7 @@ def rebuild(op, arg0, arg1, consts, cbits, outputs, n_inputs, node_arity, const_
     table = np.zeros(cap, dtype=np.uint64)
     mask = np.uint64(cap - 1)
     count = n_inputs
+    probes = 0
     for i in range(n_inputs, n):
         if not live[i]:
             continue
@@ -190,11 +205,11 @@ def rebuild(op, arg0, arg1, consts, cbits, outputs, n_inputs, node_arity, const_
         if merge:
             swap = commutative[o] != 0
             ka, kb = (b, a) if swap and b < a else (a, b)
-            full = _hash3(np.int64(o), ka, kb)
+            full = _hash3(np.int64(o), ka, kb, seed)
             tag = full & _HIGH
             h = np.int64(full & mask)
             found = -1
-            while True:
+            for _ in range(MAX_PROBES):
                 e = table[h]
                 if e == 0:
                     table[h] = tag | np.uint64(count + 1)
@@ -204,6 +219,7 @@ def rebuild(op, arg0, arg1, consts, cbits, outputs, n_inputs, node_arity, const_
                     if _same_node(o, ka, kb, s, t_op, t_arg0, t_arg1, t_bits, slot, swap):
                         found = s
                         break
+                probes += 1
                 h = (h + 1) & np.int64(mask)
             if found >= 0:
                 new_index[i] = found
@@ -229,4 +245,5 @@ def rebuild(op, arg0, arg1, consts, cbits, outputs, n_inputs, node_arity, const_
     for q in range(outputs.shape[0]):
         t_outputs[q] = new_index[outputs[q]]
     return (t_op[:count].copy(), t_arg0[:count].copy(), t_arg1[:count].copy(),
-            t_consts[:n_pool].copy(), t_outputs, new_index, kept[:count].copy(), n_live)
+            t_consts[:n_pool].copy(), t_outputs, new_index, kept[:count].copy(), n_live,
+            probes)
