@@ -9,6 +9,7 @@ closed forms, and path counts known from how the graph was built.
 
 import importlib
 import inspect
+import json
 import math
 import os
 import shutil
@@ -186,13 +187,24 @@ def test_quick_report_prints_every_table_and_writes_its_files(tmp_path, capsys):
     out = capsys.readouterr().out
     for heading in ("claim 1 (cheap gradient): wide_sum n=10", "### Claim 1", "### Claim 2",
                     "### Claim 3", "### Claim 4", "### Claim 5", "### Core targets",
-                    "### Fitted slopes", "hand-written Numba loop"):
+                    "### Verdicts", "hand-written Numba loop"):
         assert heading in out
     assert "Traceback" not in out
-    assert (tmp_path / "report.md").read_text().startswith("### Claim 1")
-    assert (tmp_path / "results.json").stat().st_size > 0
+    report = (tmp_path / "report.md").read_text()
+    assert report.startswith("# scalargraph cost report")
+    # the header says where the numbers came from, and a saved quick report says they mean little
+    for line in ("- date: ", "- commit: ", "- machine: ", "- load average (1/5/15 min): before ",
+                 "- versions: python ", "- mode: quick", "--quick: a smoke test"):
+        assert line in report, line
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["header"]["mode"] == "quick" and results["header"]["total_s"] > 0
+    verdicts = {c["verdict"] for c in results["checks"]}
+    assert verdicts <= {"matches", "differs", "inconclusive"}, verdicts
+    page = (tmp_path / "report.html").read_text()
+    assert page.startswith("<!doctype html>") and "--quick: a smoke test" in page
     if importlib.util.find_spec("matplotlib") is not None:
         assert (tmp_path / "summary.png").stat().st_size > 0
+        assert page.count("src='data:image/png;base64,") == 6   # one plot per claim, inline
 
 
 # ---- the asv suite --------------------------------------------------------------------------
