@@ -166,8 +166,8 @@ def main(argv=None):
                      lambda: tape.jvp([X], [1.0])], budget, min_rounds=15 if args.quick else 25)
     t_val, t_rev, t_fwd = s.stat()
     ratio = s.ratio(2, 1)
-    print(f"\nTime per call (the three timed interleaved, 20th percentile of {len(s.times)} "
-          f"repeats): value {fmt_time(t_val)}, reverse mode (tape.gradient) {fmt_time(t_rev)}, "
+    print(f"\nTime per call (CPU time; the three timed interleaved, 20th percentile of "
+          f"{len(s.times)} repeats): value {fmt_time(t_val)}, reverse mode (tape.gradient) {fmt_time(t_rev)}, "
           f"forward mode (tape.jvp) {fmt_time(t_fwd)}")
     print(same_cost_sentence(ratio))
 

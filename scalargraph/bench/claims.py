@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import workloads as W
-from .checks import DIFFERS, INCONCLUSIVE, MATCHES, combine
+from .checks import DIFFERS, INCONCLUSIVE, MATCHES, combine, judge
 from .timing import Estimate, interleaved, slope_estimate
 from ..paths import count_paths, path_gradient
 
@@ -85,8 +85,12 @@ def claim_cheap_gradient(rep, cfg):
     big = [i for i, n in enumerate(ns) if n >= cfg["rev_from"]]
     est = slope_estimate([ns[i] for i in big], [rev[i] for i in big])
     rep.slope(1, f"reverse/forward vs n ({ns[big[0]]:,}..{ns[-1]:,})", est, "0 (flat)", 0.0)
+    per_size = [judge(m[0].ratio(1, 0), hi=5)[0] for m in rev]
     worst = max(rev, key=lambda m: m[1](m[0].stat()))
-    rep.bound(1, "reverse/forward, largest over n", worst[0].ratio(1, 0), "<= 5", hi=5)
+    rep.tally(1, "reverse/forward at every n (largest shown)", worst[0].ratio(1, 0), "<= 5",
+              combine(per_size), "" if combine(per_size) == MATCHES else
+              f"{per_size.count(DIFFERS)} sizes differ, {per_size.count(INCONCLUSIVE)} "
+              "inconclusive")
     k = cfg["slope_sizes"]
     xs, ms = _last(fm_n, fm, k)
     rep.slope(1, f"fwd-mode gradient/forward vs n, operations ({xs[0]:,}..{xs[-1]:,})",

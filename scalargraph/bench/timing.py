@@ -4,8 +4,10 @@ How a time is measured (every ratio and slope of the report goes through here):
 
 * the calls to compare run **interleaved**, A B C A B C ..., one short batch of each per
   round, so a change of machine load hits all of them alike;
-* **many short repeats** (batches of about ``budget / 25`` seconds, 25 rounds or more for
-  fast calls, at least 7 for calls longer than that);
+* **many short repeats** (batches of about ``budget / 50`` seconds, 50 rounds or more for
+  fast calls and more where they are noisy, at least 9 for calls longer than a batch);
+* the clock is the **CPU time** of the process: time spent waiting while other processes
+  run is not a cost of the call (and on a busy machine it is most of the wall time);
 * the statistic is a **low quantile** (the 20th percentile) of the per-call times of the
   rounds: on a shared machine other processes only ever add time, so the least-disturbed
   rounds estimate the cost, and a quantile is steadier than the single minimum;
@@ -118,47 +120,70 @@ def _num(v):
     return f"{v:.3g}"
 
 
-def interleaved(fns, budget, min_rounds=7, max_rounds=60):
+def _clock_overhead(clock):
+    """Seconds one reading of ``clock`` adds to a timed batch (least of many tries)."""
+    best = math.inf
+    for _ in range(200):
+        a = clock()
+        best = min(best, clock() - a)
+    return best
+
+
+_OVERHEAD = {}
+
+
+def interleaved(fns, budget, min_rounds=9, max_rounds=200, clock=time.process_time):
     """Time ``fns`` interleaved (A B C A B C ...): a :class:`Samples` of per-call seconds.
 
     Each function runs once untimed (JIT, caches, page faults) and gets a batch size of
-    about ``budget / 25`` seconds (one call if a call is longer). Rounds run until each
-    function has had about ``budget`` seconds of batches, between ``min_rounds`` and
-    ``max_rounds``. Garbage collection is off while timing, as in asv.
+    about ``budget / 50`` seconds (one call if a call is longer). Rounds run until each
+    function has had about ``budget`` seconds of batches (at least ``min_rounds``); where
+    the rounds are noisy (median over 10th percentile above 1.2 for some call) they go on
+    to twice that, at most ``max_rounds``. Garbage collection is off while timing, as in asv.
 
-    Cost: about ``budget * len(fns)`` seconds, or ``min_rounds`` calls of each when the
-    calls are longer than a batch.
+    The clock is the CPU time of this process (``time.process_time``) by default: time the
+    process spends waiting while other processes run is not a cost of the call, and on a
+    busy machine it is most of the wall time. Each batch's reading overhead is subtracted.
+
+    Cost: about ``budget * len(fns)`` seconds of CPU (twice that when noisy), or
+    ``min_rounds`` calls of each when the calls are longer than a batch.
     """
+    if clock not in _OVERHEAD:
+        _OVERHEAD[clock] = _clock_overhead(clock)
+    overhead = _OVERHEAD[clock]
     enabled = gc.isenabled()
     gc.disable()
     try:
-        batch = budget / 25
+        batch = budget / 50
         numbers = []
         for fn in fns:
             fn()
             number = 1
             while True:
-                t0 = time.perf_counter()
+                t0 = clock()
                 for _ in range(number):
                     fn()
-                dt = time.perf_counter() - t0
+                dt = clock() - t0
                 if dt >= batch or number >= 1 << 20:
                     break
                 number = max(2 * number, int(number * batch / max(dt, 1e-9)))
             numbers.append(number)
-        rows, spent = [], 0.0
+        rows, spent, goal = [], 0.0, budget * len(fns)
         while True:
             row = []
-            t_round = time.perf_counter()
             for fn, number in zip(fns, numbers):
-                t0 = time.perf_counter()
+                t0 = clock()
                 for _ in range(number):
                     fn()
-                row.append((time.perf_counter() - t0) / number)
+                dt = clock() - t0
+                spent += dt
+                row.append(max(dt - overhead, dt / 100) / number)
             rows.append(row)
-            spent += time.perf_counter() - t_round
-            if len(rows) >= max_rounds or (
-                    len(rows) >= min_rounds and spent >= budget * len(fns)):
+            if len(rows) >= max_rounds:
+                break
+            if len(rows) < min_rounds or spent < goal:
+                continue
+            if spent >= 2 * goal or not _noisy(rows):
                 break
         return Samples(np.array(rows), numbers)
     finally:
@@ -166,12 +191,18 @@ def interleaved(fns, budget, min_rounds=7, max_rounds=60):
             gc.enable()
 
 
+def _noisy(rows):
+    t = np.asarray(rows)
+    q10, q50 = np.quantile(t, [0.1, 0.5], axis=0)
+    return bool(np.any(q50 > 1.2 * q10))
+
+
 def side_by_side(fns, budget, rounds=None):
     """Seconds per call of each of ``fns``, timed interleaved: the robust statistic of each.
 
     See :func:`interleaved`; ``rounds`` (if given) is the least number of rounds.
     """
-    return list(interleaved(fns, budget, min_rounds=rounds or 7).stat())
+    return list(interleaved(fns, budget, min_rounds=rounds or 9).stat())
 
 
 def seconds(fn, budget):
