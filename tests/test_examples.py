@@ -279,3 +279,21 @@ def test_draw_renders_svg(tmp_path):
     with open(path, encoding="utf-8") as fh:
         svg = fh.read()
     assert "<svg" in svg and "g = add" in svg and "-12" in svg
+
+
+@pytest.mark.parametrize("value,lo,hi,words", [
+    (1.1, 1.0, 1.2, "cost about the same"),
+    (5.0, 4.5, 5.5, "reverse mode (gradient) is faster here"),
+    (0.2, 0.15, 0.25, "forward mode (jvp) is faster here"),
+    (1.4, 1.2, 1.7, "too noisy"),
+])
+def test_domke_timing_sentence_says_what_its_interval_says(value, lo, hi, words):
+    # Under load the two one-sweep calls can time apart; the sentence must follow the numbers
+    import importlib.util
+    from scalargraph.bench.timing import Estimate
+    spec = importlib.util.spec_from_file_location("domke_sentence", os.path.join(EXAMPLES, "domke.py"))
+    domke = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(domke)
+    sentence = domke.same_cost_sentence(Estimate(value, lo, hi))
+    assert words in sentence and f"{value:.2f}" in sentence and f"{lo:.2f}-{hi:.2f}" in sentence
+    assert ("about the same" in sentence) == (words == "cost about the same")
