@@ -68,7 +68,7 @@ _BODY = """
 _JS = r"""
 "use strict";
 const D = DATA, N = D.n, NIN = D.nIn;
-const BW = 124, BH = 60, CW = 190, RH = 84, PAD = 20;
+const BW = 124, BH = 60, CW = 250, RH = 84, PAD = 20;
 const $ = (id) => document.getElementById(id);
 const kindOf = (i) => D.kind[D.op[i]], arity = (i) => D.arity[D.op[i]];
 const parentsOf = (i) => [D.a0[i], D.a1[i]].slice(0, arity(i));
@@ -144,19 +144,20 @@ function state() {
 function visited(i) { return S.mode === "reverse" ? i >= N - S.k : i < S.k; }
 function current() { return S.k > 0 ? visitAt(S.k - 1) : -1; }
 
-// ---- layout: columns by depth, wrapped into bands (as _layout.py does for Graphviz) --------
+// ---- layout: columns by depth, wrapped into bands of what fits the window's width ---------
 function place(items) {  // items: [{col, row}] -> adds x, y; returns [width, height]
   let ncol = 0;
   for (const it of items) ncol = Math.max(ncol, it.col + 1);
-  const per = ncol <= 16 ? Math.max(ncol, 1) : Math.max(8, Math.ceil(Math.sqrt(ncol * 1.5)));
+  const fit = Math.floor(($("canvas").clientWidth - 2 * PAD + CW - BW) / CW);
+  const per = Math.max(1, Math.min(ncol, Math.max(3, fit)));
   const bands = Math.ceil(ncol / per), tall = new Array(bands).fill(0);
   for (const it of items) { const b = Math.floor(it.col / per); tall[b] = Math.max(tall[b], it.row + 1); }
   const top = [PAD];
-  for (let b = 1; b < bands; b++) top.push(top[b - 1] + tall[b - 1] * RH + 30);
+  for (let b = 1; b < bands; b++) top.push(top[b - 1] + tall[b - 1] * RH + 40);
   for (const it of items) {
     it.x = PAD + (it.col % per) * CW; it.y = top[Math.floor(it.col / per)] + it.row * RH;
   }
-  return [PAD * 2 + Math.min(per, ncol) * CW, top[bands - 1] + tall[bands - 1] * RH + PAD];
+  return [PAD * 2 + (per - 1) * CW + BW, top[bands - 1] + tall[bands - 1] * RH + PAD];
 }
 function nodeItems(list) {
   const d0 = Math.min(...list.map((i) => D.depth[i]));
@@ -193,9 +194,15 @@ function draw() {
     for (const [s, p] of parentsOf(it.i).entries()) {
       const q = at.get(p);
       if (!q) continue;
-      const x1 = q.x + BW, y1 = q.y + BH / 2, x2 = it.x, y2 = it.y + BH / 2;
-      const dx = Math.max(40, Math.abs(x2 - x1) / 2);
-      const path = el("path", {class: "edge", d: `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`}, eg);
+      let x1 = q.x + BW, y1 = q.y + BH / 2, x2 = it.x, y2 = it.y + BH / 2, d;
+      if (it.x > q.x) {
+        const dx = Math.max(40, Math.abs(x2 - x1) / 2);
+        d = `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
+      } else {  // to the next band of a wrapped graph: bottom of the parent to top of the child
+        x1 = q.x + BW / 2; y1 = q.y + BH; x2 = it.x + BW / 2; y2 = it.y;
+        d = `M${x1},${y1} C${x1},${y1 + 60} ${x2},${y2 - 60} ${x2},${y2}`;
+      }
+      const path = el("path", {class: "edge", d: d}, eg);
       const label = el("text", {class: "elabel", x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 3,
                                 "text-anchor": "middle", "data-edge": `${p}-${it.i}`}, lg);
       edges.push({p: p, c: it.i, s: s, path: path, label: label});
@@ -328,7 +335,7 @@ function info(i, st) {
   row("expression", D.exprs[i], "info-expr");
   row("value", full(P.val[i]), "info-value");
   if (k !== "input" && k !== "const") {
-    const ps = parentsOf(i).map((p, s) => `∂/∂#${p} = ${full(s ? P.p1[i] : P.p0[i])}`);
+    const ps = parentsOf(i).map((p, s) => `∂/∂${D.names[p] || "#" + p} = ${full(s ? P.p1[i] : P.p0[i])}`);
     row("local partials", ps.join(", "));
   }
   if (S.mode === "reverse") {

@@ -112,7 +112,9 @@ def page(tape, x, *, points=(), labels=None, title=None, max_nodes=MAX_NODES):
         "kind": {rec.code: rec.kind for rec in ops.OPS},
         "opName": {rec.code: rec.name for rec in ops.OPS},
         "arity": {rec.code: rec.arity for rec in ops.OPS},
-        "heads": heads, "exprs": exprs, "outputs": tape.outputs.tolist(),
+        "heads": heads, "exprs": exprs,
+        "names": [names.get(i) or (tape.input_names[i] if i < tape.n_inputs else "") or ""
+                  for i in range(tape.n_nodes)], "outputs": tape.outputs.tolist(),
         "inputNames": [nm or f"input {k}" for k, nm in enumerate(tape.input_names)],
         "depth": depth.tolist(), "order": order.tolist(),
         "groups": _group_data(tape, depth, order) if tape.n_nodes > GROUP_ABOVE else None,
