@@ -369,3 +369,27 @@ def test_large_tapes_open_grouped_and_step(web, tmp_path, n):
             assert bits(float(v)) == bits(values[i])
         click(web, "overview")
     assert_clean(web, path)
+
+
+@needs_browser
+def test_the_staged_example_writes_a_page_with_the_worksheets_numbers(web, tmp_path):
+    import importlib.util
+    import sys
+    examples = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+    sys.path.insert(0, examples)
+    try:
+        spec = importlib.util.spec_from_file_location("example_staged_page", os.path.join(examples, "staged.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        out = module.main(["--quick", "--out", str(tmp_path)])
+    finally:
+        sys.path.remove(examples)
+    open_page(web, out["page"])
+    choose(web, "mode", "reverse")
+    click(web, "end")
+    seen = shown(web)
+    by_name = {web.find_element("css selector", f'g.node[data-node="{i}"] text.head').text: v
+               for i, v in seen.items()}
+    assert float(by_name["f = ×"][0]) == -12.0
+    assert [float(by_name[k][1]) for k in ("x", "y", "z")] == [-4.0, -4.0, 3.0]
+    assert_clean(web, out["page"])
