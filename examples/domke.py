@@ -168,11 +168,12 @@ def main(argv=None):
           f"(max difference {max(r['agree'] for r in rows):.1e}).")
     print("  A network's loss has millions of inputs (parameters) and one output: reverse mode.")
 
-    labels = dict(zip(nodes, names))
-    page = sg.explore(tape, [X], out_path(args, "domke_explorer.html"), labels=labels,
-                      points=[[0.0], [0.5]], title="Domke graph, Prince problems 7.12-7.13")
-    print(f"\nexplorer page written: {page} (reverse pass = problem 7.12, forward mode = 7.13)")
+    page = None
     if args.plot:
+        labels = dict(zip(nodes, names))
+        page = sg.explore(tape, [X], out_path(args, "domke_explorer.html"), labels=labels,
+                          points=[[0.0], [0.5]], title="Domke graph, Prince problems 7.12-7.13")
+        print(f"\nexplorer page written: {page} (reverse pass = problem 7.12, forward mode = 7.13)")
         draw(tape, args, "domke_graph.png", [X], partials=True, labels=labels,
              title="Domke graph (Prince fig. 7.9) at x = 1")
     return dict(values=[float(values[i]) for i in at], reverse=reverse, forward=forward,

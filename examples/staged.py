@@ -52,11 +52,12 @@ def main(argv=None):
     print("  add gate distributes:       df/dx = df/dy = 1.0 * df/dg = {:g}".format(grad["x"]))
     print(f"  tape.gradient({point}) = {tape.gradient(point).tolist()}")
 
-    page = sg.explore(tape, point, out_path(args, "staged_explorer.html"), labels={g: "g", f: "f"},
-                      points=[[1.0, 2.0, 3.0]], title="f = (x + y) z: the staged-computation worksheet")
-    print(f"\nexplorer page written: {page} (step the forward and reverse passes in a browser)")
-
+    page = None
     if args.plot:
+        page = sg.explore(tape, point, out_path(args, "staged_explorer.html"),
+                          labels={g: "g", f: "f"}, points=[[1.0, 2.0, 3.0]],
+                          title="f = (x + y) z: the staged-computation worksheet")
+        print(f"\nexplorer page written: {page} (step the forward and reverse passes in a browser)")
         draw(tape, args, "staged_graph.png", point, messages=True,
              labels={g: "g", f: "f"}, title="f = (x + y) z at (-2, 5, -4)")
         print(tape.to_dot(point, labels={g: "g", f: "f"}))

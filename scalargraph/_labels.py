@@ -70,6 +70,19 @@ def expression(code, operands, const=None):
     return f"{parts}({', '.join(args)})"
 
 
+def op_symbol(code):
+    """The op in a few characters: its operator for operators between nodes (``+``, ``×``),
+    the rule with ``c`` for the constant (``x + c``, ``c / x``), else its name (``exp``)."""
+    rec = ops.BY_CODE[code]
+    kind, parts = _shape(code)
+    if kind == "bin" and rec.kind == ops.BINARY:
+        return parts[1]
+    if kind == "bin" and rec.kind == ops.CONST_RIGHT:  # x + c, c / x
+        left, sym, right = parts
+        return f"{'x' if left == 'x' else 'c'} {sym} {'x' if right == 'x' else 'c'}"
+    return rec.name
+
+
 def box_label(code, const=None):
     """The short label of a box in a picture: ``+``, ``×``, ``exp``, ``x / 3``, ``1 / x``.
 

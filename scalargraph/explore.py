@@ -73,10 +73,10 @@ def _group_data(tape, depth, order):
     op_of = tape.op.astype(np.int64)
     pair = gid * ops.N_OPS + op_of
     per = np.bincount(pair, minlength=len(meta) * ops.N_OPS).reshape(len(meta), ops.N_OPS)
+    short = [_labels.op_symbol(code) for code in range(ops.N_OPS)]
     for g in range(len(meta)):
-        top = np.argsort(-per[g], kind="stable")[:3]
-        summaries.append(", ".join(f"{_labels.box_label(int(c), 1.0) if ops.BY_CODE[int(c)].kind == ops.BINARY else ops.BY_CODE[int(c)].name} {per[g, c]}"
-                                   for c in top if per[g, c]))
+        top = np.argsort(-per[g], kind="stable")[:3]  # the group's three commonest ops
+        summaries.append(", ".join(f"{short[c]} {per[g, c]}" for c in top.tolist() if per[g, c]))
     arity = ops.ARITY_TABLE[tape.op]
     links = []
     for slot, args in ((1, tape.arg0), (2, tape.arg1)):

@@ -5,7 +5,7 @@
 // so a precomputed point shows the tape's adjoints and tangents bit for bit.
 "use strict";
 const D = DATA, N = D.n, NIN = D.nIn;
-const BW = 124, BH = 60, CW = 250, RH = 84, PAD = 20;
+const BW = 124, BH = 60, CW = 250, RH = 84, PAD = 20, GW = 190;  // GW: a group's box
 const $ = (id) => document.getElementById(id);
 const kindOf = (i) => D.kind[D.op[i]], arity = (i) => D.arity[D.op[i]];
 const parentsOf = (i) => [D.a0[i], D.a1[i]].slice(0, arity(i));
@@ -82,19 +82,19 @@ function visited(i) { return S.mode === "reverse" ? i >= N - S.k : i < S.k; }
 function current() { return S.k > 0 ? visitAt(S.k - 1) : -1; }
 
 // ---- layout: columns by depth, wrapped into bands of what fits the window's width ---------
-function place(items) {  // items: [{col, row}] -> adds x, y; returns [width, height]
+function place(items, bw = BW, cw = CW) {  // items: [{col, row}] -> adds x, y; [width, height]
   let ncol = 0;
   for (const it of items) ncol = Math.max(ncol, it.col + 1);
-  const fit = Math.floor(($("canvas").clientWidth - 2 * PAD + CW - BW) / CW);
+  const fit = Math.floor(($("canvas").clientWidth - 2 * PAD + cw - bw) / cw);
   const per = Math.max(1, Math.min(ncol, Math.max(3, fit)));
   const bands = Math.ceil(ncol / per), tall = new Array(bands).fill(0);
   for (const it of items) { const b = Math.floor(it.col / per); tall[b] = Math.max(tall[b], it.row + 1); }
   const top = [PAD];
   for (let b = 1; b < bands; b++) top.push(top[b - 1] + tall[b - 1] * RH + 40);
   for (const it of items) {
-    it.x = PAD + (it.col % per) * CW; it.y = top[Math.floor(it.col / per)] + it.row * RH;
+    it.x = PAD + (it.col % per) * cw; it.y = top[Math.floor(it.col / per)] + it.row * RH;
   }
-  return [PAD * 2 + (per - 1) * CW + BW, top[bands - 1] + tall[bands - 1] * RH + PAD];
+  return [PAD * 2 + (per - 1) * cw + bw, top[bands - 1] + tall[bands - 1] * RH + PAD];
 }
 function nodeItems(list) {
   const d0 = Math.min(...list.map((i) => D.depth[i]));
@@ -166,18 +166,18 @@ function draw() {
 }
 function drawGroups(canvas) {
   const G = D.groups, items = G.list.map((g, gi) => ({gi: gi, col: g[0], row: g[1]}));
-  const [w, h] = place(items);
+  const [w, h] = place(items, GW, GW + 50);
   const svg = el("svg", {width: w, height: h, viewBox: `0 0 ${w} ${h}`, id: "graph"}, canvas);
   const eg = el("g", {}, svg);
   for (const [a, b] of G.edges.slice(0, 3000)) {
     const p = items[a], q = items[b];
-    el("path", {class: "gedge", d: `M${p.x + BW},${p.y + BH / 2} L${q.x},${q.y + BH / 2}`}, eg);
+    el("path", {class: "gedge", d: `M${p.x + GW},${p.y + BH / 2} L${q.x},${q.y + BH / 2}`}, eg);
   }
   const groups = [];
   for (const it of items) {
     const g = G.list[it.gi];
     const e = el("g", {class: "group", transform: `translate(${it.x},${it.y})`, "data-group": it.gi}, svg);
-    el("rect", {class: "box", width: BW, height: BH}, e);
+    el("rect", {class: "box", width: GW, height: BH}, e);
     const bar = el("rect", {class: "bar", x: 1, y: BH - 7, width: 0, height: 6}, e);
     el("text", {x: 5, y: 14}, e, `depth ${g[2]}` + (g[3] > g[2] ? `–${g[3]}` : "") + ` · ${g[4]} nodes`);
     el("text", {x: 5, y: 28}, e, g[5]);
@@ -203,7 +203,7 @@ function refresh() {
       const m = G.members[g.gi];
       let done = 0;
       for (const i of m) if (visited(i)) done++;
-      g.bar.setAttribute("width", (BW - 2) * done / m.length);
+      g.bar.setAttribute("width", (GW - 2) * done / m.length);
       g.prog.textContent = `${word}: ${done} / ${m.length}`;
       g.e.setAttribute("class", "group" + (g.gi === gcur ? " cur" : ""));
     }
@@ -349,5 +349,6 @@ function init() {
   };
   S.P = D.points[0];
   draw();
+  performance.mark("sg-ready");  // tools/explorer_sizes.py reads the time to a drawn page
 }
 init();

@@ -381,7 +381,7 @@ def test_the_staged_example_writes_a_page_with_the_worksheets_numbers(web, tmp_p
         spec = importlib.util.spec_from_file_location("example_staged_page", os.path.join(examples, "staged.py"))
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        out = module.main(["--quick", "--out", str(tmp_path)])
+        out = module.main(["--quick", "--plot", "--out", str(tmp_path)])
     finally:
         sys.path.remove(examples)
     open_page(web, out["page"])
