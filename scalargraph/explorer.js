@@ -293,6 +293,13 @@ function go(k) {
   }
   refresh();
 }
+function parseNumber(text) {  // a number as Python would print it (inf, nan) or JavaScript
+  const t = text.trim();
+  if (/^[+-]?inf(inity)?$/i.test(t)) return t[0] === "-" ? -Infinity : Infinity;
+  if (/^[+-]?nan$/i.test(t)) return NaN;
+  const v = Number(t);
+  return t === "" || Number.isNaN(v) ? null : v;
+}
 function stop() { if (S.timer) { clearInterval(S.timer); S.timer = null; $("play").textContent = "play"; } }
 function setPoint(P) { S.P = P; refresh(); }
 function init() {
@@ -322,12 +329,20 @@ function init() {
   $("mode").onchange = () => { stop(); S.mode = $("mode").value; go(0); };
   $("output").onchange = () => { S.out = +$("output").value; go(S.k); };
   $("direction").onchange = () => { S.dir = +$("direction").value; go(S.k); };
-  $("point").onchange = () => { setPoint(D.points[+$("point").value]); };
+  $("point").onchange = () => {
+    const P = D.points[+$("point").value];
+    if (NIN <= 12) P.x.forEach((v, k) => { $("x" + k).value = full(v); });
+    else $("xs").value = P.x.map(full).join(", ");
+    setPoint(P);
+  };
+  let resizing = null;  // wrap again to the new width, once the window stops changing
+  window.addEventListener("resize", () => { clearTimeout(resizing); resizing = setTimeout(draw, 200); });
   $("evaluate").onclick = () => {
-    const x = NIN <= 12 ? D.inputNames.map((_, k) => Number($("x" + k).value))
-                        : $("xs").value.split(",").map(Number);
-    if (x.length !== NIN || x.some((v) => Number.isNaN(v) && !/nan/i.test(String(v)))) {
-      $("note").textContent = `expected ${NIN} numbers`; return;
+    const raw = NIN <= 12 ? D.inputNames.map((_, k) => $("x" + k).value) : $("xs").value.split(",");
+    const x = raw.map(parseNumber);
+    if (x.length !== NIN || x.some((v) => v === null)) {
+      $("note").textContent = `expected ${NIN} number(s), like 1.5, -2e-3, inf or nan: point not changed`;
+      return;
     }
     $("note").textContent = "evaluated in this page by the op table in JavaScript";
     setPoint(evaluate(x));

@@ -276,7 +276,7 @@ def type_point(web, x):
     for k, v in enumerate(x):
         field = web.find_element("id", f"x{k}")
         field.clear()
-        field.send_keys(repr(float(v)))
+        field.send_keys(v if isinstance(v, str) else repr(float(v)))
     click(web, "evaluate")
 
 
@@ -301,6 +301,16 @@ def test_typed_points_match_the_sweeps_exactly_on_ieee_arithmetic(web, tmp_path)
         want = tape.tangents(x, [1.0, 0.0])
         assert [bits(float(v[2])) for _, v in sorted(shown(web).items())] == [bits(w) for w in want]
     assert "evaluated in this page" in web.find_element("id", "note").text
+    before = shown(web)
+    type_point(web, ["abc", 1.0])
+    assert "expected 2 number(s)" in web.find_element("id", "note").text
+    assert shown(web) == before
+    type_point(web, ["-inf", "nan"])  # Python's spelling; the sweeps' IEEE results follow
+    choose(web, "mode", "forward")
+    click(web, "end")
+    want = tape.values([-np.inf, np.nan])
+    key = lambda v: "nan" if math.isnan(v) else bits(v)  # NaN's sign is not shown  # noqa: E731
+    assert [key(float(v[0])) for _, v in sorted(shown(web).items())] == [key(w) for w in want]
     assert_clean(web, path)
 
 
