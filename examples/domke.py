@@ -6,7 +6,8 @@
 
 Prints the forward values f1 ... y, the reverse-mode list dy/df5 ... dy/dx (problem 7.12) and
 the forward-mode list df1/dx ... dy/dx (problem 7.13), each from the tape next to the chain
-rule worked by hand with Python's math module; the closed form; the time of each mode. Then it
+rule worked by hand with Python's math module; the closed form; the time of each mode. It
+writes ``domke_explorer.html``, a page that steps through both lists node by node. Then it
 answers problem 7.13's question, "why do we not use forward-mode differentiation when we
 calculate the parameter gradients for deep networks?", with a measurement: for n inputs and
 one output, reverse mode needs one sweep and forward mode n.
@@ -22,8 +23,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scalargraph as sg  # noqa: E402
+<<<<<<< HEAD
 from _common import parse_args, draw, fmt_time, node_array  # noqa: E402
 from scalargraph.bench.timing import interleaved  # noqa: E402
+=======
+from _common import parse_args, draw, median_time, fmt_time, node_array, out_path  # noqa: E402
+>>>>>>> explore
 
 X = 1.0  # the point of the printed tables
 
@@ -189,14 +194,22 @@ def main(argv=None):
           f"(max difference {max(r['agree'] for r in rows):.1e}).")
     print("  A network's loss has millions of inputs (parameters) and one output: reverse mode.")
 
+    page = None
     if args.plot:
         labels = dict(zip(nodes, names))
+        page = sg.explore(tape, [X], out_path(args, "domke_explorer.html"), labels=labels,
+                          points=[[0.0], [0.5]], title="Domke graph, Prince problems 7.12-7.13")
+        print(f"\nexplorer page written: {page} (reverse pass = problem 7.12, forward mode = 7.13)")
         draw(tape, args, "domke_graph.png", [X], partials=True, labels=labels,
              title="Domke graph (Prince fig. 7.9) at x = 1")
     return dict(values=[float(values[i]) for i in at], reverse=reverse, forward=forward,
                 hand_values=hand_values, hand_reverse=hand_reverse, hand_forward=hand_forward,
+<<<<<<< HEAD
                 closed_form=exact, time_reverse=t_rev, time_forward=t_fwd,
                 jvp_over_gradient=ratio, many_inputs=rows)
+=======
+                closed_form=exact, page=page, time_reverse=t_rev, time_forward=t_fwd, many_inputs=rows)
+>>>>>>> explore
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from .optimize import optimize
 from .tape import Tape
 from .kernels.sweeps import value_and_gradient as value_and_gradient_kernel
 from .export import to_dot, draw
+from .explore import explore
 from .paths import path_gradient, count_paths
 from .io import save, load
 from .symbolic import grad, jvp_graph, hessian
@@ -31,7 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "compile", "trace",
            "dense", "dot", "matmul", "sum", "value_and_gradient_kernel",
-           "current_graph", "reset_default_graph", "ops", "to_dot", "draw",
+           "current_graph", "reset_default_graph", "ops", "to_dot", "draw", "explore",
            "path_gradient", "count_paths",
            "optimize",
            "save", "load",

@@ -469,6 +469,12 @@ class Tape:
         from .export import to_dot  # export imports this module
         return to_dot(self, x, **options)
 
+    def _repr_html_(self):
+        """A notebook shows the explorer page (at x = 1, ..., 1) of a small tape: see
+        :func:`scalargraph.explore.notebook_html`."""
+        from .explore import notebook_html
+        return notebook_html(self)
+
     # ---- saving and pickling ---------------------------------------------------------------
     def save(self, path, *, compress=False):
         """Write this tape to ``path`` (versioned .npz): see :func:`scalargraph.io.save`.
