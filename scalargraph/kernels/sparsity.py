@@ -1,0 +1,499 @@
+"""Numba kernels of sparse differentiation: index-set patterns, orderings, colorings.
+
+Patterns are found by propagating index sets over the tape (CppAD's ``for_jac_sparsity`` /
+``rev_jac_sparsity``, ADOL-C's ``jac_pat``): a node's set holds the inputs it depends on
+(forward) or the outputs that depend on it (reverse). Sets live in one growing ``int32``
+buffer addressed by ``start[i]``, ``length[i]``; a node whose set equals a parent's (a unary
+op, or a union that adds nothing) points at that parent's set instead of copying it, so a
+chain costs O(1) per node and memory follows the sizes of the distinct sets, not n x m.
+Unions use a marker array stamped with the node's index (no sorting, no clearing).
+
+Which slots carry a dependency, and which pairs of slots interact at second order, come
+from the op table as small lookup arrays indexed by opcode (``depends[code, slot]``,
+``second[code, 0/1/2]`` for the pairs (0, 0), (0, 1), (1, 1)): see
+:mod:`scalargraph.sparsity`, which derives them from the partial rules.
+
+Self-contained on purpose: Numba's on-disk cache does not notice changes in njit functions
+imported from other files.
+"""
+
+import heapq
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _reserve(buf, used, extra):
+    """``buf`` with room for ``extra`` more entries after ``used`` (doubled when full)."""
+    if used + extra <= buf.shape[0]:
+        return buf
+    bigger = np.empty(max(2 * buf.shape[0], used + extra), dtype=np.int32)
+    bigger[:used] = buf[:used]
+    return bigger
+
+
+@njit(cache=True, nogil=True)
+def forward_sets(op, arg0, arg1, depends, n_inputs):
+    """Input index sets of every node: ``(start, length, buf)``; node i's set is
+    ``buf[start[i]:start[i] + length[i]]`` (unsorted).
+
+    Cost: O(n + total size of the distinct sets) time and memory.
+    """
+    n = op.shape[0]
+    start = np.zeros(n, dtype=np.int64)
+    length = np.zeros(n, dtype=np.int64)
+    marker = np.full(max(n_inputs, 1), -1, dtype=np.int64)
+    buf = np.empty(max(16, 2 * n_inputs), dtype=np.int32)
+    used = 0
+    for i in range(n_inputs):
+        buf[i] = i
+        start[i] = i
+        length[i] = 1
+    used = n_inputs
+    for i in range(n_inputs, n):
+        code = op[i]
+        p = arg0[i] if depends[code, 0] else -1
+        q = arg1[i] if depends[code, 1] else -1
+        if p >= 0 and length[p] == 0:
+            p = -1
+        if q >= 0 and (length[q] == 0 or q == p
+                       or (p >= 0 and start[q] == start[p] and length[q] == length[p])):
+            q = -1
+        if p < 0:
+            p, q = q, -1
+        if p < 0:
+            continue  # no dependency: an empty set
+        if q < 0:
+            start[i] = start[p]
+            length[i] = length[p]
+            continue
+        buf = _reserve(buf, used, length[p] + length[q])
+        count = 0
+        for src in (p, q):
+            for k in range(start[src], start[src] + length[src]):
+                e = buf[k]
+                if marker[e] != i:
+                    marker[e] = i
+                    buf[used + count] = e
+                    count += 1
+        # A union that adds nothing to one side is that side: point at it, free the copy.
+        if count == length[p]:
+            start[i] = start[p]
+            length[i] = count
+        elif count == length[q]:
+            start[i] = start[q]
+            length[i] = count
+        else:
+            start[i] = used
+            length[i] = count
+            used += count
+    return start, length, buf
+
+
+@njit(cache=True, nogil=True)
+def reverse_sets(op, arg0, arg1, depends, outputs, n_inputs):
+    """Output index sets of every node (the outputs that depend on it): ``(start, length,
+    buf)`` as :func:`forward_sets`.
+
+    Children are listed first (a CSR of the edges that carry a dependency, 8 B per edge),
+    so that a node's set is the union over its children, and over the outputs it is.
+    Cost: O(n + edges + total size of the distinct sets) time and memory.
+    """
+    n = op.shape[0]
+    m = outputs.shape[0]
+    # children of each node (edges with a structurally nonzero partial), as CSR
+    cptr = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n_inputs, n):
+        code = op[i]
+        if depends[code, 0]:
+            cptr[arg0[i] + 1] += 1
+        if depends[code, 1]:
+            cptr[arg1[i] + 1] += 1
+    for i in range(n):
+        cptr[i + 1] += cptr[i]
+    child = np.empty(cptr[n], dtype=np.int32)
+    fill = cptr[:n].copy()
+    for i in range(n_inputs, n):
+        code = op[i]
+        for slot in range(2):
+            if depends[code, slot]:
+                a = arg0[i] if slot == 0 else arg1[i]
+                child[fill[a]] = i
+                fill[a] += 1
+    # outputs at each node
+    optr = np.zeros(n + 1, dtype=np.int64)
+    for k in range(m):
+        optr[outputs[k] + 1] += 1
+    for i in range(n):
+        optr[i + 1] += optr[i]
+    onode = np.empty(m, dtype=np.int32)
+    ofill = optr[:n].copy()
+    for k in range(m):
+        onode[ofill[outputs[k]]] = k
+        ofill[outputs[k]] += 1
+
+    start = np.zeros(n, dtype=np.int64)
+    length = np.zeros(n, dtype=np.int64)
+    marker = np.full(max(m, 1), -1, dtype=np.int64)
+    buf = np.empty(max(16, 2 * m), dtype=np.int32)
+    used = 0
+    for i in range(n - 1, -1, -1):
+        n_out = optr[i + 1] - optr[i]
+        # the children with a nonempty set; alias when there is one and no output here
+        first = -1
+        several = False
+        total = n_out
+        for k in range(cptr[i], cptr[i + 1]):
+            c = child[k]
+            if length[c] == 0:
+                continue
+            total += length[c]
+            if first < 0:
+                first = c
+            elif start[c] != start[first] or length[c] != length[first]:
+                several = True
+        if total == 0:
+            continue
+        if n_out == 0 and not several:
+            start[i] = start[first]
+            length[i] = length[first]
+            continue
+        buf = _reserve(buf, used, total)
+        count = 0
+        biggest = -1
+        for k in range(optr[i], optr[i + 1]):
+            e = onode[k]
+            if marker[e] != i:
+                marker[e] = i
+                buf[used + count] = e
+                count += 1
+        for k in range(cptr[i], cptr[i + 1]):
+            c = child[k]
+            if biggest < 0 or length[c] > length[biggest]:
+                biggest = c
+            for j in range(start[c], start[c] + length[c]):
+                e = buf[j]
+                if marker[e] != i:
+                    marker[e] = i
+                    buf[used + count] = e
+                    count += 1
+        if biggest >= 0 and count == length[biggest]:
+            start[i] = start[biggest]
+            length[i] = count
+        else:
+            start[i] = used
+            length[i] = count
+            used += count
+    return start, length, buf
+
+
+@njit(cache=True, nogil=True)
+def gather_rows(rows, start, length, buf):
+    """CSR ``(indptr, indices)`` whose row r is the set of node ``rows[r]``, each row sorted."""
+    m = rows.shape[0]
+    indptr = np.zeros(m + 1, dtype=np.int64)
+    for r in range(m):
+        indptr[r + 1] = indptr[r] + length[rows[r]]
+    indices = np.empty(indptr[m], dtype=np.int32)
+    for r in range(m):
+        s = start[rows[r]]
+        out = indices[indptr[r]:indptr[r + 1]]
+        out[:] = buf[s:s + out.shape[0]]
+        out.sort()
+    return indptr, indices
+
+
+@njit(cache=True, nogil=True)
+def live_nodes(op, arg0, arg1, depends, n_inputs, seed):
+    """Nodes from which a path of structurally nonzero partials reaches node ``seed``."""
+    live = np.zeros(op.shape[0], dtype=np.bool_)
+    live[seed] = True
+    for i in range(seed, n_inputs - 1, -1):
+        if live[i]:
+            code = op[i]
+            if depends[code, 0]:
+                live[arg0[i]] = True
+            if depends[code, 1]:
+                live[arg1[i]] = True
+    return live
+
+
+@njit(cache=True, nogil=True)
+def hessian_pattern(op, arg0, arg1, depends, second, n_inputs, seed, start, length, buf):
+    """CSR ``(indptr, indices)`` of the Hessian pattern of node ``seed`` (n_inputs square,
+    rows sorted, symmetric).
+
+    Forward-over-reverse on sets (CppAD's ``for_hes_sparsity``): every node that reaches
+    the seed and whose op has a structurally nonzero second partial in slots (a, b) adds
+    the products set(parent a) x set(parent b) and its transpose. Pairs are emitted, then
+    bucketed by row and de-duplicated with a marker.
+    Cost: O(n + emitted pairs) time and memory; a pair is emitted once per nonlinear node
+    that produces it.
+    """
+    live = live_nodes(op, arg0, arg1, depends, n_inputs, seed)
+    n_pairs = 0
+    for i in range(n_inputs, seed + 1):
+        if not live[i]:
+            continue
+        code = op[i]
+        for w in range(3):
+            if second[code, w]:
+                a = arg0[i] if w < 2 else arg1[i]
+                b = arg0[i] if w == 0 else arg1[i]
+                n_pairs += length[a] * length[b] * (1 if w != 1 else 2)
+    prow = np.empty(n_pairs, dtype=np.int32)
+    pcol = np.empty(n_pairs, dtype=np.int32)
+    k = 0
+    for i in range(n_inputs, seed + 1):
+        if not live[i]:
+            continue
+        code = op[i]
+        for w in range(3):
+            if second[code, w]:
+                a = arg0[i] if w < 2 else arg1[i]
+                b = arg0[i] if w == 0 else arg1[i]
+                for s in range(start[a], start[a] + length[a]):
+                    for t in range(start[b], start[b] + length[b]):
+                        prow[k] = buf[s]
+                        pcol[k] = buf[t]
+                        k += 1
+                        if w == 1:
+                            prow[k] = buf[t]
+                            pcol[k] = buf[s]
+                            k += 1
+    # bucket by row (counting sort), then drop repeats within each row
+    count = np.zeros(n_inputs + 1, dtype=np.int64)
+    for j in range(n_pairs):
+        count[prow[j] + 1] += 1
+    for r in range(n_inputs):
+        count[r + 1] += count[r]
+    cols = np.empty(n_pairs, dtype=np.int32)
+    fill = count[:n_inputs].copy()
+    for j in range(n_pairs):
+        r = prow[j]
+        cols[fill[r]] = pcol[j]
+        fill[r] += 1
+    marker = np.full(max(n_inputs, 1), -1, dtype=np.int64)
+    indptr = np.zeros(n_inputs + 1, dtype=np.int64)
+    out = 0
+    for r in range(n_inputs):
+        row_start = out
+        for j in range(count[r], count[r + 1]):
+            c = cols[j]
+            if marker[c] != r:
+                marker[c] = r
+                cols[out] = c
+                out += 1
+        cols[row_start:out].sort()
+        indptr[r + 1] = out
+    return indptr, cols[:out].copy()
+
+
+@njit(cache=True, nogil=True)
+def intersection_graph(ptr_a, idx_a, ptr_b, idx_b, n):
+    """Adjacency CSR of the graph on the n columns where two columns are adjacent when
+    they share a row: ``(ptr_a, idx_a)`` lists each column's rows, ``(ptr_b, idx_b)`` each
+    row's columns. Distance-2 coloring of the bipartite graph is distance-1 coloring of this.
+
+    Cost: O(sum over rows of (row length)^2) time; memory the edges of the result.
+    """
+    marker = np.full(max(n, 1), -1, dtype=np.int64)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    for v in range(n):
+        marker[v] = v
+        d = 0
+        for k in range(ptr_a[v], ptr_a[v + 1]):
+            r = idx_a[k]
+            for j in range(ptr_b[r], ptr_b[r + 1]):
+                w = idx_b[j]
+                if marker[w] != v:
+                    marker[w] = v
+                    d += 1
+        ptr[v + 1] = ptr[v] + d
+    adj = np.empty(ptr[n], dtype=np.int32)
+    marker[:] = -1
+    for v in range(n):
+        marker[v] = v
+        out = ptr[v]
+        for k in range(ptr_a[v], ptr_a[v + 1]):
+            r = idx_a[k]
+            for j in range(ptr_b[r], ptr_b[r + 1]):
+                w = idx_b[j]
+                if marker[w] != v:
+                    marker[w] = v
+                    adj[out] = w
+                    out += 1
+    return ptr, adj
+
+
+@njit(cache=True, nogil=True)
+def smallest_last_order(ptr, adj):
+    """Smallest-last vertex order (Matula and Beck): repeatedly remove a vertex of least
+    remaining degree; color in the reverse of removal. O(V + E) with bucket lists."""
+    n = ptr.shape[0] - 1
+    order = np.empty(n, dtype=np.int32)
+    if n == 0:
+        return order
+    deg = np.empty(n, dtype=np.int64)
+    for v in range(n):
+        deg[v] = ptr[v + 1] - ptr[v]
+    maxd = deg.max()
+    head = np.full(maxd + 1, -1, dtype=np.int64)
+    nxt = np.full(n, -1, dtype=np.int64)
+    prv = np.full(n, -1, dtype=np.int64)
+    for v in range(n - 1, -1, -1):
+        d = deg[v]
+        nxt[v] = head[d]
+        if head[d] >= 0:
+            prv[head[d]] = v
+        head[d] = v
+    removed = np.zeros(n, dtype=np.bool_)
+    d = 0
+    for pos in range(n - 1, -1, -1):
+        while head[d] < 0:
+            d += 1
+        v = head[d]
+        head[d] = nxt[v]
+        if nxt[v] >= 0:
+            prv[nxt[v]] = -1
+        removed[v] = True
+        order[pos] = v
+        for k in range(ptr[v], ptr[v + 1]):
+            w = adj[k]
+            if removed[w]:
+                continue
+            dw = deg[w]
+            # unlink w from bucket dw, relink in bucket dw - 1
+            if prv[w] >= 0:
+                nxt[prv[w]] = nxt[w]
+            else:
+                head[dw] = nxt[w]
+            if nxt[w] >= 0:
+                prv[nxt[w]] = prv[w]
+            dw -= 1
+            deg[w] = dw
+            prv[w] = -1
+            nxt[w] = head[dw]
+            if head[dw] >= 0:
+                prv[head[dw]] = w
+            head[dw] = w
+        d = d - 1 if d > 0 else 0
+    return order
+
+
+@njit(cache=True, nogil=True)
+def greedy_color(ptr, adj, order):
+    """Greedy distance-1 coloring in the given vertex order: each vertex takes the smallest
+    color no colored neighbor has. Colors 0 .. k-1, int32. O(V + E)."""
+    n = ptr.shape[0] - 1
+    colors = np.full(n, -1, dtype=np.int32)
+    forbidden = np.full(n + 1, -1, dtype=np.int64)
+    for v in order:
+        for k in range(ptr[v], ptr[v + 1]):
+            c = colors[adj[k]]
+            if c >= 0:
+                forbidden[c] = v
+        c = 0
+        while forbidden[c] == v:
+            c += 1
+        colors[v] = c
+    return colors
+
+
+@njit(cache=True, nogil=True)
+def star_color(ptr, adj, order):
+    """Greedy star coloring (Gebremedhin, Manne and Pothen 2005, Algorithm 4.1): a
+    distance-1 coloring in which every path on four vertices uses at least three colors,
+    so each Hessian entry can be read directly from one compressed column.
+
+    ``adj`` must hold no self loops. O(sum over vertices of degree^3) in the worst case,
+    O(V d^2) for bounded degree d in practice.
+    """
+    n = ptr.shape[0] - 1
+    colors = np.full(n, -1, dtype=np.int32)
+    forbidden = np.full(n + 1, -1, dtype=np.int64)
+    for v in order:
+        for k in range(ptr[v], ptr[v + 1]):
+            w = adj[k]
+            cw = colors[w]
+            if cw >= 0:
+                forbidden[cw] = v
+            for j in range(ptr[w], ptr[w + 1]):
+                x = adj[j]
+                if x == v:
+                    continue
+                cx = colors[x]
+                if cx < 0:
+                    continue
+                if cw < 0:
+                    forbidden[cx] = v
+                else:
+                    for t in range(ptr[x], ptr[x + 1]):
+                        y = adj[t]
+                        if y != w and colors[y] == cw:
+                            forbidden[cx] = v
+                            break
+        c = 0
+        while forbidden[c] == v:
+            c += 1
+        colors[v] = c
+    return colors
+
+
+@njit(cache=True, nogil=True)
+def dsatur_color(ptr, adj):
+    """Greedy coloring in saturation order (Brelaz's DSATUR): next, the uncolored vertex
+    with the most distinct colors among its neighbors (ties: larger degree, then smaller
+    index) takes the smallest free color. Colors the 5-point stencil's column intersection
+    graph with 5 colors, the optimum, where static orders give 7.
+
+    A binary heap with lazy deletion holds (saturation, degree, vertex) packed in one int64;
+    a color's novelty to a neighbor is checked by scanning that neighbor's neighbors.
+    Cost: O(E d + E log V) for maximum degree d.
+    """
+    n = ptr.shape[0] - 1
+    colors = np.full(n, -1, dtype=np.int32)
+    if n == 0:
+        return colors
+    sat = np.zeros(n, dtype=np.int64)
+    forbidden = np.full(n + 1, -1, dtype=np.int64)
+    maxd = 0
+    for v in range(n):
+        maxd = max(maxd, ptr[v + 1] - ptr[v])
+    scale_deg = np.int64(n)
+    scale_sat = np.int64(maxd + 1) * scale_deg
+    heap = [np.int64(0)]
+    heap.pop()
+    for v in range(n):
+        heap.append(-((ptr[v + 1] - ptr[v]) * scale_deg + (n - 1 - v)))
+    heapq.heapify(heap)
+    while len(heap):
+        key = -heapq.heappop(heap)
+        v = n - 1 - key % scale_deg
+        s = key // scale_sat
+        if colors[v] >= 0 or s != sat[v]:
+            continue  # stale entry
+        for k in range(ptr[v], ptr[v + 1]):
+            c = colors[adj[k]]
+            if c >= 0:
+                forbidden[c] = v
+        c = 0
+        while forbidden[c] == v:
+            c += 1
+        colors[v] = c
+        for k in range(ptr[v], ptr[v + 1]):
+            w = adj[k]
+            if colors[w] >= 0:
+                continue
+            new = True
+            for j in range(ptr[w], ptr[w + 1]):
+                x = adj[j]
+                if x != v and colors[x] == c:
+                    new = False
+                    break
+            if new:
+                sat[w] += 1
+                heapq.heappush(heap, -(sat[w] * scale_sat + (ptr[w + 1] - ptr[w]) * scale_deg
+                                       + (n - 1 - w)))
+    return colors
