@@ -94,6 +94,15 @@ DEPENDS, SECOND = structure_tables()
 
 
 # ---- patterns -----------------------------------------------------------------------------
+def _forward_sets(tape):
+    n = tape.n_nodes
+    start, length = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    buf = np.empty(max(16, tape.n_inputs + n), dtype=np.int32)  # grown by the kernel if short
+    buf = _kernels.forward_sets(tape.op, tape.arg0, tape.arg1, DEPENDS, tape.n_inputs, start,
+                                length, buf)
+    return start, length, buf
+
+
 def jacobian_sparsity(tape, method="auto"):
     """Boolean ``csr_array`` (n_outputs, n_inputs): True where d output / d input may be
     nonzero at some point.
@@ -110,7 +119,7 @@ def jacobian_sparsity(tape, method="auto"):
         method = "forward" if tape.n_inputs <= tape.n_outputs else "reverse"
     shape = (tape.n_outputs, tape.n_inputs)
     if method == "forward":
-        sets = _kernels.forward_sets(tape.op, tape.arg0, tape.arg1, DEPENDS, tape.n_inputs)
+        sets = _forward_sets(tape)
         indptr, indices = _kernels.gather_rows(tape.outputs, *sets)
         return sparse.csr_array((np.ones(indices.size, dtype=bool), indices, indptr), shape)
     if method == "reverse":
@@ -135,7 +144,7 @@ def hessian_sparsity(tape, output=None):
     sparse = _scipy_sparse()
     seed = int(tape.outputs[tape._output(output)])
     n = tape.n_inputs
-    sets = _kernels.forward_sets(tape.op, tape.arg0, tape.arg1, DEPENDS, n)
+    sets = _forward_sets(tape)
     indptr, indices = _kernels.hessian_pattern(tape.op, tape.arg0, tape.arg1, DEPENDS, SECOND,
                                                n, seed, *sets)
     return sparse.csr_array((np.ones(indices.size, dtype=bool), indices, indptr), (n, n))

@@ -59,3 +59,34 @@ def banded_chain(n, w=2):
                 F[k:n - k] = (NodeArray(g, F[k:n - k]) + sg.sin(X[:n - 2 * k]) * X[2 * k:]).indices
         tape = sg.compile(X, NodeArray(g, F))
     return tape, np.linspace(-1.0, 1.0, n)
+
+
+def casadi_bratu_jacobian(N, lam=6.0):
+    """CasADi's sparse Jacobian of the same Bratu residual (SX, ``ca.jacobian``, which finds
+    the pattern and colors it itself), as a peer: returns ``(call, values, u)`` where
+    ``call()`` evaluates the Jacobian at ``u`` into ``values`` (its nonzeros, CasADi's
+    column-major order) through CasADi's buffer call (lowest overhead).
+    Raises ImportError when casadi is not installed.
+    """
+    import casadi as ca
+    N = as_count(N, "N")
+    u = ca.SX.sym("u", N * N)
+    U = ca.reshape(u, N, N).T  # U[i, j] = u[i N + j], the row-major order of :func:`bratu`
+    P = ca.SX.zeros(N + 2, N + 2)
+    P[1:N + 1, 1:N + 1] = U
+    h2 = 1.0 / (N + 1) ** 2
+    F = (4.0 * U - P[0:N, 1:N + 1] - P[2:N + 2, 1:N + 1] - P[1:N + 1, 0:N] - P[1:N + 1, 2:N + 2]
+         - (h2 * lam) * ca.exp(U))
+    f = ca.Function("J", [u], [ca.jacobian(ca.reshape(F.T, N * N, 1), u)])
+    x = np.zeros(N * N)
+    values = np.zeros(f.sparsity_out(0).nnz())
+    buf, call = f.buffer()
+    keep = (f, buf, memoryview(x), memoryview(values))
+    buf.set_arg(0, keep[2])
+    buf.set_res(0, keep[3])
+
+    def evaluate():
+        call()
+        return keep  # the Function and views stay alive while the callable does
+
+    return evaluate, values, x
