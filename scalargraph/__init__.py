@@ -25,6 +25,7 @@ from .export import to_dot, draw
 from .paths import path_gradient, count_paths
 from .io import save, load
 from .symbolic import grad, jvp_graph, hessian
+from .sparsity import SparsePlan
 
 __version__ = "0.1.0"
 
@@ -35,4 +36,5 @@ __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "c
            "optimize",
            "save", "load",
            "grad", "jvp_graph", "hessian",
+           "SparsePlan",
            *_function_names]

@@ -21,7 +21,7 @@ measured gives 7), ``"smallest_last"`` (Matula and Beck; the default for star co
 
 import numpy as np
 
-from .kernels import sparsity as _kernels
+from .kernels import coloring as _kernels
 
 ORDERINGS = ("dsatur", "smallest_last", "largest_first", "natural")
 KINDS = ("column", "row", "star")

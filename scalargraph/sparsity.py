@@ -187,8 +187,9 @@ class SparsePlan:
             self._rows, self._cols = _star_sources(pattern, self.colors, rows, self._cols)
 
     def __repr__(self):
-        return (f"<SparsePlan {self.kind} ({self.mode}): shape {self.pattern.shape}, "
-                f"{self.pattern.nnz} nonzeros, {self.n_colors} colors>")
+        what = f"jacobian ({self.mode})" if self.kind == "jacobian" else f"hessian of output {self.output}"
+        return (f"<SparsePlan {what}: shape {self.pattern.shape}, {self.pattern.nnz} "
+                f"nonzeros, {self.n_colors} colors>")
 
     def _check(self, tape):
         if _digest(tape) != self._digest:
