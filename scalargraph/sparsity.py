@@ -181,10 +181,18 @@ class SparsePlan:
         self.colors = np.ascontiguousarray(colors, dtype=np.int32)
         self.n_colors = int(self.colors.max()) + 1 if self.colors.size else 0
         self._digest = digest
-        rows = np.repeat(np.arange(pattern.shape[0]), np.diff(pattern.indptr))
-        self._rows, self._cols = rows, pattern.indices.astype(np.int64)
+        # Where each stored entry sits in the compressed product (flattened, C order):
+        # (m, colors) forward, (n, colors) reverse and Hessian.
+        rows = np.repeat(np.arange(pattern.shape[0], dtype=np.int64), np.diff(pattern.indptr))
+        cols = pattern.indices.astype(np.int64)
+        p = self.n_colors
         if kind == "hessian":
-            self._rows, self._cols = _star_sources(pattern, self.colors, rows, self._cols)
+            src_row, src_col = _star_sources(pattern, self.colors, rows, cols)
+            self._take = src_row * p + src_col
+        elif mode == "forward":
+            self._take = rows * p + self.colors[cols]
+        else:
+            self._take = cols * p + self.colors[rows]
 
     def __repr__(self):
         what = f"jacobian ({self.mode})" if self.kind == "jacobian" else f"hessian of output {self.output}"
@@ -301,10 +309,7 @@ def sparse_jacobian(tape, x, mode="auto", plan=None):
                 np.add.at(work, (tape.outputs[r], plan.colors[r] - start), 1.0)
                 _reverse_block(tape, partials, work)
                 compressed[:, start:start + k] = work[:n]
-    if plan.mode == "forward":
-        data = compressed[plan._rows, plan.colors[plan._cols]]
-    else:
-        data = compressed[plan._cols, plan.colors[plan._rows]]
+    data = compressed.ravel().take(plan._take)
     pat = plan.pattern
     return sparse.csr_array((data, pat.indices.copy(), pat.indptr.copy()), pat.shape)
 
@@ -340,7 +345,7 @@ def sparse_hessian(tape, x, output=None, plan=None):
         for c in range(p):
             v = (plan.colors == c).astype(np.float64)
             compressed[:, c] = _hvp_column(tape, values, partials, v, seed_at, work)
-    data = compressed[plan._rows, plan._cols]
+    data = compressed.ravel().take(plan._take)
     pat = plan.pattern
     return sparse.csr_array((data, pat.indices.copy(), pat.indptr.copy()), pat.shape)
 

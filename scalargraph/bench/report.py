@@ -37,6 +37,7 @@ from . import workloads as W
 from .peers import casadi_chain, hand_chain, hand_chain_value_and_derivative  # noqa: F401
 from .timing import Report, format_table, seconds, side_by_side, slope, work_bytes, _fmt
 from ..paths import count_paths, path_gradient
+from .claim_sparse import claim_sparse
 
 # Sizes per mode. Forward-mode gradients and finite differences cost ~n^2, hence their caps.
 SIZES = {
@@ -329,7 +330,7 @@ def claim_targets(rep, cfg):
 
 
 CLAIMS = {"1": claim_cheap_gradient, "2": claim_mirror, "3": claim_paths,
-          "4": claim_linear, "5": claim_memory, "core": claim_targets}
+          "4": claim_linear, "5": claim_memory, "6": claim_sparse, "core": claim_targets}
 
 
 def run(mode="default", claims=None, stream=None):
