@@ -321,3 +321,49 @@ def test_bratu_newton_converges_quadratically(capsys):
         - 6.0 / (N + 1) ** 2 * np.exp(u)
     assert np.abs(F).max() < 1e-10
     assert "max |F|" in capsys.readouterr().out
+
+
+# ---- edge cases and bad input ----------------------------------------------------------------
+
+def test_edge_cases_no_inputs_repeated_outputs_and_an_output_that_is_an_input():
+    c = sg.const(2.0)
+    t = sg.compile([], [sg.exp(c)])
+    assert t.jacobian_sparsity().shape == (1, 0) and t.sparse_jacobian([]).nnz == 0
+    assert t.sparse_hessian([]).shape == (0, 0)
+    x, y, z = sg.var("x"), sg.var("y"), sg.var("z")
+    t = sg.compile([x, y, z], [x, x * y, x * y, x])  # z unused: an empty column
+    X = [1.5, -2.0, 3.0]
+    np.testing.assert_array_equal(t.jacobian_sparsity().toarray(),
+                                  [[1, 0, 0], [1, 1, 0], [1, 1, 0], [1, 0, 0]])
+    for mode in ("forward", "reverse"):
+        np.testing.assert_array_equal(t.sparse_jacobian(X, mode).toarray(), t.jacobian(X, mode))
+    np.testing.assert_array_equal(t.sparse_hessian(X, output=1).toarray(),
+                                  [[0, 1, 0], [1, 0, 0], [0, 0, 0]])  # d2(xy) = dx dy
+    assert t.hessian_sparsity(0).nnz == 0
+
+
+def test_bad_input_gets_clear_errors():
+    x, y = sg.var("x"), sg.var("y")
+    t = sg.compile([x, y], [x * y, sg.sin(x)])
+    with pytest.raises(ValueError, match="expected 2 input value"):
+        t.sparse_jacobian([1.0])
+    with pytest.raises(ValueError, match="method must be"):
+        t.jacobian_sparsity("sideways")
+    with pytest.raises(IndexError, match="out of range"):
+        t.hessian_sparsity(7)
+    with pytest.raises(ValueError, match="pass output=k"):
+        t.sparse_hessian([1.0, 2.0])
+    with pytest.raises(ValueError, match="plan is for output 1"):
+        t.sparse_hessian([1.0, 2.0], output=0, plan=t.sparse_plan(kind="hessian", output=1))
+    with pytest.raises(ValueError, match="static ordering"):
+        t.sparse_plan(kind="hessian", output=0, ordering="dsatur")
+    with pytest.raises(ValueError, match="ordering must be one of"):
+        t.sparse_plan(ordering="random")
+    with pytest.raises(ValueError, match="Hessian plans only"):
+        t.sparse_plan(output=1)
+    with pytest.raises(TypeError, match="Jacobian plan"):
+        t.sparse_jacobian([1.0, 2.0], plan="plan")
+    with pytest.raises(ValueError, match="2-d"):
+        coloring.color_columns(np.zeros((2, 2, 2)))
+    with pytest.raises(TypeError, match="booleans or numbers"):
+        coloring.color_columns(np.array([["a"]]))
