@@ -27,6 +27,7 @@ from .paths import path_gradient, count_paths
 from .io import save, load
 from .symbolic import grad, jvp_graph, hessian
 from .warmup import warmup
+from .sparsity import SparsePlan
 
 __version__ = "0.1.0"
 
@@ -37,4 +38,5 @@ __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "c
            "optimize",
            "save", "load",
            "grad", "jvp_graph", "hessian", "warmup",
+           "SparsePlan",
            *_function_names]

@@ -521,6 +521,37 @@ class Tape:
         from . import second_order
         return second_order.hessian(self, x, output)
 
+    # ---- sparse Jacobians and Hessians (scalargraph/sparsity.py) ----------------------------
+    def jacobian_sparsity(self, method="auto"):
+        """Boolean csr_array (n_outputs, n_inputs) of the Jacobian's structural nonzeros: see
+        :func:`scalargraph.sparsity.jacobian_sparsity`. Cost: O(n_nodes + index-set sizes)."""
+        from . import sparsity
+        return sparsity.jacobian_sparsity(self, method)
+
+    def hessian_sparsity(self, output=None):
+        """Boolean csr_array (n_inputs, n_inputs) of one output's Hessian structural nonzeros:
+        see :func:`scalargraph.sparsity.hessian_sparsity`. Cost: O(n_nodes + pairs)."""
+        from . import sparsity
+        return sparsity.hessian_sparsity(self, output)
+
+    def sparse_plan(self, kind="jacobian", mode="auto", output=None, ordering=None):
+        """Pattern + coloring, made once and reused at every point (picklable): see
+        :func:`scalargraph.sparsity.sparse_plan`. Cost: the pattern + a coloring."""
+        from . import sparsity
+        return sparsity.sparse_plan(self, kind, mode, output, ordering)
+
+    def sparse_jacobian(self, x, mode="auto", plan=None):
+        """The Jacobian as a csr_array, one sweep per color: see
+        :func:`scalargraph.sparsity.sparse_jacobian`. Cost: (1 + colors) sweeps."""
+        from . import sparsity
+        return sparsity.sparse_jacobian(self, x, mode, plan)
+
+    def sparse_hessian(self, x, output=None, plan=None):
+        """One output's Hessian as a csr_array, one H v per color: see
+        :func:`scalargraph.sparsity.sparse_hessian`. Cost: 1 + 2 x colors sweeps."""
+        from . import sparsity
+        return sparsity.sparse_hessian(self, x, output, plan)
+
 
 class _Bound:
     """What :meth:`Tape.bind` returns: the fused kernel with its arrays bound."""
