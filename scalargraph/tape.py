@@ -95,9 +95,30 @@ class Tape:
         counts = np.bincount(self.op, minlength=_N_OPS)
         return {ops.BY_CODE[c].name: int(n) for c, n in enumerate(counts) if n}
 
+    # ---- display, micrograd-style access, SciPy: scalargraph/display.py, result.py, scipy.py
     def __repr__(self):
-        return (f"<Tape: {self.n_inputs} inputs, {self.n_outputs} outputs, {self.n_nodes} nodes, "
-                f"{self.nbytes} bytes>")
+        from . import display
+        return display.summary_line(self)
+
+    def _repr_html_(self):
+        from . import display
+        return display.html_text(self)
+
+    def _repr_svg_(self):
+        from . import display
+        return display.svg(self)
+
+    def evaluate(self, x, output=None):
+        """Every node's value at ``x``, and adjoints on demand, looked up by node:
+        ``r = tape.evaluate(x); r.value(node); r.adjoint(node)``. See
+        :class:`scalargraph.result.Evaluation`.
+
+        Cost: one forward sweep with partials (24 B/node kept); one reverse sweep per output
+        on the first adjoint asked for.
+        """
+        from .result import Evaluation
+        return Evaluation(self, x, output)
+    # ---- end of delegating methods
 
     # ---- argument checks ------------------------------------------------------------------
     def _point(self, x):
