@@ -19,6 +19,7 @@ from .functions import *  # noqa: F401,F403  (exp, log, sin, ..., maximum, leaky
 from .functions import __all__ as _function_names
 from .flatten import compile  # noqa: A004
 from .transforms import trace, value_and_grad, grad_fn, jacobian_fn, hessian_fn
+from .gradcheck import check_grads, GradCheckError
 from .optimize import optimize
 from .tape import Tape
 from .kernels.loops import value_and_gradient as value_and_gradient_kernel
@@ -37,4 +38,5 @@ __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "c
            "save", "load",
            "grad", "jvp_graph", "hessian",
            "value_and_grad", "grad_fn", "jacobian_fn", "hessian_fn",
+           "check_grads", "GradCheckError",
            *_function_names]
