@@ -118,6 +118,20 @@ class Tape:
         """
         from .result import Evaluation
         return Evaluation(self, x, output)
+
+    def as_scipy(self, output=None):
+        """``fun``, ``jac``, ``hess``, ``hessp`` of one output for ``scipy.optimize.minimize``;
+        ``fun`` and ``jac`` at one x share one fused sweep. See
+        :class:`scalargraph.interop.ScipyObjective`. Cost: nothing until called."""
+        from .interop import ScipyObjective
+        return ScipyObjective(self, output)
+
+    def as_scipy_constraint(self, lb=-np.inf, ub=0.0, hess=True):
+        """The outputs as a ``scipy.optimize.NonlinearConstraint`` ``lb <= outputs(x) <= ub``
+        with the exact Jacobian (and Hessian products): see
+        :func:`scalargraph.interop.constraint`. Cost: nothing until called."""
+        from .interop import constraint
+        return constraint(self, lb, ub, hess)
     # ---- end of delegating methods
 
     # ---- argument checks ------------------------------------------------------------------
