@@ -308,6 +308,8 @@ class Tape:
         return batch.summed(self, lambda s, e: X[s:e], X.shape[0], self._output(output),
                             self.n_inputs, workers)
 
+    value_and_gradient_sum = gradient_sum  # its name under the README's naming rule
+
     def loss_and_gradient(self, params, data, output=None, reduce="mean", workers=None):
         """A loss over a data set and its gradient w.r.t. the parameters.
 
