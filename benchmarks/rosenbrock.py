@@ -90,10 +90,12 @@ def time_to_solution(n, repeats):
         optimize.minimize(x0=x0, method=method, options={"maxiter": 3}, **make())
     times = {key: [] for key in runs}
     results = {}
-    for _ in range(repeats):
+    for r in range(repeats):
         for key, make in runs.items():
             seconds, results[key] = solve(key[0], make(), x0)
             times[key].append(seconds)
+            print(f"  repeat {r + 1}/{repeats}: {key[0]}, {key[1]}: {seconds:.3f} s",
+                  file=sys.stderr, flush=True)
     return tape, build, times, results
 
 

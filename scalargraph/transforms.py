@@ -143,13 +143,14 @@ def _outputs(out):
 class _Layout:
     """One trace: the tape and where each argument sits among its inputs."""
 
-    __slots__ = ("tape", "diff", "data", "out_shape", "n_params", "single")
+    __slots__ = ("tape", "diff", "data", "out_shape", "n_params", "single", "scalar")
 
     def __init__(self, tape, diff, data, out_shape, n_params):
         self.tape, self.diff, self.data = tape, diff, data  # [(argnum, start, stop, shape)]
         self.out_shape, self.n_params = out_shape, n_params
         # one differentiated argument and no data: the tape's inputs are that argument raveled
         self.single = len(diff) == 1 and not data
+        self.scalar = out_shape in ((), (1,))
 
 
 def _as_argnums(argnums, what="argnums"):
@@ -267,6 +268,12 @@ class Transformed:
         return layout
 
     def _layout(self, args):
+        if len(args) == 1 and not self.static_argnums:  # the common f(x): no conversion
+            a = args[0]
+            if type(a) is np.ndarray and a.dtype == np.float64:
+                layout = self._cache.get((a.shape,))
+                if layout is not None:
+                    return layout, a.reshape(-1)
         arrays, key = self._arrays(args)
         layout = self._cache.get(key)
         if layout is None:
@@ -290,6 +297,12 @@ class Transformed:
     # ---- results ----------------------------------------------------------------------------
     def _split(self, layout, flat, lead=()):
         """Per differentiated argument, the columns s:e of ``flat`` reshaped to lead + shape."""
+        if layout.single and not self._many and not lead:
+            shape = layout.diff[0][3]
+            if flat.shape == shape:
+                return flat
+            part = flat.reshape(shape)
+            return part[()] if part.ndim == 0 else part
         parts = []
         for _, s, e, shape in layout.diff:
             part = flat[..., s:e].reshape(lead + shape)
@@ -297,7 +310,7 @@ class Transformed:
         return tuple(parts) if self._many else parts[0]
 
     def _scalar_output(self, layout):
-        if layout.out_shape not in ((), (1,)):
+        if not layout.scalar:
             raise ValueError(f"{self.__name__} needs a function with one scalar output, but it "
                              f"returned shape {layout.out_shape}: use sg.jacobian_fn for "
                              "vector outputs")
@@ -306,7 +319,8 @@ class Transformed:
 class _ValueAndGrad(Transformed):
     def __call__(self, *args):
         layout, x = self._layout(args)
-        self._scalar_output(layout)
+        if not layout.scalar:
+            self._scalar_output(layout)
         value, g = layout.tape.value_and_gradient(x)
         return value, self._split(layout, g)
 
