@@ -17,7 +17,9 @@ from .graph import Graph, Node, var, const, current_graph, reset_default_graph
 from .arrays import NodeArray, variables, dense, dot, matmul, reduce_sum as sum  # noqa: A004
 from .functions import *  # noqa: F401,F403  (exp, log, sin, ..., maximum, leaky_relu, gt)
 from .functions import __all__ as _function_names
-from .flatten import compile, trace  # noqa: A004
+from .flatten import compile  # noqa: A004
+from .transforms import trace, value_and_grad, grad_fn, jacobian_fn, hessian_fn
+from .gradcheck import check_grads, GradCheckError
 from .optimize import optimize
 from .tape import Tape
 from .kernels.sweeps import value_and_gradient as value_and_gradient_kernel
@@ -39,4 +41,6 @@ __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "c
            "save", "load",
            "grad", "jvp_graph", "hessian", "warmup",
            "SparsePlan",
+           "value_and_grad", "grad_fn", "jacobian_fn", "hessian_fn",
+           "check_grads", "GradCheckError",
            *_function_names]
