@@ -23,7 +23,7 @@ vector, used at every point, or one per point, (B, n_inputs) or (B, n_outputs).
 import numpy as np
 
 from . import batch, ops
-from .kernels import evaluation as _ek, loops as _kernels, sweeps as _sweeps
+from .kernels import batch as _kernels, evaluation as _ek, sweeps as _sweeps
 
 _NODE_ARITY = ops.ARITY_TABLE
 
