@@ -19,6 +19,7 @@ import pytest
 
 import scalargraph as sg
 from scalargraph import _jsops, ops
+from scalargraph.explore import GROUP_ABOVE
 
 import browser
 
@@ -367,7 +368,7 @@ def test_large_tapes_open_grouped_and_step(web, tmp_path, n):
     click(web, "end")
     assert web.find_element("id", "status").text.startswith(f"{tape.n_nodes} / {tape.n_nodes}")
     groups = web.find_elements("css selector", "g.group")
-    if tape.n_nodes <= sg.explore.__globals__["GROUP_ABOVE"]:
+    if tape.n_nodes <= GROUP_ABOVE:
         assert groups == [] and len(shown(web)) == tape.n_nodes
     else:
         assert 10 <= len(groups) <= 400
