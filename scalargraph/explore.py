@@ -109,7 +109,7 @@ def page(tape, x, *, points=(), labels=None, title=None, max_nodes=MAX_NODES):
     data = {
         "title": title or "", "n": tape.n_nodes, "nIn": tape.n_inputs,
         "op": tape.op.tolist(), "a0": tape.arg0.tolist(), "a1": tape.arg1.tolist(),
-        "kind": {rec.code: rec.kind for rec in ops.OPS},
+        "kind": {rec.code: rec.kind.name.lower() for rec in ops.OPS},  # "unary", "const_right" ...
         "opName": {rec.code: rec.name for rec in ops.OPS},
         "arity": {rec.code: rec.arity for rec in ops.OPS},
         "heads": heads, "exprs": exprs,

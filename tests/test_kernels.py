@@ -107,7 +107,7 @@ def test_install_then_editable_install_imports(tmp_path):
     target = tmp_path / "site"
     env = dict(os.environ, SCALARGRAPH_CACHE_DIR=str(tmp_path / "cache"), SCALARGRAPH_QUIET="1",
                PIP_DISABLE_PIP_VERSION_CHECK="1")
-    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation"]
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
     src = _copy(tmp_path)
     shutil.copy(ROOT / "pyproject.toml", src / "pyproject.toml")
     shutil.copy(ROOT / "README.md", src / "README.md")
