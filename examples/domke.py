@@ -23,12 +23,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scalargraph as sg  # noqa: E402
-<<<<<<< HEAD
-from _common import parse_args, draw, fmt_time, node_array  # noqa: E402
+from _common import parse_args, draw, fmt_time, node_array, out_path  # noqa: E402
 from scalargraph.bench.timing import interleaved  # noqa: E402
-=======
-from _common import parse_args, draw, median_time, fmt_time, node_array, out_path  # noqa: E402
->>>>>>> explore
 
 X = 1.0  # the point of the printed tables
 
@@ -204,12 +200,8 @@ def main(argv=None):
              title="Domke graph (Prince fig. 7.9) at x = 1")
     return dict(values=[float(values[i]) for i in at], reverse=reverse, forward=forward,
                 hand_values=hand_values, hand_reverse=hand_reverse, hand_forward=hand_forward,
-<<<<<<< HEAD
-                closed_form=exact, time_reverse=t_rev, time_forward=t_fwd,
+                closed_form=exact, page=page, time_reverse=t_rev, time_forward=t_fwd,
                 jvp_over_gradient=ratio, many_inputs=rows)
-=======
-                closed_form=exact, page=page, time_reverse=t_rev, time_forward=t_fwd, many_inputs=rows)
->>>>>>> explore
 
 
 if __name__ == "__main__":

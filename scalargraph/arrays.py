@@ -103,8 +103,17 @@ class NodeArray:
     def __init__(self, graph, indices):
         if not isinstance(graph, Graph):
             raise TypeError(f"graph must be a Graph, got {type(graph).__name__}")
+        a = np.asarray(indices)
+        if a.dtype.kind not in "iu" and not (a.size == 0 and a.dtype.kind == "f"):
+            raise TypeError(f"node indices must be integers, got an array of dtype {a.dtype}")
+        # Every index must name a recorded node: the kernels trust the indices of a tape,
+        # and -1 is no "last node" here (nor is 2**32 + 1 node 1).
+        if a.size and (a.min() < 0 or a.max() >= len(graph)):
+            bad = a.min() if a.min() < 0 else a.max()
+            raise IndexError(f"node index {bad} is not in the graph (it has {len(graph)} "
+                             "nodes, 0 .. n - 1; negative indices do not count from the end)")
         self.graph = graph
-        self.indices = np.asarray(indices, dtype=np.int64)
+        self.indices = a.astype(np.int64, copy=False)
 
     # ---- array protocol ---------------------------------------------------------------------
     shape = property(lambda self: self.indices.shape)

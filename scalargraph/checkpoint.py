@@ -35,7 +35,7 @@ import weakref
 
 import numpy as np
 
-from . import ops
+from . import ops, validate
 from .kernels import checkpoint as _ck
 
 _NODE_ARITY = ops.ARITY_TABLE
@@ -160,8 +160,8 @@ def gradient(tape, x, output, checkpoints):
     for the plain sweep).
     Kinks: as :meth:`Tape.gradient` (the same sweeps, in the same order).
     """
-    x = tape._point(x)
-    k = tape._output(output)
+    x = validate.point(tape, x)
+    k = validate.output_index(tape, output)
     p = plan(tape, checkpoints)
     n_in = tape.n_inputs
     seed_at = int(tape.outputs[k])

@@ -12,6 +12,8 @@ compiling them all at once.
 
 import numpy as np
 
+from . import validate
+
 
 def _dask_array():
     try:
@@ -70,7 +72,7 @@ def _block_sum(tape, params, output, n_grad):
 
 
 def _reduce(tape, X, params, output, compute):
-    tape._output(output)  # a bad output is refused now, not inside a task
+    validate.output_index(tape, output)  # a bad output is refused now, not inside a task
     n_grad = tape.n_inputs if params is None else tape.n_inputs - tape.n_data
     partial = X.map_blocks(_block_sum(tape, params, output, n_grad), dtype=np.float64,
                            chunks=((1,) * X.numblocks[0], (2 + n_grad,)))
@@ -105,7 +107,7 @@ def loss_and_gradient(tape, params, data, output=None, reduce="mean"):
     if reduce not in ("mean", "sum"):
         raise ValueError(f"reduce must be 'mean' or 'sum', got {reduce!r}")
     data = _check_rows(tape, data, tape.n_data, "data")
-    params = tape._vector(params, tape.n_inputs - tape.n_data, "params")
+    params = validate.vector(params, tape.n_inputs - tape.n_data, "params")
     value, grad, count = _reduce(tape, data, params, output, compute=True)
     if count == 0:
         raise ValueError("data has no examples")

@@ -22,7 +22,7 @@ vector, used at every point, or one per point, (B, n_inputs) or (B, n_outputs).
 
 import numpy as np
 
-from . import batch, ops
+from . import batch, ops, validate
 from .kernels import batch as _kernels, evaluation as _ek, sweeps as _sweeps
 
 _NODE_ARITY = ops.ARITY_TABLE
@@ -30,8 +30,7 @@ _NODE_ARITY = ops.ARITY_TABLE
 
 def _per_point(tape, V, B, size, what):
     """Directions or weights: (size,) for every point, or (B, size); as float64 (B, size)."""
-    from .tape import _as_real_array  # tape imports this module
-    V = _as_real_array(V, what)
+    V = validate.as_real_array(V, what)
     if V.ndim == 1 and V.shape[0] == size:
         return np.broadcast_to(V, (B, size))
     if V.ndim == 2 and V.shape == (B, size):

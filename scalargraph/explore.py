@@ -123,7 +123,7 @@ def page(tape, x, *, points=(), labels=None, title=None, max_nodes=MAX_NODES):
     point_js = []
     with np.errstate(all="ignore"):
         for p in pts:
-            val, part = tape._linearize(p)
+            val, part = tape.linearize(p)
             point_js.append(f"{{x:{_floats(p)},val:{_floats(val)},p0:{_floats(part[:, 0])},"
                             f"p1:{_floats(part[:, 1])}}}")
     script = ("const DATA = " + json.dumps(data, ensure_ascii=False).replace("</", "<\\/") + ";\n"

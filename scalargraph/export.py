@@ -23,7 +23,7 @@ import subprocess
 
 import numpy as np
 
-from . import ops, _labels, _layout
+from . import ops, _labels, _layout, validate
 from .arrays import NodeArray
 from .graph import Node, foreign_node_error
 from .tape import Tape
@@ -98,7 +98,7 @@ def _point(tape, x):
         if missing:
             raise ValueError(f"x gives no value for input(s) {missing}")
         x = [by_name[k] for k in range(tape.n_inputs)]
-    return tape._point(x)
+    return validate.point(tape, x)
 
 
 def _node_labels(tape, labels):
@@ -198,7 +198,7 @@ def to_dot(source, x=None, *, values=None, adjoints=None, partials=False, messag
             if adjoints or messages:
                 adj = tape.adjoints(point, output=output)
             if values or partials or messages:
-                val, part = tape._linearize(point)
+                val, part = tape.linearize(point)
     edges = None
     if partials or messages:
         edges = (part if partials else None, (val, adj, part) if messages else None)

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from . import ops
-from .graph import Node, _pool, _record, as_float, foreign_node_error, race_error
+from .graph import Node, _node, _pool, _record, as_float, foreign_node_error, race_error
 from .arrays import NodeArray, elementwise_binary, elementwise_const_right
 
 
@@ -99,7 +99,7 @@ def _make_unary(op):
             g.arg1.append(-1)
             if len(g.op) != i + 1 or len(g.arg1) != i + 1:
                 raise race_error(g)
-            return Node(g, i)
+            return _node(g, i)
         if type(x) is NodeArray:
             return x._unary(code)
         if isinstance(x, (np.ndarray, list, tuple)):

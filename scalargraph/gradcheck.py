@@ -24,6 +24,8 @@ itself (so that a large value with a small derivative does not fail by cancellat
 
 import numpy as np
 
+from . import validate
+
 _EPS = np.finfo(np.float64).eps
 
 
@@ -107,7 +109,7 @@ def _as_tape(f, x):
     from .tape import Tape
     from .transforms import trace
     if isinstance(f, Tape):
-        return f, f._point(np.ravel(x) if np.ndim(x) > 1 else x)
+        return f, validate.point(f, np.ravel(x) if np.ndim(x) > 1 else x)
     if not callable(f):
         raise TypeError(f"check_grads needs a Tape or a function, got {type(f).__name__}")
     a = np.asarray(x)
@@ -169,7 +171,7 @@ def check_grads(f, x, order=1, *, modes=("fwd", "rev"), eps=None, rtol=1e-5, ato
         raise ValueError(f"modes must hold 'fwd' and/or 'rev', got {modes!r}")
     tape, x = _as_tape(f, x)
     n, m = tape.n_inputs, tape.n_outputs
-    outputs = range(m) if output is None else [tape._output(output)]
+    outputs = range(m) if output is None else [validate.output_index(tape, output)]
     h = float((eps if eps is not None else _EPS ** (1 / 3)) * max(1.0, float(np.max(
         np.abs(x), initial=0.0))))
     rng = np.random.default_rng(seed)

@@ -10,6 +10,7 @@ No numba here: recording is plain Python.
 """
 
 import bisect
+import math
 import numbers
 import threading
 from array import array
@@ -154,7 +155,15 @@ def _record(graph, code, a, b):
     graph.arg1.append(b)
     if len(graph.op) != i + 1 or len(graph.arg1) != i + 1:
         raise race_error(graph)
-    return Node(graph, i)
+    return _node(graph, i)
+
+
+def _node(graph, index):
+    """A Node handle for an index known to be in the graph (no checks: the recorder's path)."""
+    node = object.__new__(Node)
+    node.graph = graph
+    node.index = index
+    return node
 
 
 def _pool(graph, value):
@@ -215,8 +224,18 @@ class Node:
     __slots__ = ("graph", "index")
 
     def __init__(self, graph, index):
+        # Public construction checks what it is given: the kernels trust every index of a
+        # compiled tape, and a node index is where they all come from. The recorder itself
+        # makes nodes through _node, which skips the checks (about 100 ns a node).
+        if not isinstance(graph, Graph):
+            raise TypeError(f"graph must be a Graph, got {type(graph).__name__}")
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"a node index must be an int, got {type(index).__name__}")
+        if not 0 <= index < len(graph):
+            raise IndexError(f"node index {index} is not in the graph (it has {len(graph)} "
+                             "nodes, 0 .. n - 1; negative indices do not count from the end)")
         self.graph = graph
-        self.index = index
+        self.index = int(index)
 
     @property
     def op(self):
@@ -311,19 +330,27 @@ class Node:
         return _record(self.graph, ops.ABS, self.index, -1)
 
 
-# Constant-operand rules. The identities folded here are exact in IEEE arithmetic (x + 0 and
-# x - 0 can only differ from x in the sign of a zero result); everything else is recorded.
+# Constant-operand rules. Only identities exact for every x, signed zeros included, are
+# folded: x + (-0.0), x - 0.0, x * 1, x * -1 (a neg), x / 1, x ** 1, x ** 0 (1 even for
+# NaN) and (-0.0) - x (a neg). x + 0.0 is not x at x = -0.0 (it is +0.0), nor is 0.0 - x
+# the neg of x at x = 0: those are recorded.
 def _with_const(x, code, c):
     g = x.graph
     return _record(g, code, x.index, _pool(g, c))
 
 
+def _is_negative_zero(c):
+    return c == 0.0 and math.copysign(1.0, c) < 0.0
+
+
 def _add_const(x, c):
-    return x if c == 0.0 else _with_const(x, ops.ADD_CONST, c)
+    return x if _is_negative_zero(c) else _with_const(x, ops.ADD_CONST, c)
 
 
 def _rsub_const(x, c):
-    return _record(x.graph, ops.NEG, x.index, -1) if c == 0.0 else _with_const(x, ops.RSUB_CONST, c)
+    if _is_negative_zero(c):
+        return _record(x.graph, ops.NEG, x.index, -1)
+    return _with_const(x, ops.RSUB_CONST, c)
 
 
 def _mul_const(x, c):
@@ -373,7 +400,7 @@ def _written_out(code, const_code, keep_1, keep_2, slow_rule):
             g.arg1.append(k)
             if len(g.op) != i + 1 or len(g.arg1) != i + 1 or len(g.consts) != k + 1:
                 raise race_error(g)
-            return Node(g, i)
+            return _node(g, i)
         if type(other) is Node and other.graph is g:
             i = len(g.op)
             g.op.append(code)
@@ -381,7 +408,7 @@ def _written_out(code, const_code, keep_1, keep_2, slow_rule):
             g.arg1.append(other.index)
             if len(g.op) != i + 1 or len(g.arg1) != i + 1:
                 raise race_error(g)
-            return Node(g, i)
+            return _node(g, i)
         return self._binary(other, code, slow_rule)
 
     return method

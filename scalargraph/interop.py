@@ -15,6 +15,8 @@ import threading
 
 import numpy as np
 
+from . import validate
+
 # Which derivatives each minimize method uses: passing one it ignores makes SciPy warn.
 _USES = {
     "nelder-mead": (), "powell": (), "cobyla": (), "cobyqa": (),
@@ -54,7 +56,7 @@ class ScipyObjective:
                              "vector x; compile the data as constants, or use a function "
                              "transform (sg.value_and_grad) with the data as an argument")
         self.tape = tape
-        self.output = tape._output(output)
+        self.output = validate.output_index(tape, output)
         self.sweeps = 0
         self.calls = dict(fun=0, jac=0, hess=0, hessp=0)
         self._lock = threading.Lock()
@@ -64,7 +66,7 @@ class ScipyObjective:
         return f"<ScipyObjective: output {self.output} of {self.tape!r}, {self.sweeps} sweeps>"
 
     def _evaluate(self, x):
-        x = self.tape._point(x)
+        x = validate.point(self.tape, x)
         with self._lock:
             if self._x is not None and np.array_equal(x, self._x):
                 return self._value, self._grad
@@ -131,7 +133,7 @@ class _ConstraintParts:
         self._jac = (None, None)
 
     def _cached(self, slot, x, compute):
-        x = self.tape._point(x)
+        x = validate.point(self.tape, x)
         with self._lock:
             kept_x, kept = getattr(self, slot)
             if kept_x is not None and np.array_equal(kept_x, x):
@@ -152,8 +154,8 @@ class _ConstraintParts:
         a non-zero weight."""
         from scipy.sparse.linalg import LinearOperator
         tape = self.tape
-        x = tape._point(x).copy()
-        v = tape._vector(v, tape.n_outputs, "constraint weights v").copy()
+        x = validate.point(tape, x).copy()
+        v = validate.vector(v, tape.n_outputs, "constraint weights v").copy()
         active = np.flatnonzero(v)
 
         def matvec(p):

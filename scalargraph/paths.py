@@ -21,7 +21,7 @@ long is fine.
 
 import numpy as np
 
-from . import ops
+from . import ops, validate
 from .kernels import paths as _kernels
 
 # Parent nodes per opcode (a CONST_RIGHT op's arg1 is a constant-pool index, not a parent).
@@ -33,7 +33,7 @@ def _output_node(tape, output):
     from .tape import Tape
     if not isinstance(tape, Tape):
         raise TypeError(f"expected a Tape (from sg.compile), got {type(tape).__name__}")
-    return int(tape.outputs[tape._output(output)])
+    return int(tape.outputs[validate.output_index(tape, output)])
 
 
 def count_paths(tape, output=None, per_input=False):
@@ -111,7 +111,7 @@ def path_gradient(tape, x, output=None, max_paths=10**9):
     partial ends a path with term 0, as in the sweeps.
     """
     start = _output_node(tape, output)
-    x = tape._point(x)
+    x = validate.point(tape, x)
     if isinstance(max_paths, bool) or not isinstance(max_paths, (int, np.integer, float)) \
             or not max_paths >= 0:
         raise TypeError(f"max_paths must be a non-negative number, got {max_paths!r}")
@@ -122,7 +122,7 @@ def path_gradient(tape, x, output=None, max_paths=10**9):
                          "Use tape.gradient(x) (one reverse sweep), or raise max_paths")
     # The local partials from the same linearization the sweeps use: partials[i, s] is
     # d node i / d its parent in slot s (exactly 0.0 where the slot has no parent).
-    _, partials = tape._linearize(x)
+    _, partials = tape.linearize(x)
     grad = np.zeros(tape.n_inputs)
     _kernels.walk_paths(_NODE_ARITY, tape.op, tape.arg0, tape.arg1, partials, start, tape.n_inputs,
                 grad, int(min(max_paths, _INT64_MAX)))

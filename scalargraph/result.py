@@ -8,6 +8,8 @@ adjoints costs one sweep.
 
 import numpy as np
 
+from . import validate
+
 from .arrays import NodeArray
 from .graph import Node
 from .kernels import sweeps as _sweeps
@@ -30,11 +32,11 @@ class Evaluation:
 
     def __init__(self, tape, x, output=None):
         self.tape = tape
-        self.x = tape._point(x).copy()
+        self.x = validate.point(tape, x).copy()
         self.x.flags.writeable = False
-        self._default = output if output is None else tape._output(output)
+        self._default = output if output is None else validate.output_index(tape, output)
         with np.errstate(all="ignore"):  # IEEE values are results here, as in the sweeps
-            self.values, self._partials = tape._linearize(self.x)
+            self.values, self._partials = tape.linearize(self.x)
         self.values.flags.writeable = False
         self._adjoints = {}
 
@@ -82,7 +84,7 @@ class Evaluation:
         ``output`` may be omitted when the tape has one output or the result was made with
         ``output=k``.
         """
-        k = self.tape._output(self._default if output is None else output)
+        k = validate.output_index(self.tape, self._default if output is None else output)
         adj = self._adjoints.get(k)
         if adj is None:
             adj = np.zeros(self.tape.n_nodes)

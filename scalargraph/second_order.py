@@ -2,7 +2,7 @@
 
 ``Tape.hvp`` and ``Tape.hessian`` call :func:`hvp` and :func:`hessian`. One product is two
 sweeps: forward, the values and partials (the core's lines) with their tangents in the
-direction v (``kernels.forward.forward_partials``, then ``kernels.second.forward_second``); reverse, the
+direction v (``kernels.second.forward_second_fused``); reverse, the
 adjoints and their tangents together (``kernels.second.reverse_second``). A Hessian computes
 values and partials once and then runs the other two sweeps per column. The second partials
 that ``forward_second`` needs are not written by hand: they are the op table's partial rules
@@ -18,7 +18,9 @@ import weakref
 
 import numpy as np
 
-from .kernels import forward as _forward, second as _so
+from . import validate
+
+from .kernels import second as _so
 from .arrays import NodeArray
 from .graph import Graph
 from .symbolic import grad
@@ -62,14 +64,17 @@ def hvp(tape, x, v, output=None):
     (derivatives of their step-function partials); first-order kinks as in
     :meth:`Tape.gradient`. A zero factor blocks its path (strong zero).
     """
-    x = tape._point(x)
-    v = tape._vector(v, tape.n_inputs, "direction v")
-    seed_at = int(tape.outputs[tape._output(output)])
+    x = validate.point(tape, x)
+    v = validate.vector(v, tape.n_inputs, "direction v")
+    seed_at = int(tape.outputs[validate.output_index(tape, output)])
     n = tape.n_nodes
-    values, partials = np.empty(n), np.empty((n, 2))
-    _forward.forward_partials(tape.op, tape.arg0, tape.arg1, tape.consts, x, values, partials)
-    work = (np.empty(n), np.empty((n, 2)), np.empty(n), np.empty(n))
-    return _second_sweeps(tape, values, partials, v, seed_at, *work)
+    partials, dpartials = np.empty((n, 2)), np.empty((n, 2))
+    _so.forward_second_fused(tape.op, tape.arg0, tape.arg1, tape.consts, x, v, np.empty(n),
+                             partials, np.empty(n), dpartials)
+    adjoints, adjoint_tangents = np.zeros(n), np.zeros(n)
+    adjoints[seed_at] = 1.0
+    _so.reverse_second(tape.arg0, tape.arg1, partials, dpartials, adjoints, adjoint_tangents)
+    return adjoint_tangents[:tape.n_inputs].copy()
 
 
 def hessian(tape, x, output=None):
@@ -82,13 +87,13 @@ def hessian(tape, x, output=None):
     (tangents, then adjoints with their tangents); 64 B/node work memory, reused.
     Kinks: as :func:`hvp`.
     """
-    x = tape._point(x)
-    seed_at = int(tape.outputs[tape._output(output)])
+    x = validate.point(tape, x)
+    seed_at = int(tape.outputs[validate.output_index(tape, output)])
     n, n_in = tape.n_nodes, tape.n_inputs
     hess = np.zeros((n_in, n_in))
     if n_in == 0:
         return hess
-    values, partials = tape._linearize(x)
+    values, partials = tape.linearize(x)
     work = (np.empty(n), np.empty((n, 2)), np.empty(n), np.empty(n))
     e = np.zeros(n_in)
     for j in range(n_in):
@@ -125,7 +130,7 @@ def gradient_tape(tape, output=None):
     compile; then a dict look-up.
     """
     from .flatten import compile as _compile
-    k = tape._output(output)
+    k = validate.output_index(tape, output)
     with _LOCK:
         found = _GRADIENT_TAPES.get(tape, {}).get(k)
     if found is not None:

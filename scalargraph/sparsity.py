@@ -33,7 +33,7 @@ import weakref
 
 import numpy as np
 
-from . import ops, coloring
+from . import ops, coloring, validate
 from .coloring import _scipy_sparse
 from .kernels import sparsity as _kernels, sweeps as _sweeps
 
@@ -142,7 +142,7 @@ def hessian_sparsity(tape, output=None):
     parent, input of the other) emitted and de-duplicated: O(n_nodes + pairs).
     """
     sparse = _scipy_sparse()
-    seed = int(tape.outputs[tape._output(output)])
+    seed = int(tape.outputs[validate.output_index(tape, output)])
     n = tape.n_inputs
     sets = _forward_sets(tape)
     indptr, indices = _kernels.hessian_pattern(tape.op, tape.arg0, tape.arg1, DEPENDS, SECOND,
@@ -239,7 +239,7 @@ def hessian_plan(tape, output=None, ordering="smallest_last"):
     Cost: :func:`hessian_sparsity` + the coloring."""
     pattern = hessian_sparsity(tape, output)
     colors = coloring.star_coloring(pattern, ordering)
-    return SparsePlan("hessian", "hessian", pattern, colors, tape._output(output),
+    return SparsePlan("hessian", "hessian", pattern, colors, validate.output_index(tape, output),
                       _digest(tape))
 
 
@@ -282,7 +282,7 @@ def sparse_jacobian(tape, x, mode="auto", plan=None):
     sweep per color, in blocks as :meth:`Tape.jacobian`; work memory 24 B/node + 8 B/node
     per color of a block. Values equal the dense Jacobian of the same mode bit for bit.
     """
-    x = tape._point(x)
+    x = validate.point(tape, x)
     if plan is None:
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
@@ -294,7 +294,7 @@ def sparse_jacobian(tape, x, mode="auto", plan=None):
     n, m, p = tape.n_inputs, tape.n_outputs, plan.n_colors
     compressed = np.zeros((m, p) if plan.mode == "forward" else (n, p))
     if p:
-        _, partials = tape._linearize(x)
+        _, partials = tape.linearize(x)
         block = _block_size(tape, p)
         for start in range(0, p, block):
             k = min(block, p - start)
@@ -322,23 +322,22 @@ def sparse_hessian(tape, x, output=None, plan=None):
     (as :meth:`Tape.hvp`); 64 B/node work memory, reused. Equal to :meth:`Tape.hessian` to
     rounding (the products sum several columns at once).
     """
-    x = tape._point(x)
+    x = validate.point(tape, x)
     if plan is None:
-        k = tape._output(output)
+        k = validate.output_index(tape, output)
         plan = _cached_plan(tape, ("hessian", k), lambda: hessian_plan(tape, k))
     elif not isinstance(plan, SparsePlan) or plan.kind != "hessian":
         raise TypeError(f"plan must be a Hessian plan from tape.sparse_plan(kind='hessian'), "
                         f"got {plan!r}")
-    elif output is not None and tape._output(output) != plan.output:
+    elif output is not None and validate.output_index(tape, output) != plan.output:
         raise ValueError(f"the plan is for output {plan.output}, not {output}")
     plan._check(tape)
-    from . import second_order
     sparse = _scipy_sparse()
     n, p = tape.n_inputs, plan.n_colors
     compressed = np.zeros((n, p))
     if p:
         seed_at = int(tape.outputs[plan.output])
-        values, partials = tape._linearize(x)
+        values, partials = tape.linearize(x)
         nn = tape.n_nodes
         work = (np.empty(nn), np.empty((nn, 2)), np.empty(nn), np.empty(nn))
         for c in range(p):

@@ -9,15 +9,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import ops, batch
+from . import ops, batch, validate
 from . import evaluation as _evaluation  # batches in every method
 from .kernels import flatten as _flatten, forward as _kernels, sweeps as _sweeps
 from .graph import Node, as_count
 
 _N_OPS = len(ops.OPS)
 _NODE_ARITY = ops.ARITY_TABLE
-_KIND_OF = np.array([list(ops.NODE_ARITY).index(op.kind) for op in ops.OPS], dtype=np.uint8)
-_K_INPUT, _K_CONST, _K_UNARY, _K_BINARY, _K_CONST_RIGHT = range(5)
 
 # Directions (or seeds) per jacobian block: as many as keep the block within 8 MiB, and at
 # most 64. Measured on 10^4-input wide_sum (forward) and fan_out (reverse): blocks of 2, 4,
@@ -52,7 +50,7 @@ class Tape:
         self.op = np.ascontiguousarray(op, dtype=np.uint8) if _trusted else op
         self.arg0, self.arg1, self.consts, self.outputs = arg0, arg1, consts, outputs
         if not _trusted:
-            self.op, self.arg0, self.arg1, self.consts, self.outputs = _validated(
+            self.op, self.arg0, self.arg1, self.consts, self.outputs = validate.tape_arrays(
                 op, arg0, arg1, consts, outputs)
         self.n_inputs = int(np.count_nonzero(self.op == ops.INPUT))
         if input_names is None:
@@ -130,53 +128,18 @@ class Tape:
         return constraint(self, lb, ub, hess)
     # ---- end of delegating methods
 
-    # ---- argument checks ------------------------------------------------------------------
+    # ---- argument checks (scalargraph/validate.py) ----------------------------------------
     def _point(self, x):
-        if not (type(x) is np.ndarray and x.dtype == np.float64 and x.ndim == 1
-                and x.flags.c_contiguous):
-            x = _as_real_array(x, "input values")
-            if x.ndim == 0 and self.n_inputs == 1:  # a scalar for a one-input tape
-                x = x.reshape(1)
-        if x.ndim != 1 or x.shape[0] != self.n_inputs:
-            raise ValueError(f"expected {self.n_inputs} input value(s) as a 1-d sequence, "
-                             f"got an array of shape {x.shape}" + (
-                                 "; for a batch of points pass shape (B, 1), e.g. "
-                                 "x.reshape(-1, 1)" if self.n_inputs == 1 and x.ndim == 1
-                                 else ""))
-        return x
+        return validate.point(self, x)
 
     def _points(self, X):
-        """X as a float64 array (B, n_inputs); a 1-d X is one point, returned as None."""
-        if not (type(X) is np.ndarray and X.dtype == np.float64 and X.flags.c_contiguous):
-            X = _as_real_array(X, "input values")
-        if X.ndim == 1 or (X.ndim == 0 and self.n_inputs == 1):  # a scalar: one point
-            return None
-        if X.ndim != 2 or X.shape[1] != self.n_inputs:
-            raise ValueError(f"expected {self.n_inputs} input value(s) per point: a 1-d array "
-                             f"(one point) or a 2-d array (points, {self.n_inputs}), got shape "
-                             f"{X.shape}")
-        return X
+        return validate.points(self, X)
 
     def _vector(self, v, size, what):
-        v = _as_real_array(v, what)
-        if v.ndim == 0 and size == 1:  # a scalar where one value is expected
-            v = v.reshape(1)
-        if v.ndim != 1 or v.shape[0] != size:
-            raise ValueError(f"expected {what} of length {size} (1-d), got shape {v.shape}")
-        return v
+        return validate.vector(v, size, what)
 
     def _output(self, output):
-        if output is None:
-            if self.n_outputs != 1:
-                raise ValueError(f"this tape has {self.n_outputs} outputs: pass output=k to "
-                                 "choose one, or use jacobian() or vjp()")
-            return 0
-        if not isinstance(output, (int, np.integer)) or isinstance(output, bool):
-            raise TypeError(f"output must be an int index, got {type(output).__name__}")
-        if not -self.n_outputs <= output < self.n_outputs:
-            raise IndexError(f"output {output} is out of range for a tape with "
-                             f"{self.n_outputs} output(s)")
-        return int(output) % self.n_outputs
+        return validate.output_index(self, output)
 
     # ---- kernels --------------------------------------------------------------------------
     def _slot_tape(self):
@@ -195,14 +158,18 @@ class Tape:
         _kernels.forward_values(self.op, self.arg0, self.arg1, self.consts, x, values)
         return values
 
-    def _linearize(self, x):
+    def linearize(self, x):
+        """``(values, partials)`` at ``x``: every node's value (n_nodes,) and its local partials
+        (n_nodes, 2), exactly 0.0 in a slot with no parent: the linearization every reverse and
+        forward-mode sweep runs on. Cost: one forward sweep, 24 B/node."""
+        x = validate.point(self, x)
         values = np.empty(self.n_nodes)
         partials = np.empty((self.n_nodes, 2))
         _kernels.forward_partials(self.op, self.arg0, self.arg1, self.consts, x, values, partials)
         return values, partials
 
     def _reverse(self, x, seed_at, seeds):
-        values, partials = self._linearize(x)
+        values, partials = self.linearize(x)
         adjoints = np.zeros(self.n_nodes)
         if np.ndim(seed_at) == 0:
             adjoints[seed_at] = seeds
@@ -212,7 +179,7 @@ class Tape:
         return values, adjoints
 
     def _forward(self, x, v):
-        values, partials = self._linearize(x)
+        values, partials = self.linearize(x)
         tangents = np.empty(self.n_nodes)
         tangents[:self.n_inputs] = v
         _sweeps.forward_tangents(self.n_inputs, self.arg0, self.arg1, partials, tangents)
@@ -328,7 +295,7 @@ class Tape:
         """
         n_params = self.n_inputs - self.n_data
         params = self._vector(params, n_params, "params")
-        data = _as_real_array(data, "data")
+        data = validate.as_real_array(data, "data")
         if data.ndim == 1 and self.n_data == 1:
             data = data[:, None]
         if data.ndim != 2 or data.shape[1] != self.n_data:
@@ -448,7 +415,7 @@ class Tape:
         jac = np.zeros((m, n))
         if n == 0 or m == 0:
             return jac
-        _, partials = self._linearize(x)
+        _, partials = self.linearize(x)
         count = n if mode == "forward" else m
         block = int(max(1, min(64, count, _BLOCK_ELEMENTS // max(self.n_nodes, 1))))
         for start in range(0, count, block):
@@ -648,83 +615,3 @@ class _Bound:
         op, arg0, arg1, consts, outputs, k, values, partials, adjoints = self.args
         return _sweeps.value_and_gradient(op, arg0, arg1, consts, outputs, k, values, partials,
                                            adjoints, x, gradient)
-
-
-def _as_real_array(x, what):
-    if isinstance(x, Node):
-        raise TypeError(f"{what} must be numbers, got a graph node: evaluate a tape at numbers")
-    try:
-        a = np.asarray(x)
-    except (ValueError, TypeError) as err:
-        raise TypeError(f"{what} must be real numbers: {err}") from None
-    if a.dtype.kind not in "iuf":
-        raise TypeError(f"{what} must be real numbers (int or float), got an array of dtype "
-                        f"{a.dtype}" + (" holding graph nodes" if a.dtype == object and any(
-                            isinstance(e, Node) for e in a.flat) else ""))
-    return np.asarray(a, dtype=np.float64, order="C")  # keeps 0-d as 0-d, for the message
-
-
-def _validated(op, arg0, arg1, consts, outputs):
-    """Check raw tape arrays completely; return them as contiguous arrays of the right dtypes.
-
-    Every opcode known; inputs exactly the nodes 0 .. n_inputs-1 with arg0 = own position;
-    every parent index >= 0 and < the node's own index (topological order); constant-pool
-    indices in range; unused slots -1; outputs in range. Raises ValueError naming the first
-    problem, before any kernel can read an array.
-    """
-    arrays = {}
-    for name, a, dtype in (("op", op, np.uint8), ("arg0", arg0, np.int32),
-                           ("arg1", arg1, np.int32), ("consts", consts, np.float64),
-                           ("outputs", outputs, np.int32)):
-        a = np.asarray(a)
-        if a.ndim != 1:
-            raise ValueError(f"tape array {name!r} must be 1-d, got shape {a.shape}")
-        # Any integer array whose values fit is accepted (a Python list gives int64); bools,
-        # strings, objects, complex, and floats for indices are refused.
-        if a.dtype != dtype and not (a.size == 0 or a.dtype.kind in ("iuf" if dtype == np.float64
-                                                                     else "iu")):
-            raise ValueError(f"tape array {name!r} must have dtype {np.dtype(dtype)}, got {a.dtype}")
-        if a.dtype.kind in "iu" and a.size and dtype != np.float64:
-            info = np.iinfo(dtype)
-            if a.min() < info.min or a.max() > info.max:
-                raise ValueError(f"tape array {name!r} has values outside {np.dtype(dtype)}")
-        # A copy, always: the caller may still hold (a view of) the array it passed, and a
-        # write after validation would reach kernels that trust it.
-        arrays[name] = np.array(a, dtype=dtype, order="C", copy=True)
-    op, arg0, arg1, consts, outputs = (arrays[k] for k in ("op", "arg0", "arg1", "consts", "outputs"))
-    n = op.shape[0]
-    if arg0.shape[0] != n or arg1.shape[0] != n:
-        raise ValueError(f"tape arrays op, arg0, arg1 must have one length, got "
-                         f"{n}, {arg0.shape[0]}, {arg1.shape[0]}")
-    bad = np.flatnonzero(op >= _N_OPS)
-    if bad.size:
-        raise ValueError(f"node {bad[0]} has unknown opcode {op[bad[0]]} (known: 0..{_N_OPS - 1})")
-    kind = _KIND_OF[op]
-    own = np.arange(n)
-    n_inputs = int(np.count_nonzero(kind == _K_INPUT))
-    if n_inputs and not np.all(kind[:n_inputs] == _K_INPUT):
-        raise ValueError(f"input nodes must come first: node {np.flatnonzero(kind == _K_INPUT)[-1]} "
-                         f"is an input after a non-input")
-    checks = (
-        (kind == _K_INPUT, arg0 == own, "an input's arg0 must be its own position"),
-        (np.isin(kind, (_K_UNARY, _K_BINARY, _K_CONST_RIGHT)), (arg0 >= 0) & (arg0 < own),
-         "arg0 must be a parent index >= 0 and < the node's own index"),
-        (kind == _K_BINARY, (arg1 >= 0) & (arg1 < own),
-         "arg1 must be a parent index >= 0 and < the node's own index"),
-        (kind == _K_CONST, (arg0 >= 0) & (arg0 < consts.shape[0]),
-         "a constant's arg0 must index the constant pool"),
-        (kind == _K_CONST_RIGHT, (arg1 >= 0) & (arg1 < consts.shape[0]),
-         "arg1 must index the constant pool"),
-        (np.isin(kind, (_K_INPUT, _K_CONST, _K_UNARY)), arg1 == -1, "an unused arg1 must be -1"),
-    )
-    for applies, ok, message in checks:
-        wrong = np.flatnonzero(applies & ~ok)
-        if wrong.size:
-            i = wrong[0]
-            raise ValueError(f"node {i} ({ops.BY_CODE[int(op[i])].name}, arg0={arg0[i]}, "
-                             f"arg1={arg1[i]}): {message}")
-    wrong = np.flatnonzero((outputs < 0) | (outputs >= n))
-    if wrong.size:
-        raise ValueError(f"outputs[{wrong[0]}] = {outputs[wrong[0]]} is not a node index "
-                         f"(the tape has {n} nodes)")
-    return op, arg0, arg1, consts, outputs

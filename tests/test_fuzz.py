@@ -518,10 +518,10 @@ CALLS = {  # name -> (call with the argument, whether a 2-d batch is a legal arg
     "tape(x)": (lambda t, a: t(a, workers=1), True),
     "values(x)": (lambda t, a: t.values(a, workers=1), True),
     "gradient(x)": (lambda t, a: t.gradient(a, output=1, workers=1), True),
-    "jvp(x, v)": (lambda t, a: t.jvp(a, [1.0, 2.0]), False),
+    "jvp(x, v)": (lambda t, a: t.jvp(a, [1.0, 2.0]), True),
     "jvp(x0, v)": (lambda t, a: t.jvp([0.5, 0.25], a), False),
     "vjp(x0, w)": (lambda t, a: t.vjp([0.5, 0.25], a), False),
-    "jacobian(x)": (lambda t, a: t.jacobian(a), False),
+    "jacobian(x)": (lambda t, a: t.jacobian(a), True),
     "tangents(x0, v)": (lambda t, a: t.tangents([0.5, 0.25], a), False),
 }
 

@@ -13,7 +13,6 @@ import struct
 import tracemalloc
 import zipfile
 
-import numpy as np
 from hypothesis import event, given
 from hypothesis import strategies as st
 

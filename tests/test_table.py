@@ -6,7 +6,6 @@ forgets to regenerate (``python tools/gen_rules.py``).
 """
 
 import ast
-import importlib.util
 import keyword
 import pathlib
 import subprocess

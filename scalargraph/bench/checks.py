@@ -16,7 +16,7 @@ should not turn ``matches`` into ``differs`` or back.
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 

@@ -75,6 +75,80 @@ def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents,
 
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, partials,
+                         tangents, dpartials):
+    """``forward.forward_partials`` and :func:`forward_second` in one pass, for one product.
+
+    Writes ``values``, ``partials`` (the same bits as ``forward_partials``), ``tangents``
+    (the inputs' from ``direction``) and ``dpartials``. One pass instead of two: the 10^5-node
+    random DAG's hvp took 2.0x the old generated loop's time in two passes (reading values
+    and partials back from memory). O(n) time, no work memory.
+    """
+    n_in = inputs.shape[0]
+    for i in range(n_in):
+        values[i] = inputs[i]
+        partials[i, 0] = 0.0
+        partials[i, 1] = 0.0
+        tangents[i] = direction[i]
+        dpartials[i, 0] = 0.0
+        dpartials[i, 1] = 0.0
+    for i in range(n_in, op.shape[0]):
+        o = op[i]
+        a = arg0[i]
+        k = _KIND[o]
+        d1 = 0.0
+        y = 0.0
+        ty = 0.0
+        if k == _UNARY:
+            x = values[a]
+            z, d0 = rules.unary_partials(o, x)
+        elif k == _CONST_RIGHT:
+            x = values[a]
+            y = consts[arg1[i]]
+            z, d0 = rules.const_right_partials(o, x, y)
+        elif k == _BINARY:
+            b = arg1[i]
+            x = values[a]
+            y = values[b]
+            ty = tangents[b]
+            z, d0, d1 = rules.binary_partials(o, x, y)
+        else:
+            values[i] = consts[a]
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+            tangents[i] = 0.0
+            dpartials[i, 0] = 0.0
+            dpartials[i, 1] = 0.0
+            continue
+        values[i] = z
+        partials[i, 0] = d0
+        partials[i, 1] = d1
+        tx = tangents[a]
+        t = 0.0
+        if d0 != 0.0 and tx != 0.0:
+            t += d0 * tx
+        if d1 != 0.0 and ty != 0.0:
+            t += d1 * ty
+        tangents[i] = t
+        e0 = 0.0
+        e1 = 0.0
+        if tx != 0.0 or ty != 0.0:
+            h00, h01, h10, h11 = rules.second(o, x, y, z)
+            if tx != 0.0:
+                if h00 != 0.0:
+                    e0 += h00 * tx
+                if h10 != 0.0:
+                    e1 += h10 * tx
+            if ty != 0.0:
+                if h01 != 0.0:
+                    e0 += h01 * ty
+                if h11 != 0.0:
+                    e1 += h11 * ty
+        dpartials[i, 0] = e0
+        dpartials[i, 1] = e1
+
+
 @njit(cache=True, nogil=True)
 def reverse_second(arg0, arg1, partials, dpartials, adjoints, adjoint_tangents):
     """Reverse sweep of adjoints and adjoint tangents (both seeded on entry).
