@@ -6,7 +6,8 @@
 
 Prints the forward values f1 ... y, the reverse-mode list dy/df5 ... dy/dx (problem 7.12) and
 the forward-mode list df1/dx ... dy/dx (problem 7.13), each from the tape next to the chain
-rule worked by hand with Python's math module; the closed form; the time of each mode. Then it
+rule worked by hand with Python's math module; the closed form; the time of each mode. It
+writes ``domke_explorer.html``, a page that steps through both lists node by node. Then it
 answers problem 7.13's question, "why do we not use forward-mode differentiation when we
 calculate the parameter gradients for deep networks?", with a measurement: for n inputs and
 one output, reverse mode needs one sweep and forward mode n.
@@ -22,7 +23,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scalargraph as sg  # noqa: E402
-from _common import parse_args, draw, median_time, fmt_time, node_array  # noqa: E402
+<<<<<<< HEAD
+from _common import parse_args, draw, fmt_time, node_array  # noqa: E402
+from scalargraph.bench.timing import interleaved  # noqa: E402
+=======
+from _common import parse_args, draw, median_time, fmt_time, node_array, out_path  # noqa: E402
+>>>>>>> explore
 
 X = 1.0  # the point of the printed tables
 
@@ -80,18 +86,37 @@ def wide(n):
         return sg.compile(list(xs), [y])
 
 
-def many_inputs(sizes, repeat):
-    """Time of the full gradient by one reverse sweep and by forward mode, for n inputs."""
+def same_cost_sentence(ratio):
+    """Problem 7.13's one-input, one-output timing in words, worded from the measured interval
+    of jvp time / gradient time (an Estimate), so the sentence cannot contradict the numbers."""
+    where = f"jvp / gradient = {ratio.value:.2f} (95% interval {ratio.lo:.2f}-{ratio.hi:.2f})"
+    if 1 / SAME <= ratio.lo and ratio.hi <= SAME:
+        return (f"  one input and one output: both modes need one sweep, and they cost about "
+                f"the same: {where}")
+    if ratio.hi < 1 / SAME or ratio.lo > SAME:
+        cheaper = "forward mode (jvp)" if ratio.hi < 1 else "reverse mode (gradient)"
+        return (f"  one input and one output: both modes need one sweep, yet {cheaper} is "
+                f"faster here, {where}: on 6 nodes the fixed cost of a call (checking x, "
+                "allocating results), not the sweep, sets the time")
+    return (f"  one input and one output: both modes need one sweep; {where} is too noisy "
+            f"to say whether they cost the same within {SAME}x (a busy machine?)")
+
+
+SAME = 1.5   # "about the same": within this factor
+
+
+def many_inputs(sizes, budget):
+    """Time of the full gradient by one reverse sweep and by forward mode, for n inputs,
+    the three ways timed interleaved."""
     rows = []
     rng = np.random.default_rng(0)
     for n in sizes:
         tape = wide(n)
         x = rng.standard_normal(n)
-        rev = median_time(lambda: tape.gradient(x), repeat=repeat)
-        fwd_block = median_time(lambda: tape.jacobian(x, mode="forward"), repeat=repeat)
         eye = np.eye(n)
-        fwd_loop = median_time(lambda: [tape.jvp(x, eye[i]) for i in range(n)],
-                               repeat=max(1, repeat // 2), number=1)
+        s = interleaved([lambda: tape.gradient(x), lambda: tape.jacobian(x, mode="forward"),
+                         lambda: [tape.jvp(x, eye[i]) for i in range(n)]], budget)
+        rev, fwd_block, fwd_loop = s.stat()
         g_rev = tape.gradient(x)
         g_fwd = tape.jacobian(x, mode="forward")[0]
         g_loop = np.array([tape.jvp(x, eye[i])[0] for i in range(n)])
@@ -141,13 +166,15 @@ def main(argv=None):
     print(f"  reverse mode {reverse[-1]:.15g} (relative difference {abs(reverse[-1] / exact - 1):.1e}), "
           f"forward mode {forward[-1]:.15g} ({abs(forward[-1] / exact - 1):.1e})")
 
-    repeat = 3 if args.quick else 7
-    t_val = median_time(lambda: tape([X]), repeat=repeat)
-    t_rev = median_time(lambda: tape.gradient([X]), repeat=repeat)
-    t_fwd = median_time(lambda: tape.jvp([X], [1.0]), repeat=repeat)
-    print(f"\nTime per call (median): value {fmt_time(t_val)}, reverse mode (tape.gradient) "
-          f"{fmt_time(t_rev)}, forward mode (tape.jvp) {fmt_time(t_fwd)}")
-    print("  one input and one output: both modes need one sweep, so they cost about the same")
+    budget = 0.01 if args.quick else 0.1
+    s = interleaved([lambda: tape([X]), lambda: tape.gradient([X]),
+                     lambda: tape.jvp([X], [1.0])], budget, min_rounds=15 if args.quick else 25)
+    t_val, t_rev, t_fwd = s.stat()
+    ratio = s.ratio(2, 1)
+    print(f"\nTime per call (CPU time; the three timed interleaved, 20th percentile of "
+          f"{len(s.times)} repeats): value {fmt_time(t_val)}, reverse mode (tape.gradient) {fmt_time(t_rev)}, "
+          f"forward mode (tape.jvp) {fmt_time(t_fwd)}")
+    print(same_cost_sentence(ratio))
 
     sizes = (10, 100) if args.quick else (10, 100, 1000)
     print("\nWhy not forward mode for the parameter gradients of deep networks (problem 7.13)?")
@@ -155,7 +182,7 @@ def main(argv=None):
     print("costs one reverse sweep, but one forward sweep per input (n sweeps):")
     print(f"  {'n':>6} {'nodes':>7} {'reverse':>10} {'forward (jacobian)':>19} {'ratio':>7} "
           f"{'n x jvp':>10} {'ratio':>7}")
-    rows = many_inputs(sizes, repeat)
+    rows = many_inputs(sizes, budget)
     for r in rows:
         print(f"  {r['n']:6d} {r['nodes']:7d} {fmt_time(r['reverse']):>10} "
               f"{fmt_time(r['forward']):>19} {r['forward'] / r['reverse']:6.0f}x "
@@ -167,13 +194,22 @@ def main(argv=None):
           f"(max difference {max(r['agree'] for r in rows):.1e}).")
     print("  A network's loss has millions of inputs (parameters) and one output: reverse mode.")
 
+    page = None
     if args.plot:
         labels = dict(zip(nodes, names))
+        page = sg.explore(tape, [X], out_path(args, "domke_explorer.html"), labels=labels,
+                          points=[[0.0], [0.5]], title="Domke graph, Prince problems 7.12-7.13")
+        print(f"\nexplorer page written: {page} (reverse pass = problem 7.12, forward mode = 7.13)")
         draw(tape, args, "domke_graph.png", [X], partials=True, labels=labels,
              title="Domke graph (Prince fig. 7.9) at x = 1")
     return dict(values=[float(values[i]) for i in at], reverse=reverse, forward=forward,
                 hand_values=hand_values, hand_reverse=hand_reverse, hand_forward=hand_forward,
-                closed_form=exact, time_reverse=t_rev, time_forward=t_fwd, many_inputs=rows)
+<<<<<<< HEAD
+                closed_form=exact, time_reverse=t_rev, time_forward=t_fwd,
+                jvp_over_gradient=ratio, many_inputs=rows)
+=======
+                closed_form=exact, page=page, time_reverse=t_rev, time_forward=t_fwd, many_inputs=rows)
+>>>>>>> explore
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ and the backward pass (gradients, blue):
     df/dz = g = 3          df/dg = z = -4          df/dx = df/dy = 1.0 * df/dg = -4
 
 This script prints the value and the gradient carried along every edge of the graph, from the
-tape next to the worksheet's numbers, and draws the graph annotated the same way.
+tape next to the worksheet's numbers, draws the graph annotated the same way, and writes
+``staged_explorer.html``, a page that steps through both passes node by node (open it in a
+browser: "step" for the forward pass, then "reverse pass" and "step" again).
 
 Run: python examples/staged.py [--quick] [--out DIR] [--no-plot]
 """
@@ -17,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scalargraph as sg  # noqa: E402
-from _common import parse_args, draw  # noqa: E402
+from _common import parse_args, draw, out_path  # noqa: E402
 
 POINT = {"x": -2.0, "y": 5.0, "z": -4.0}
 # The worksheet's solution, part (d).
@@ -50,11 +52,16 @@ def main(argv=None):
     print("  add gate distributes:       df/dx = df/dy = 1.0 * df/dg = {:g}".format(grad["x"]))
     print(f"  tape.gradient({point}) = {tape.gradient(point).tolist()}")
 
+    page = None
     if args.plot:
+        page = sg.explore(tape, point, out_path(args, "staged_explorer.html"),
+                          labels={g: "g", f: "f"}, points=[[1.0, 2.0, 3.0]],
+                          title="f = (x + y) z: the staged-computation worksheet")
+        print(f"\nexplorer page written: {page} (step the forward and reverse passes in a browser)")
         draw(tape, args, "staged_graph.png", point, messages=True,
              labels={g: "g", f: "f"}, title="f = (x + y) z at (-2, 5, -4)")
         print(tape.to_dot(point, labels={g: "g", f: "f"}))
-    return dict(values=val, gradients=grad, worksheet=WORKSHEET)
+    return dict(values=val, gradients=grad, worksheet=WORKSHEET, page=page)
 
 
 if __name__ == "__main__":

@@ -17,22 +17,30 @@ from .graph import Graph, Node, var, const, current_graph, reset_default_graph
 from .arrays import NodeArray, variables, dense, dot, matmul, reduce_sum as sum  # noqa: A004
 from .functions import *  # noqa: F401,F403  (exp, log, sin, ..., maximum, leaky_relu, gt)
 from .functions import __all__ as _function_names
-from .flatten import compile, trace  # noqa: A004
+from .flatten import compile  # noqa: A004
+from .transforms import trace, value_and_grad, grad_fn, jacobian_fn, hessian_fn
+from .gradcheck import check_grads, GradCheckError
 from .optimize import optimize
 from .tape import Tape
-from .kernels.loops import value_and_gradient as value_and_gradient_kernel
+from .kernels.sweeps import value_and_gradient as value_and_gradient_kernel
 from .export import to_dot, draw
+from .explore import explore
 from .paths import path_gradient, count_paths
 from .io import save, load
 from .symbolic import grad, jvp_graph, hessian
+from .warmup import warmup
+from .sparsity import SparsePlan
 
 __version__ = "0.1.0"
 
 __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "compile", "trace",
            "dense", "dot", "matmul", "sum", "value_and_gradient_kernel",
-           "current_graph", "reset_default_graph", "ops", "to_dot", "draw",
+           "current_graph", "reset_default_graph", "ops", "to_dot", "draw", "explore",
            "path_gradient", "count_paths",
            "optimize",
            "save", "load",
-           "grad", "jvp_graph", "hessian",
+           "grad", "jvp_graph", "hessian", "warmup",
+           "SparsePlan",
+           "value_and_grad", "grad_fn", "jacobian_fn", "hessian_fn",
+           "check_grads", "GradCheckError",
            *_function_names]

@@ -12,7 +12,7 @@ import threading
 import numpy as np
 
 from . import ops, threads
-from .kernels import loops as _kernels, sweeps as _sweeps
+from .kernels import batch as _kernels, sweeps as _sweeps
 
 _NODE_ARITY = ops.ARITY_TABLE
 

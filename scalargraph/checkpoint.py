@@ -10,22 +10,24 @@ calls :func:`gradient`.
 Memory model, per call (the plain sweep holds 32 B per node: values 8, partials 16,
 adjoints 8):
 
-* one segment at a time: 32 B per node of the longest segment (values 8, partials 16,
-  adjoints 8), and 16 B per boundary parent of the segment (their values and adjoints);
+* one segment at a time, swept as a small tape of its own (its boundary parents, then its
+  nodes): 41 B per node of the longest segment plus per boundary parent of the widest
+  (values 8, partials 16, adjoints 8, and the segment's opcodes and renamed parent
+  indices 9);
 * the checkpoints: 16 B per boundary node (its value and its running adjoint);
 * the plan, computed once per (tape, k) and cached on the tape: 16 B per boundary parent
   of each segment, 8 B per boundary node, 24 B per segment.
 
-For a chain of n nodes, k = sqrt(n) gives about 48 sqrt(n) bytes against 32 n. A graph
+For a chain of n nodes, k = sqrt(n) gives about 57 sqrt(n) bytes against 32 n. A graph
 whose early nodes are read all the way to the end (weights used by every layer, say) has
 many boundary nodes whatever k is; :func:`plan` reports them.
 
 Time: the plain sweeps plus one values-only forward pass over all segments but the last:
 about 1.4 to 1.6 times the plain gradient on a chain (benchmarks/bench_checkpoint.py).
 
-Results equal the plain sweep's bit for bit: the same generated per-op lines compute
-every value and partial from the same operands, and every adjoint receives the same
-additions in the same order (see ``_checkpoint_kernels.py``).
+Results equal the plain sweep's bit for bit: each segment is swept by the plain sweep's own
+loops, so every value and partial comes from the same operands and every adjoint receives
+the same additions in the same order (see ``kernels/checkpoint.py``).
 """
 
 import threading
@@ -35,7 +37,6 @@ import numpy as np
 
 from . import ops
 from .kernels import checkpoint as _ck
-from .symbolic import table_digest
 
 _NODE_ARITY = ops.ARITY_TABLE
 _PLANS = weakref.WeakKeyDictionary()  # tape -> {k: Plan}
@@ -75,7 +76,7 @@ class Plan:
     def work_bytes(self):
         """Work memory of one checkpointed gradient with this plan (the module's model), in
         bytes. Cost: O(1)."""
-        return 32 * self.longest + 16 * self.widest + 16 * self.keep.shape[0]
+        return 41 * (self.longest + self.widest) + 16 * self.keep.shape[0]
 
     def __repr__(self):
         return (f"<Plan: {self.k} segments, {self.keep.shape[0]} checkpoints, longest segment "
@@ -159,7 +160,6 @@ def gradient(tape, x, output, checkpoints):
     for the plain sweep).
     Kinks: as :meth:`Tape.gradient` (the same sweeps, in the same order).
     """
-    _check_fresh()
     x = tape._point(x)
     k = tape._output(output)
     p = plan(tape, checkpoints)
@@ -174,15 +174,10 @@ def gradient(tape, x, output, checkpoints):
         seed_nodes, seed_values = np.array([seed_at], np.int64), np.ones(1)
     if tape.n_nodes == n_in:
         return keep_adjoints[:n_in].copy()
-    m, w = p.longest, max(p.widest, 1)
+    m = p.longest + p.widest  # a segment as a local tape: its outside parents, then its nodes
     _ck.checkpointed_adjoints(
         tape.op, tape.arg0, tape.arg1, tape.consts, x, p.bounds, p.ext_ptr, p.ext_nodes,
         p.ext_slot, p.keep, p.keep_lo, seed_nodes, seed_values, np.empty(p.keep.shape[0]),
-        keep_adjoints, np.empty(m), np.empty((m, 2)), np.empty(m), np.empty(w), np.empty(w))
+        keep_adjoints, np.empty(m, np.uint8), np.empty(m, np.int32), np.empty(m, np.int32),
+        np.empty(m), np.empty((m, 2)), np.empty(m))
     return keep_adjoints[:n_in].copy()
-
-
-def _check_fresh():
-    if _ck.TABLE_DIGEST != table_digest(ops.OPS):
-        raise RuntimeError("scalargraph/_checkpoint_kernels.py was generated from another op "
-                           "table: run python tools/gen_derived_kernels.py")

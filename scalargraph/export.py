@@ -1,8 +1,9 @@
 """Pictures of graphs: Graphviz DOT text for a tape (or for nodes), and rendering to SVG/PNG.
 
-``to_dot`` writes one box per tape node, labelled with the op's name from the op table (the
-same name as the user function: ``exp``, ``mul``, ``relu`` ...), the variable's name for an
-input and the constant for a constant. Given input values it annotates every node with its
+``to_dot`` writes one box per tape node, labelled as the user wrote it (``+``, ``×``, ``exp``,
+``x / 3``, ``1 / x``: constants folded into the label, see ``_labels``), the variable's name
+for an input and the constant for a constant; a deep graph wraps into bands of columns
+instead of one endless row (``_layout``). Given input values it annotates every node with its
 value (black) and its adjoint d output / d node (blue), the colours of the staged-computation
 worksheet; ``partials=True`` labels each edge with the local partial derivative d child /
 d parent that the reverse sweep multiplies by.
@@ -22,7 +23,7 @@ import subprocess
 
 import numpy as np
 
-from . import ops
+from . import ops, _labels, _layout
 from .arrays import NodeArray
 from .graph import Node, foreign_node_error
 from .tape import Tape
@@ -36,14 +37,7 @@ _INSTALL_HINT = ("install Graphviz (Debian/Ubuntu: apt-get install graphviz; con
                  "sg.to_dot(...) / a path ending in .dot and render it elsewhere")
 
 
-def _fmt(v):
-    """A number as a short label: 4 significant digits, integers without a decimal point."""
-    v = float(v)
-    if v == 0.0:
-        return "0"
-    if np.isfinite(v) and v == round(v) and abs(v) < 1e6:
-        return str(int(v))
-    return f"{v:.4g}"
+_fmt = _labels.fmt
 
 
 def _ancestor_inputs(nodes):
@@ -235,20 +229,11 @@ def _node_dot(tape, names, val, adj, edges, output, title, rankdir):
              f"  rankdir={rankdir};",
              '  node [shape=box, fontname="Helvetica", fontsize=11];',
              '  edge [fontname="Helvetica", fontsize=9, color="#555555"];']
+    heads, _ = _labels.tape_labels(tape, names)
+    wrap, back = _layout.dot_wrap(tape, _layout.depths(tape))
     for i in range(tape.n_nodes):
         rec = ops.BY_CODE[int(op[i])]
-        if rec.kind == ops.INPUT_KIND:
-            head = tape.input_names[i] or f"input {i}"
-        elif rec.kind == ops.CONST_KIND:
-            head = f"const {_fmt(consts[arg0[i]])}"
-        elif rec.kind == ops.CONST_RIGHT:
-            head = f"{rec.name} {_fmt(consts[arg1[i]])}"
-        else:
-            head = rec.name
-        if i in names and rec.kind != ops.INPUT_KIND:
-            head = f"{names[i]} = {head}"
-        elif i in names:
-            head = names[i]
+        head = heads[i]
         rows = [f"<b>{html.escape(head)}</b>"]
         if val is not None:
             rows.append(f'<font color="black">{_fmt(val[i])}</font>')
@@ -268,7 +253,10 @@ def _node_dot(tape, names, val, adj, edges, output, title, rankdir):
         arity = ops.BY_CODE[int(op[i])].arity
         for slot, parent in enumerate((arg0[i], arg1[i])[:arity]):
             label = _edge_label(i, slot, parent, edges) if edges is not None else ""
+            if (int(parent), i) in back:  # a wrapped graph's edge to the next band
+                label = label[:-1] + ", constraint=false]" if label else " [constraint=false]"
             lines.append(f"  n{parent} -> n{i}{label};")
+    lines += wrap
     legend = []
     if val is not None:
         legend.append("black: value")

@@ -1,9 +1,10 @@
 """The operation table: one record per operation, the single source every pass is built from.
 
-Record (recording) -> compile -> sweep all read this table. The per-op Numba loops in
-``_kernels.py`` are generated from it by ``tools/gen_kernels.py``; the user functions
-(``sg.exp``, ``sg.maximum`` ...) and the symbolic derivatives are made from it at import.
-Adding an operation is one record here, then ``python tools/gen_kernels.py``.
+Record (recording) -> compile -> sweep all read this table. The per-op rules the Numba loops
+call (``scalargraph/kernels/rules.py``: value, partials, second partials) are generated from
+it by ``python tools/gen_rules.py``; the user functions (``sg.exp``, ``sg.maximum`` ...) and
+the symbolic derivatives are made from it at import. Adding an operation is one record here
+(and its line in :class:`Opcode`), then ``python tools/gen_rules.py``.
 
 Rules are Python expression strings in a tiny vocabulary, so that the same line can be
 compiled by Numba and evaluated on graph nodes (CasADi's ``fcn``/``der`` pair, JAX's
@@ -14,29 +15,80 @@ compiled by Numba and evaluated on graph nodes (CasADi's ``fcn``/``der`` pair, J
 * arithmetic ``+ - * / **``, the table's own functions by name (``exp``, ``log``, ...),
   and ``gt(x, y)`` (1.0 where x > y else 0.0, derivative zero everywhere).
 
-Operand kinds, and what ``arg0`` / ``arg1`` of a tape node hold:
+Operand kinds (:class:`Kind`), and what ``arg0`` / ``arg1`` of a tape node hold:
 
-=============  =========================  ============================
-kind           arg0                       arg1
-=============  =========================  ============================
-``INPUT``      position among the inputs  -1
-``CONST``      index in the constant pool -1
-``UNARY``      parent node                -1
-``BINARY``     first parent node          second parent node
-``CONST_RIGHT`` parent node               index in the constant pool
-=============  =========================  ============================
+=================  =========================  ============================
+kind               arg0                       arg1
+=================  =========================  ============================
+``INPUT``          position among the inputs  -1
+``CONST``          index in the constant pool -1
+``UNARY``          parent node                -1
+``BINARY``         first parent node          second parent node
+``CONST_RIGHT``    parent node                index in the constant pool
+=================  =========================  ============================
 
 Opcode numbers are a file format once tapes are saved: append new records, never renumber.
+No numba here.
 """
 
+import hashlib
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 import numpy as np
 
-INPUT_KIND, CONST_KIND, UNARY, BINARY, CONST_RIGHT = "input", "const", "unary", "binary", "const_right"
+
+class Kind(IntEnum):
+    """Operand kind of an op: what its node's ``arg0`` / ``arg1`` hold (module docstring)."""
+
+    INPUT = 0
+    CONST = 1
+    UNARY = 2
+    BINARY = 3
+    CONST_RIGHT = 4
+
+
+# The kinds under their older names (ops.UNARY, ops.INPUT_KIND ...).
+INPUT_KIND, CONST_KIND, UNARY, BINARY, CONST_RIGHT = Kind
 
 # How many of arg0/arg1 are parent nodes, by operand kind.
-NODE_ARITY = {INPUT_KIND: 0, CONST_KIND: 0, UNARY: 1, BINARY: 2, CONST_RIGHT: 1}
+NODE_ARITY = {Kind.INPUT: 0, Kind.CONST: 0, Kind.UNARY: 1, Kind.BINARY: 2, Kind.CONST_RIGHT: 1}
+
+
+class Opcode(IntEnum):
+    """Opcode of every op, as stored in tapes and files: append, never renumber."""
+
+    INPUT = 0
+    CONST = 1
+    ADD = 2
+    SUB = 3
+    MUL = 4
+    DIV = 5
+    POW = 6
+    MAXIMUM = 7
+    MINIMUM = 8
+    NEG = 9
+    EXP = 10
+    LOG = 11
+    SIN = 12
+    COS = 13
+    TAN = 14
+    SQRT = 15
+    TANH = 16
+    SIGMOID = 17
+    RELU = 18
+    SOFTPLUS = 19
+    ABS = 20
+    SQUARE = 21
+    ADD_CONST = 22
+    RSUB_CONST = 23
+    MUL_CONST = 24
+    DIV_CONST = 25
+    RDIV_CONST = 26
+    POW_CONST = 27
+    RPOW_CONST = 28
+    LEAKY_RELU = 29
+    GT = 30
 
 # Input domains for the table-driven tests (where the op is smooth and defined).
 REAL, POSITIVE, NONZERO = "real", "positive", "nonzero"
@@ -52,7 +104,7 @@ class Op:
 
     code: int
     name: str
-    kind: str
+    kind: Kind
     value: str
     partials: tuple = ()
     note: str = ""
@@ -134,8 +186,14 @@ OPS = (
 BY_NAME = {op.name: op for op in OPS}
 BY_CODE = {op.code: op for op in OPS}
 
-# One constant per op for the readers who want names, e.g. ops.EXP == 10.
-globals().update({op.name.upper(): op.code for op in OPS})
+
+
+def __getattr__(name):
+    """``ops.EXP`` etc.: the members of :class:`Opcode` under the module (older spelling)."""
+    try:
+        return Opcode[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
 
 N_OPS = len(OPS)
 
@@ -144,10 +202,17 @@ N_OPS = len(OPS)
 # Op records): how many of arg0/arg1 are parents, and which argument holds a constant-pool
 # index (0 none, 1 arg0, 2 arg1).
 ARITY_TABLE = np.array([op.arity for op in OPS], dtype=np.uint8)
-CONST_SLOT_TABLE = np.array([{CONST_KIND: 1, CONST_RIGHT: 2}.get(op.kind, 0) for op in OPS],
+CONST_SLOT_TABLE = np.array([{Kind.CONST: 1, Kind.CONST_RIGHT: 2}.get(op.kind, 0) for op in OPS],
                             dtype=np.uint8)
 ARITY_TABLE.flags.writeable = False
 CONST_SLOT_TABLE.flags.writeable = False
+
+
+def table_digest(records=None):
+    """Short digest of what the generated rules depend on: codes, names, kinds and rules."""
+    records = OPS if records is None else records
+    text = repr([(op.code, op.name, int(op.kind), op.value, tuple(op.partials)) for op in records])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _check_table():
@@ -156,6 +221,8 @@ def _check_table():
         raise RuntimeError("opcodes must be 0, 1, 2, ... in table order (append, never renumber)")
     if len(BY_NAME) != len(OPS):
         raise RuntimeError("op names must be unique")
+    if [(m.name, m.value) for m in Opcode] != [(op.name.upper(), op.code) for op in OPS]:
+        raise RuntimeError("ops.Opcode must list every record, by name.upper() and code")
     for op in OPS:
         if len(op.partials) != op.arity:
             raise RuntimeError(f"op {op.name!r} needs {op.arity} partial rule(s)")

@@ -1,12 +1,12 @@
 """``sg.optimize``: constant folding and common-subexpression elimination on a compiled tape.
 
-Both passes read a tape's arrays and write a new tape, in compiled code (``_optimize.py``)
+Both passes read a tape's arrays and write a new tape, in compiled code (``kernels/optimize.py``)
 plus a few whole-array NumPy steps: O(n) time, no Python per node.
 
 * **Constant folding.** A node whose parents are all constants (or folded) does not depend
   on the inputs: it becomes a constant node holding its value, and the nodes only it used
   are dropped. The values come from the tape's own generated kernel
-  (:func:`scalargraph._kernels.forward_values`, run once with NaN inputs, which foldable
+  (:func:`scalargraph.kernels.forward.forward_values`, run once with NaN inputs, which foldable
   nodes never read), so a folded constant is bit for bit what the sweep would have computed.
   This assumes every op is pure, its value a function of its operands alone: true of every
   op in :mod:`scalargraph.ops`; an op that is not (a random draw) must not be folded.
@@ -30,7 +30,7 @@ import os
 import numpy as np
 
 from . import ops
-from .kernels import loops as _kernels, optimize as _optimize
+from .kernels import forward as _forward, optimize as _optimize
 from .tape import Tape
 
 _NODE_ARITY = ops.ARITY_TABLE
@@ -128,7 +128,7 @@ def _fold(op, arg0, arg1, consts, n_inputs):
         return op, arg0, arg1, consts
     values = np.empty(op.shape[0])
     # NaN inputs: a foldable node never reads one, and any slip would show as NaN.
-    _kernels.forward_values(op, arg0, arg1, consts, np.full(n_inputs, np.nan), values)
+    _forward.forward_values(op, arg0, arg1, consts, np.full(n_inputs, np.nan), values)
     op, arg0, arg1 = op.copy(), arg0.copy(), arg1.copy()
     op[at] = ops.CONST
     arg0[at] = consts.shape[0] + np.arange(at.size, dtype=np.int32)

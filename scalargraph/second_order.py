@@ -2,12 +2,11 @@
 
 ``Tape.hvp`` and ``Tape.hessian`` call :func:`hvp` and :func:`hessian`. One product is two
 sweeps: forward, the values and partials (the core's lines) with their tangents in the
-direction v (``forward_second_fused``); reverse, the adjoints and their tangents together
-(``reverse_second``, in ``_second_order_kernels.py``). A Hessian computes values and
-partials once and then runs ``forward_second`` (tangents only) and the reverse sweep per
-column. The
-second partials that ``forward_second`` needs are not written by hand: they are the op
-table's partial rules differentiated as graphs (``tools/gen_derived_kernels.py``).
+direction v (``kernels.forward.forward_partials``, then ``kernels.second.forward_second``); reverse, the
+adjoints and their tangents together (``kernels.second.reverse_second``). A Hessian computes
+values and partials once and then runs the other two sweeps per column. The second partials
+that ``forward_second`` needs are not written by hand: they are the op table's partial rules
+differentiated as graphs (``tools/gen_rules.py`` writes them into ``kernels/rules.py``).
 
 :func:`hvp_symbolic` computes the same product the other way (DL book 6.5.5): the gradient
 graph, built once per tape by :func:`scalargraph.grad` and compiled, then its forward-mode
@@ -19,20 +18,13 @@ import weakref
 
 import numpy as np
 
-from . import ops
-from .kernels import second as _so
+from .kernels import forward as _forward, second as _so
 from .arrays import NodeArray
 from .graph import Graph
-from .symbolic import grad, table_digest
+from .symbolic import grad
 
 _GRADIENT_TAPES = weakref.WeakKeyDictionary()  # tape -> {output: gradient tape}
 _LOCK = threading.Lock()
-
-
-def _check_fresh():
-    if _so.TABLE_DIGEST != table_digest(ops.OPS):
-        raise RuntimeError("scalargraph/_second_order_kernels.py was generated from another op "
-                           "table: run python tools/gen_derived_kernels.py")
 
 
 def _second_sweeps(tape, values, partials, v, seed_at, tangents, dpartials, adjoints,
@@ -70,18 +62,14 @@ def hvp(tape, x, v, output=None):
     (derivatives of their step-function partials); first-order kinks as in
     :meth:`Tape.gradient`. A zero factor blocks its path (strong zero).
     """
-    _check_fresh()
     x = tape._point(x)
     v = tape._vector(v, tape.n_inputs, "direction v")
     seed_at = int(tape.outputs[tape._output(output)])
     n = tape.n_nodes
-    partials, dpartials = np.empty((n, 2)), np.empty((n, 2))
-    _so.forward_second_fused(tape.op, tape.arg0, tape.arg1, tape.consts, x, v, np.empty(n),
-                             partials, np.empty(n), dpartials)
-    adjoints, adjoint_tangents = np.zeros(n), np.zeros(n)
-    adjoints[seed_at] = 1.0
-    _so.reverse_second(tape.arg0, tape.arg1, partials, dpartials, adjoints, adjoint_tangents)
-    return adjoint_tangents[:tape.n_inputs].copy()
+    values, partials = np.empty(n), np.empty((n, 2))
+    _forward.forward_partials(tape.op, tape.arg0, tape.arg1, tape.consts, x, values, partials)
+    work = (np.empty(n), np.empty((n, 2)), np.empty(n), np.empty(n))
+    return _second_sweeps(tape, values, partials, v, seed_at, *work)
 
 
 def hessian(tape, x, output=None):
@@ -94,7 +82,6 @@ def hessian(tape, x, output=None):
     (tangents, then adjoints with their tangents); 64 B/node work memory, reused.
     Kinks: as :func:`hvp`.
     """
-    _check_fresh()
     x = tape._point(x)
     seed_at = int(tape.outputs[tape._output(output)])
     n, n_in = tape.n_nodes, tape.n_inputs

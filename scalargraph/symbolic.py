@@ -19,8 +19,6 @@ ancestors of the differentiated nodes that descend from the ``wrt`` nodes (DL bo
 Algorithm 6.5's pruned graph G').
 """
 
-import hashlib
-
 import numpy as np
 
 from . import ops, functions
@@ -38,16 +36,6 @@ _PARTIAL_CODE = [tuple(compile(p, f"<{op.name} partial {k}>", "eval")
 NAMESPACE = {name: getattr(functions, name) for name in functions.__all__}
 NAMESPACE["abs"] = functions.abs
 NAMESPACE["__builtins__"] = {}
-
-
-def table_digest(records):
-    """Short digest of what code derived from the op table depends on (codes, kinds, rules).
-
-    Generated kernel files record it; their Python wrappers compare it with the live table
-    and refuse to run derived code that is stale.
-    """
-    text = repr([(op.code, op.name, op.kind, op.value, tuple(op.partials)) for op in records])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _is_zero(v):

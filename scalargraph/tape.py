@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import ops, batch
-from .kernels import flatten as _flatten, loops as _kernels, sweeps as _sweeps
+from . import evaluation as _evaluation  # batches in every method
+from .kernels import flatten as _flatten, forward as _kernels, sweeps as _sweeps
 from .graph import Node, as_count
 
 _N_OPS = len(ops.OPS)
@@ -94,25 +95,65 @@ class Tape:
         counts = np.bincount(self.op, minlength=_N_OPS)
         return {ops.BY_CODE[c].name: int(n) for c, n in enumerate(counts) if n}
 
+    # ---- display, micrograd-style access, SciPy: scalargraph/display.py, result.py, scipy.py
     def __repr__(self):
-        return (f"<Tape: {self.n_inputs} inputs, {self.n_outputs} outputs, {self.n_nodes} nodes, "
-                f"{self.nbytes} bytes>")
+        from . import display
+        return display.summary_line(self)
+
+    def _repr_html_(self):
+        from . import display
+        return display.html_text(self)
+
+    def _repr_svg_(self):
+        from . import display
+        return display.svg(self)
+
+    def evaluate(self, x, output=None):
+        """Every node's value at ``x``, and adjoints on demand, looked up by node:
+        ``r = tape.evaluate(x); r.value(node); r.adjoint(node)``. See
+        :class:`scalargraph.result.Evaluation`.
+
+        Cost: one forward sweep with partials (24 B/node kept); one reverse sweep per output
+        on the first adjoint asked for.
+        """
+        from .result import Evaluation
+        return Evaluation(self, x, output)
+
+    def as_scipy(self, output=None):
+        """``fun``, ``jac``, ``hess``, ``hessp`` of one output for ``scipy.optimize.minimize``;
+        ``fun`` and ``jac`` at one x share one fused sweep. See
+        :class:`scalargraph.interop.ScipyObjective`. Cost: nothing until called."""
+        from .interop import ScipyObjective
+        return ScipyObjective(self, output)
+
+    def as_scipy_constraint(self, lb=-np.inf, ub=0.0, hess=True):
+        """The outputs as a ``scipy.optimize.NonlinearConstraint`` ``lb <= outputs(x) <= ub``
+        with the exact Jacobian (and Hessian products): see
+        :func:`scalargraph.interop.constraint`. Cost: nothing until called."""
+        from .interop import constraint
+        return constraint(self, lb, ub, hess)
+    # ---- end of delegating methods
 
     # ---- argument checks ------------------------------------------------------------------
     def _point(self, x):
         if not (type(x) is np.ndarray and x.dtype == np.float64 and x.ndim == 1
                 and x.flags.c_contiguous):
             x = _as_real_array(x, "input values")
+            if x.ndim == 0 and self.n_inputs == 1:  # a scalar for a one-input tape
+                x = x.reshape(1)
         if x.ndim != 1 or x.shape[0] != self.n_inputs:
             raise ValueError(f"expected {self.n_inputs} input value(s) as a 1-d sequence, "
-                             f"got an array of shape {x.shape}")
+                             f"got an array of shape {x.shape}" + (
+                                 "; for a batch of points pass shape (B, 1), e.g. "
+                                 "x.reshape(-1, 1)" if self.n_inputs == 1 and x.ndim == 1
+                                 else ""))
         return x
 
     def _points(self, X):
         """X as a float64 array (B, n_inputs); a 1-d X is one point, returned as None."""
         if not (type(X) is np.ndarray and X.dtype == np.float64 and X.flags.c_contiguous):
             X = _as_real_array(X, "input values")
-        if X.ndim == 1:
+        if X.ndim == 1 or (X.ndim == 0 and self.n_inputs == 1):  # a scalar: one point
             return None
         if X.ndim != 2 or X.shape[1] != self.n_inputs:
             raise ValueError(f"expected {self.n_inputs} input value(s) per point: a 1-d array "
@@ -122,6 +163,8 @@ class Tape:
 
     def _vector(self, v, size, what):
         v = _as_real_array(v, what)
+        if v.ndim == 0 and size == 1:  # a scalar where one value is expected
+            v = v.reshape(1)
         if v.ndim != 1 or v.shape[0] != size:
             raise ValueError(f"expected {what} of length {size} (1-d), got shape {v.shape}")
         return v
@@ -244,7 +287,7 @@ class Tape:
         """Value and gradient of output k: one kernel call (the plain-call fast path)."""
         n = self.n_nodes
         gradient = np.empty(self.n_inputs)
-        value = _kernels.value_and_gradient(self.op, self.arg0, self.arg1, self.consts,
+        value = _sweeps.value_and_gradient(self.op, self.arg0, self.arg1, self.consts,
                                             self.outputs, k, np.empty(n), np.empty((n, 2)),
                                             np.empty(n), x, gradient)
         return value, gradient
@@ -264,6 +307,8 @@ class Tape:
             raise ValueError("gradient_sum needs a 2-d array of points (B, n_inputs)")
         return batch.summed(self, lambda s, e: X[s:e], X.shape[0], self._output(output),
                             self.n_inputs, workers)
+
+    value_and_gradient_sum = gradient_sum  # its name under the README's naming rule
 
     def loss_and_gradient(self, params, data, output=None, reduce="mean", workers=None):
         """A loss over a data set and its gradient w.r.t. the parameters.
@@ -311,29 +356,42 @@ class Tape:
             return total / B, grad / B
         return total, grad
 
-    def value_and_gradient(self, x, output=None):
+    def value_and_gradient(self, x, output=None, workers=None):
         """``(value, gradient)`` of one output from the same sweeps as :meth:`gradient`.
 
+        For points ``x`` (B, n_inputs): ``(values (B,), gradients (B, n_inputs))``.
         Cost: as :meth:`gradient` (one fused kernel call).
         """
+        if not (type(x) is np.ndarray and x.ndim == 1):  # batches: scalargraph/evaluation.py
+            X = self._points(x)
+            if X is not None:
+                return _evaluation.value_and_gradient(self, X, self._output(output), workers)
         return self._fused(self._point(x), self._output(output))
 
-    def vjp(self, x, w):
+    def vjp(self, x, w, workers=None):
         """Reverse mode: ``w @ J`` for output weights ``w`` (n_outputs,), array (n_inputs,).
 
+        For points ``x`` (B, n_inputs) and ``w`` (n_outputs,) or (B, n_outputs): (B, n_inputs).
         Cost: one forward sweep with partials + one reverse sweep; 32 B/node.
         """
+        X = self._points(x)  # batches: scalargraph/evaluation.py
+        if X is not None:
+            return _evaluation.vjp(self, X, w, workers)
         x = self._point(x)
         w = self._vector(w, self.n_outputs, "output weights w")
         _, adjoints = self._reverse(x, self.outputs, w)
         return adjoints[:self.n_inputs].copy()
 
-    def jvp(self, x, v):
+    def jvp(self, x, v, workers=None):
         """Forward mode: ``J @ v`` for an input direction ``v`` (n_inputs,), array (n_outputs,).
 
+        For points ``x`` (B, n_inputs) and ``v`` (n_inputs,) or (B, n_inputs): (B, n_outputs).
         Cost: one sweep carrying values and tangents together, O(n_nodes) time; work memory
         16 B per slot of the slot-renamed tape (nodes alive at once, not all nodes).
         """
+        X = self._points(x)  # batches: scalargraph/evaluation.py
+        if X is not None:
+            return _evaluation.jvp(self, X, v, workers)
         x = self._point(x)
         v = self._vector(v, self.n_inputs, "direction v")
         s_arg0, s_arg1, s_out, n_slots = self._slot_tape()
@@ -342,25 +400,34 @@ class Tape:
                                         v, twork)
         return twork[s_out[self.outputs]]
 
-    def adjoints(self, x, output=None):
+    def adjoints(self, x, output=None, workers=None):
         """d output / d node for every tape node: the "gradtable" of DL book Algorithm 6.2.
 
         ``output`` picks the output, as for :meth:`gradient` (it may be omitted when the tape
-        has one). Returns array (n_nodes,). Cost: as :meth:`gradient`.
+        has one). Returns array (n_nodes,); (B, n_nodes) for points (B, n_inputs).
+        Cost: as :meth:`gradient`.
         """
+        X = self._points(x)  # batches: scalargraph/evaluation.py
+        if X is not None:
+            return _evaluation.adjoints(self, X, self._output(output), workers)
         x = self._point(x)
         return self._reverse(x, self.outputs[self._output(output)], 1.0)[1]
 
-    def tangents(self, x, v):
+    def tangents(self, x, v, workers=None):
         """d node / d direction ``v`` for every tape node (Prince problem 7.13), array (n_nodes,).
 
+        For points ``x`` (B, n_inputs) and ``v`` (n_inputs,) or (B, n_inputs): (B, n_nodes).
         Cost: as :meth:`jvp`.
         """
+        X = self._points(x)  # batches: scalargraph/evaluation.py
+        if X is not None:
+            return _evaluation.tangents(self, X, v, workers)
         x = self._point(x)
         return self._forward(x, self._vector(v, self.n_inputs, "direction v"))[1]
 
-    def jacobian(self, x, mode="auto"):
-        """The Jacobian d outputs / d inputs, array (n_outputs, n_inputs).
+    def jacobian(self, x, mode="auto", workers=None):
+        """The Jacobian d outputs / d inputs, array (n_outputs, n_inputs); for points ``x``
+        (B, n_inputs), array (B, n_outputs, n_inputs) (one point after another).
 
         Parameters
         ----------
@@ -373,6 +440,9 @@ class Tape:
         each block one sweep costing about k times a single one; work memory 8 B per node
         per direction of a block (at most 8 MiB, or one direction) on top of 24 B/node.
         """
+        X = self._points(x)  # batches: scalargraph/evaluation.py
+        if X is not None:
+            return _evaluation.jacobian(self, X, mode, workers)
         x = self._point(x)
         if mode == "auto":
             mode = "forward" if self.n_inputs <= self.n_outputs else "reverse"
@@ -469,6 +539,12 @@ class Tape:
         from .export import to_dot  # export imports this module
         return to_dot(self, x, **options)
 
+    def _repr_html_(self):
+        """A notebook shows the explorer page (at x = 1, ..., 1) of a small tape: see
+        :func:`scalargraph.explore.notebook_html`."""
+        from .explore import notebook_html
+        return notebook_html(self)
+
     # ---- saving and pickling ---------------------------------------------------------------
     def save(self, path, *, compress=False):
         """Write this tape to ``path`` (versioned .npz): see :func:`scalargraph.io.save`.
@@ -497,12 +573,17 @@ class Tape:
         setstate_tape(self, state)
 
     # ---- second order ----------------------------------------------------------------------
-    def hvp(self, x, v, output=None):
+    def hvp(self, x, v, output=None, workers=None):
         """Hessian-vector product H v of one output, array (n_inputs,), by forward-over-reverse.
 
+        For points ``x`` (B, n_inputs) and ``v`` (n_inputs,) or (B, n_inputs): (B, n_inputs),
+        one point after another.
         Cost: two sweeps, about 1.2 to 2 times :meth:`gradient`; 48 B/node work memory.
         See :func:`scalargraph.second_order.hvp`.
         """
+        X = self._points(x)  # batches: scalargraph/evaluation.py
+        if X is not None:
+            return _evaluation.hvp(self, X, v, output, workers)
         from . import second_order
         return second_order.hvp(self, x, v, output)
 
@@ -514,6 +595,37 @@ class Tape:
         """
         from . import second_order
         return second_order.hessian(self, x, output)
+
+    # ---- sparse Jacobians and Hessians (scalargraph/sparsity.py) ----------------------------
+    def jacobian_sparsity(self, method="auto"):
+        """Boolean csr_array (n_outputs, n_inputs) of the Jacobian's structural nonzeros: see
+        :func:`scalargraph.sparsity.jacobian_sparsity`. Cost: O(n_nodes + index-set sizes)."""
+        from . import sparsity
+        return sparsity.jacobian_sparsity(self, method)
+
+    def hessian_sparsity(self, output=None):
+        """Boolean csr_array (n_inputs, n_inputs) of one output's Hessian structural nonzeros:
+        see :func:`scalargraph.sparsity.hessian_sparsity`. Cost: O(n_nodes + pairs)."""
+        from . import sparsity
+        return sparsity.hessian_sparsity(self, output)
+
+    def sparse_plan(self, kind="jacobian", mode="auto", output=None, ordering=None):
+        """Pattern + coloring, made once and reused at every point (picklable): see
+        :func:`scalargraph.sparsity.sparse_plan`. Cost: the pattern + a coloring."""
+        from . import sparsity
+        return sparsity.sparse_plan(self, kind, mode, output, ordering)
+
+    def sparse_jacobian(self, x, mode="auto", plan=None):
+        """The Jacobian as a csr_array, one sweep per color: see
+        :func:`scalargraph.sparsity.sparse_jacobian`. Cost: (1 + colors) sweeps."""
+        from . import sparsity
+        return sparsity.sparse_jacobian(self, x, mode, plan)
+
+    def sparse_hessian(self, x, output=None, plan=None):
+        """One output's Hessian as a csr_array, one H v per color: see
+        :func:`scalargraph.sparsity.sparse_hessian`. Cost: 1 + 2 x colors sweeps."""
+        from . import sparsity
+        return sparsity.sparse_hessian(self, x, output, plan)
 
 
 class _Bound:
@@ -536,7 +648,7 @@ class _Bound:
             raise TypeError(f"a bound tape takes two contiguous float64 arrays of shape "
                             f"{self._shape}: the inputs, and a writable array for the gradient")
         op, arg0, arg1, consts, outputs, k, values, partials, adjoints = self.args
-        return _kernels.value_and_gradient(op, arg0, arg1, consts, outputs, k, values, partials,
+        return _sweeps.value_and_gradient(op, arg0, arg1, consts, outputs, k, values, partials,
                                            adjoints, x, gradient)
 
 

@@ -9,6 +9,7 @@ closed forms, and path counts known from how the graph was built.
 
 import importlib
 import inspect
+import json
 import math
 import os
 import shutil
@@ -22,7 +23,7 @@ from hypothesis import given, note
 
 import scalargraph as sg
 from scalargraph import bench
-from scalargraph.bench import workloads
+from scalargraph.bench import checks, compare, readme, timing, workloads
 
 import reference
 import strategies
@@ -186,13 +187,91 @@ def test_quick_report_prints_every_table_and_writes_its_files(tmp_path, capsys):
     out = capsys.readouterr().out
     for heading in ("claim 1 (cheap gradient): wide_sum n=10", "### Claim 1", "### Claim 2",
                     "### Claim 3", "### Claim 4", "### Claim 5", "### Core targets",
-                    "### Fitted slopes", "hand-written Numba loop"):
+                    "### Verdicts", "hand-written Numba loop"):
         assert heading in out
     assert "Traceback" not in out
-    assert (tmp_path / "report.md").read_text().startswith("### Claim 1")
-    assert (tmp_path / "results.json").stat().st_size > 0
+    report = (tmp_path / "report.md").read_text()
+    assert report.startswith("# scalargraph cost report")
+    # the header says where the numbers came from, and a saved quick report says they mean little
+    for line in ("- date: ", "- commit: ", "- machine: ", "- load average (1/5/15 min): before ",
+                 "- versions: python ", "- mode: quick", "--quick: a smoke test"):
+        assert line in report, line
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["header"]["mode"] == "quick" and results["header"]["total_s"] > 0
+    verdicts = {c["verdict"] for c in results["checks"]}
+    assert verdicts <= {"matches", "differs", "inconclusive"}, verdicts
+    page = (tmp_path / "report.html").read_text()
+    assert page.startswith("<!doctype html>") and "--quick: a smoke test" in page
     if importlib.util.find_spec("matplotlib") is not None:
         assert (tmp_path / "summary.png").stat().st_size > 0
+        assert page.count("src='data:image/png;base64,") == 6   # one plot per claim, inline
+
+
+# ---- intervals, verdicts, the README's table --------------------------------------------------
+def _samples(per_call, rounds=30, noise=0.05, seed=1):
+    """Fake interleaved timings: per-call seconds times lognormal noise that only adds."""
+    rng = np.random.default_rng(seed)
+    t = np.asarray(per_call, float)[None, :] * (1 + np.abs(rng.normal(0, noise, (rounds, len(per_call)))))
+    return timing.Samples(t, [1] * len(per_call))
+
+
+def test_slope_interval_brackets_the_known_exponent():
+    n = np.array([1e3, 1e4, 1e5, 1e6])
+    s = _samples(3e-9 * n ** 1.0)
+    est = bench.slope_estimate(n, [(s, lambda q, j=j: q[j]) for j in range(4)])
+    assert est.lo <= 1.0 <= est.hi and est.hi - est.lo < 0.05 and est.sizes == 4
+    assert bench.slope_estimate(n, list(n ** 2)).value == pytest.approx(2.0)   # counted: exact
+    ratio = _samples([2e-6, 6e-6]).ratio(1, 0)
+    assert ratio.lo <= 3.0 <= ratio.hi
+
+
+@pytest.mark.parametrize("est,band,verdict", [
+    (dict(value=1.02, lo=0.98, hi=1.05, sizes=4), (0.8, 1.2), "matches"),
+    (dict(value=1.6, lo=1.5, hi=1.7, sizes=4), (0.8, 1.2), "differs"),
+    (dict(value=1.15, lo=1.05, hi=1.3, sizes=4), (0.8, 1.2), "inconclusive"),   # crosses 1.2
+    (dict(value=1.0, lo=0.99, hi=1.01, sizes=2), (0.8, 1.2), "inconclusive"),   # 2 sizes
+    (dict(value=1.16, lo=1.15, hi=1.17, sizes=4), (0.8, 1.2), "inconclusive"),  # allowance
+    (dict(value=2.0, lo=1.9, hi=2.1), (-math.inf, 3), "matches"),                # ratio <= 3
+    (dict(value=2.9, lo=2.8, hi=2.95), (-math.inf, 3), "inconclusive"),          # 10% allowance
+    (dict(value=1.0, lo=1.0, hi=1.0, sizes=4), (1.0, 1.0), "matches"),           # counted
+])
+def test_verdicts_compare_the_interval_with_the_band(est, band, verdict):
+    got, why = checks.judge(timing.Estimate(**est), *band)
+    assert got == verdict
+    assert (why == "") == (verdict == "matches")
+
+
+def test_a_flip_is_matches_against_differs_only():
+    row = lambda q, v: dict(claim="1", quantity=q, measured_text="x", verdict=v)
+    quiet = dict(checks=[row("a", "matches"), row("b", "matches"), row("c", "differs")])
+    busy = dict(checks=[row("a", "matches"), row("b", "inconclusive"), row("c", "matches")])
+    rows, flips = compare.side_by_side(quiet, busy)
+    assert [r[6] for r in rows] == ["same", "moved", "FLIP"] and flips == [rows[2]]
+
+
+def test_readme_table_is_the_one_generated_from_the_committed_report():
+    results = json.loads(readme.RESULTS.read_text())
+    assert results["header"]["mode"] == "default", "commit a default run, not --quick"
+    assert readme.region(readme.README.read_text()) == readme.table(results), (
+        "README.md's results table differs from docs/results.json: run "
+        "`python -m scalargraph.bench --readme` (never edit the table by hand)")
+    # every verdict of the committed run is in the table, with its interval
+    for c in results["checks"]:
+        assert f"| {c['quantity']} | {c['measured_text']} |" in readme.table(results)
+
+
+def test_readme_command_rewrites_only_the_marked_region(tmp_path):
+    text = "# title\n\nbefore\n" + readme.BEGIN + "\nold table\n" + readme.END + "\nafter\n"
+    (tmp_path / "README.md").write_text(text)
+    assert readme.regenerate(readme.RESULTS, tmp_path / "README.md",
+                             tmp_path / "fig.png") == 0
+    new = (tmp_path / "README.md").read_text()
+    table = readme.table(json.loads(readme.RESULTS.read_text()))
+    assert new == text.replace("old table", table)
+    assert readme.regenerate(tmp_path / "missing.json", tmp_path / "README.md") == 1
+    (tmp_path / "README.md").write_text("no markers")
+    with pytest.raises(ValueError, match="markers"):
+        readme.regenerate(readme.RESULTS, tmp_path / "README.md", tmp_path / "fig.png")
 
 
 # ---- the asv suite --------------------------------------------------------------------------
@@ -274,3 +353,47 @@ def test_asv_check_finds_no_problems(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No problems found" in result.stdout, result.stdout
+
+
+def _asv_config(tmp_path):
+    """The suite's asv.conf.json with results and html in ``tmp_path`` and HEAD as branch."""
+    text = (BENCH_DIR / "asv.conf.json").read_text()
+    conf = json.loads("\n".join(l for l in text.splitlines() if not l.strip().startswith("//")))
+    conf.update(repo=str(REPO), benchmark_dir=str(BENCH_DIR / "benchmarks"),
+                results_dir=str(tmp_path / "results"), html_dir=str(tmp_path / "html"),
+                env_dir=str(tmp_path / "env"), branches=["HEAD"])
+    path = tmp_path / "asv.conf.json"
+    path.write_text(json.dumps(conf))
+    return path
+
+
+@pytest.mark.skipif(shutil.which("asv") is None or shutil.which("git") is None,
+                    reason="asv or git is not installed")
+def test_asv_run_as_the_readme_says_saves_results_that_publish_shows(tmp_path):
+    # The README's command, `asv run --python=same --set-commit-hash $(git rev-parse HEAD)`,
+    # on the tiniest benchmark run once; then `asv publish` must show its number.
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
+                          text=True)
+    if head.returncode != 0:
+        pytest.skip("not a git checkout")
+    conf = _asv_config(tmp_path)
+    env = dict(os.environ, HOME=str(tmp_path))
+    asv = lambda *args: subprocess.run(["asv", *args, "--config", str(conf)], cwd=BENCH_DIR,
+                                       env=env, capture_output=True, text=True, timeout=300)
+    done = asv("machine", "--yes", "--machine", "ci-test")
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = asv("run", "--python=same", "--set-commit-hash", head.stdout.strip(),
+               "--bench", r"SmallCalls\.time_bound$", "-a", "repeat=1", "-a", "number=1",
+               "-a", "rounds=1", "-a", "warmup_time=0", "--machine", "ci-test")
+    assert done.returncode == 0, done.stdout + done.stderr
+    saved = [p for p in (tmp_path / "results" / "ci-test").glob("*.json")
+             if p.name != "machine.json"]
+    assert len(saved) == 1, list((tmp_path / "results").rglob("*"))
+    result = json.loads(saved[0].read_text())["results"]["bench_scale.SmallCalls.time_bound"]
+    assert result[0][0] is not None and 0 < result[0][0] < 1, result   # seconds, measured
+    done = asv("publish")
+    assert done.returncode == 0, done.stdout + done.stderr
+    graph = tmp_path / "html" / "graphs"
+    points = [json.loads(p.read_text()) for p in graph.rglob("bench_scale.SmallCalls.time_bound.json")]
+    assert points and any(v is not None for p in points for _, v in p), points
+    assert (tmp_path / "html" / "index.json").is_file()

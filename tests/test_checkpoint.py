@@ -119,9 +119,10 @@ def test_sqrt_n_checkpoints_hold_o_sqrt_n_work_memory():
     plain_peak = traced_peak(lambda: tape.gradient(x))
     peak = traced_peak(lambda: tape.gradient(x, checkpoints=k))
     assert plain_peak >= 32 * n
-    # The model: 32 B per node of the longest segment + 16 B per checkpoint (+ the result
-    # and a few small arrays).
-    assert plan.work_bytes <= 50 * n ** 0.5
+    # The model: 41 B per node of the longest segment and its outside parents (swept as a
+    # local tape) + 16 B per checkpoint (+ the result and a few small arrays): on a chain,
+    # k = sqrt(n) segments of sqrt(n) nodes, one outside parent each.
+    assert plan.work_bytes <= 60 * n ** 0.5
     assert peak <= plan.work_bytes + 4096
     assert peak * 100 < plain_peak
 
@@ -166,13 +167,6 @@ def test_bad_checkpoints_raise_clear_errors(chain):
         tape.gradient([1.0, 2.0], checkpoints=3)
     with pytest.raises(ValueError, match="positive"):
         checkpoint.checkpoints_for_budget(tape, 0)
-
-
-def test_stale_checkpoint_kernels_are_refused(monkeypatch, chain):
-    from scalargraph.kernels import checkpoint as _checkpoint_kernels
-    monkeypatch.setattr(_checkpoint_kernels, "TABLE_DIGEST", "stale")
-    with pytest.raises(RuntimeError, match="gen_derived_kernels"):
-        chain.tape.gradient(chain.x, checkpoints=3)
 
 
 def test_threads_may_share_a_tape_and_its_plans():

@@ -140,16 +140,22 @@ def test_wrong_number_of_input_values_says_expected_and_got(tape, values, method
 
 
 @pytest.mark.parametrize("method", ["jacobian", "adjoints", "value_and_gradient"])
-def test_a_2d_array_where_1d_is_expected(tape, method):
+def test_a_2d_array_is_a_batch_of_points(tape, method):
+    # Every evaluation method takes a batch (B, n_inputs): one result per row, stacked.
     kwargs = {"output": 0} if method in ("adjoints", "value_and_gradient") else {}
-    with pytest.raises(ValueError, match="1-d|shape"):
-        getattr(tape, method)(np.ones((1, 2)), **kwargs)
+    one = getattr(tape, method)(np.ones(2), **kwargs)
+    many = getattr(tape, method)(np.ones((1, 2)), **kwargs)
+    if method == "value_and_gradient":
+        assert many[0].shape == (1,) and many[0][0] == one[0]
+        one, many = one[1], many[1]
+    np.testing.assert_array_equal(many, one[None])
 
 
-@pytest.mark.parametrize("method", ["__call__", "values", "gradient"])
+@pytest.mark.parametrize("method", ["__call__", "values", "gradient", "jacobian", "adjoints",
+                                    "value_and_gradient"])
 def test_a_batch_of_points_must_have_one_column_per_input(tape, method):
     # These methods take a batch (B, n_inputs) of points as well as one point.
-    kwargs = {"output": 0} if method == "gradient" else {}
+    kwargs = {"output": 0} if method in ("gradient", "adjoints", "value_and_gradient") else {}
     for shape in ((4, 3), (2, 1), (2, 2, 2)):
         with pytest.raises(ValueError, match="expected 2 input value"):
             getattr(tape, method)(np.ones(shape), **kwargs)

@@ -9,7 +9,6 @@ Oracles and tolerances:
 * central finite differences of the gradient, h = cbrt(eps) * max(1, |x|).
 """
 
-import importlib.util
 import pathlib
 import sys
 
@@ -300,23 +299,3 @@ def test_multi_output_tapes_need_an_output_index():
         tape.hvp([1.0], [1.0])
     assert_close(tape.hvp([1.0], [1.0], output=1), [-np.sin(1.0)], CLOSED_RTOL)
     assert_close(tape.hessian([1.0], output=0), [[2.0]], CLOSED_RTOL)
-
-
-# ---- the generated second partials are fresh -----------------------------------------------
-def _generator():
-    spec = importlib.util.spec_from_file_location("gen_derived", ROOT / "tools" / "gen_derived_kernels.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_generated_kernel_files_are_fresh(capsys):
-    assert _generator().main(["--check"]) == 0, capsys.readouterr().out
-
-
-def test_stale_second_order_kernels_are_refused(monkeypatch):
-    from scalargraph.kernels import second as _second_order_kernels
-    monkeypatch.setattr(_second_order_kernels, "TABLE_DIGEST", "stale")
-    x = sg.var("x")
-    with pytest.raises(RuntimeError, match="gen_derived_kernels"):
-        sg.compile([x], [x * x]).hvp([1.0], [1.0])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import scalargraph as sg
-from scalargraph.kernels import loops as _kernels, sweeps as _sweeps
+from scalargraph.kernels import forward as _kernels, sweeps as _sweeps
 from reference import dual_evaluate
 from strategies import random_tape
 

@@ -26,7 +26,7 @@ import numpy as np
 
 import scalargraph as sg
 from scalargraph import ops
-from scalargraph.kernels import loops as _kernels
+from scalargraph.kernels import forward as _kernels
 
 
 def chain_of_sines(n):

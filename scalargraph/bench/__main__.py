@@ -4,4 +4,5 @@ import sys
 
 from .report import main
 
-sys.exit(main())
+result = main()
+sys.exit(result if isinstance(result, int) else 0)

@@ -14,10 +14,7 @@ def plot_all(curves, out):
         import matplotlib.pyplot as plt
     except ImportError:
         return []
-    panels = [(key, fn) for key, fn in (("claim1", _claim1), ("claim2", _claim2),
-                                        ("claim3", _claim3), ("claim4", _claim4),
-                                        ("claim5", _claim5), ("targets", _targets))
-              if key in curves]
+    panels = [(key, fn) for key, fn in _PANELS if key in curves]
     written = []
     for key, fn in panels:
         fig, ax = plt.subplots(figsize=(5.2, 3.8), dpi=90)
@@ -27,6 +24,21 @@ def plot_all(curves, out):
         fig.savefig(path)
         plt.close(fig)
         written.append(path)
+    if panels and summary(curves, out / "summary.png"):
+        written.append(out / "summary.png")
+    return written
+
+
+def summary(curves, path):
+    """Write the one-figure summary of every measured claim to ``path``; False without
+    matplotlib or curves."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    panels = [(key, fn) for key, fn in _PANELS if key in curves]
     if panels:
         cols = min(3, len(panels))
         rows = -(-len(panels) // cols)
@@ -37,19 +49,16 @@ def plot_all(curves, out):
         for ax in list(axes.flat)[len(panels):]:
             ax.axis("off")
         fig.tight_layout()
-        path = out / "summary.png"
         fig.savefig(path)
         plt.close(fig)
-        written.append(path)
-    return written
+    return bool(panels)
 
 
 def _claim1(ax, c):
     n = c["n"]
     ax.loglog(n, c["rev"], "o-", label="reverse gradient")
-    m = len(c["fwdm"])
-    ax.loglog(n[:m], c["fwdm"], "s-", label="forward-mode gradient")
-    ax.loglog(n[:m], c["fd"], "^-", label="finite differences")
+    ax.loglog(c["n_fwdm"], c["fwdm"], "s-", label="forward-mode gradient")
+    ax.loglog(c["n_fd"], c["fd"], "^-", label="finite differences")
     ax.set(xlabel="inputs n", ylabel="time / forward evaluation",
            title="1. Gradient cost, f: R^n -> R")
     ax.legend(fontsize=7)
@@ -76,7 +85,7 @@ def _claim3(ax, c):
 
 def _claim4(ax, c):
     # colour = workload, line style = sweep
-    styles = {"forward": "-", "reverse": "--", "tangent": ":"}
+    styles = {"forward": "-", "reverse": "--", "tangent": ":", "compile": "-."}
     for k, (name, d) in enumerate(c.items()):
         for key, ls in styles.items():
             ax.loglog(d["nodes"], d[key], ls, color=f"C{k}", marker="o", ms=3,
@@ -100,3 +109,7 @@ def _targets(ax, rows):
     ax.set_xticks(np.arange(3) + 0.4 - width / 2, labels)
     ax.set(ylabel="ns per op node", title="Core targets: the chain, vs peers")
     ax.legend(fontsize=7)
+
+
+_PANELS = (("claim1", _claim1), ("claim2", _claim2), ("claim3", _claim3),
+           ("claim4", _claim4), ("claim5", _claim5), ("targets", _targets))

@@ -1,6 +1,6 @@
 """Op-agnostic Numba sweeps over the local partials: reverse (adjoints) and forward (tangents).
 
-Once ``forward_partials`` has linearized the tape, no sweep needs to know the ops
+Once ``forward.forward_partials`` has linearized the tape, no sweep needs to know the ops
 (CasADi's ``ad_forward`` / ``ad_reverse``): node i has partials ``partials[i, 0]`` and
 ``partials[i, 1]`` towards its parents ``arg0[i]`` and ``arg1[i]``, and a slot with no
 parent has partial exactly 0.0, so it is skipped without looking at the opcode.
@@ -16,21 +16,22 @@ or [n, k] for k seeds/directions at once (k innermost, contiguous).
 
 from numba import njit
 
+from .forward import load_inputs, partials_loop
 
-@njit(cache=True, nogil=True)
-def reverse_adjoints(arg0, arg1, partials, adjoints):
-    """Accumulate adjoints from the seeded ``adjoints`` back to every node (DL book Alg. 6.2).
 
-    ``adjoints`` holds the seed on entry and d(seeded outputs)/d(node) on exit. Each node's
-    adjoint is final when it is reached, because every child has a larger index; ``+=`` sums
-    over children (the law of total derivatives). O(n) time, no work memory.
+@njit(cache=True, inline="always")
+def reverse_loop(arg0, arg1, partials, adjoints, start, stop):
+    """Adjoints of nodes start .. stop - 1 pushed to their parents, last node first.
+
+    Each node's adjoint is final when it is reached, because every child has a larger
+    index; ``+=`` sums over children (the law of total derivatives).
     """
-    # Register forwarding, as in the forward kernels: the adjoint that node i sends to node
+    # Register forwarding, as in the forward loops: the adjoint that node i sends to node
     # i - 1 (the next one visited) waits in a local, not in memory. Node i is the last child
     # of i - 1 to be visited, so the additions happen in the same order, bit for bit.
     ci = -1
     cv = 0.0
-    for i in range(arg0.shape[0] - 1, -1, -1):
+    for i in range(stop - 1, start - 1, -1):
         s = adjoints[i]
         if ci == i:
             s += cv
@@ -59,6 +60,55 @@ def reverse_adjoints(arg0, arg1, partials, adjoints):
                 adjoints[b] += d * s
     if ci >= 0:
         adjoints[ci] += cv
+
+
+@njit(cache=True, nogil=True)
+def reverse_adjoints(arg0, arg1, partials, adjoints):
+    """Accumulate adjoints from the seeded ``adjoints`` back to every node (DL book Alg. 6.2).
+
+    ``adjoints`` holds the seed on entry and d(seeded outputs)/d(node) on exit. O(n) time,
+    no work memory.
+    """
+    reverse_loop(arg0, arg1, partials, adjoints, 0, arg0.shape[0])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials, adjoints,
+                       inputs, gradient):
+    """Value of output ``output`` at ``inputs``; its gradient written into ``gradient``.
+
+    Work arrays: values float64[n], partials float64[n, 2], adjoints float64[n], all
+    overwritten. Callable from user @njit code (see Tape.bind), so it checks in O(1) what a
+    caller could get wrong (lengths, the output index, the number of inputs) and raises
+    ValueError before touching memory; the tape arrays must come together from one tape
+    (``Tape.bind().args``). Same sweeps, same bits as Tape.gradient. Allocates nothing.
+    """
+    n = op.shape[0]
+    n_in = inputs.shape[0]
+    if arg0.shape[0] != n or arg1.shape[0] != n or values.shape[0] < n or \
+            partials.shape[0] < n or partials.shape[1] != 2 or adjoints.shape[0] < n:
+        raise ValueError("value_and_gradient_kernel: tape and work arrays of different "
+                         "lengths; pass Tape.bind().args unchanged")
+    if output < 0 or output >= outputs.shape[0] or outputs[output] < 0 or outputs[output] >= n:
+        raise ValueError("value_and_gradient_kernel: output index out of range")
+    # The inputs are the first nodes of a tape: n_in is their number iff node n_in - 1 is an
+    # input and node n_in is not.
+    if n_in > n or (n_in > 0 and op[n_in - 1] != 0) or (n_in < n and op[n_in] == 0):
+        raise ValueError("value_and_gradient_kernel: x does not have one value per input "
+                         "of this tape")
+    if gradient.shape[0] != n_in:
+        raise ValueError("value_and_gradient_kernel: gradient must have one entry per input")
+    load_inputs(inputs, values, partials)
+    partials_loop(op, arg0, arg1, consts, values, partials, n_in, n)
+    # Plain loops, not slice assignments: an array-to-array slice copy may allocate a
+    # temporary (Numba guards against overlap), and this kernel must not allocate.
+    for i in range(n):
+        adjoints[i] = 0.0
+    adjoints[outputs[output]] = 1.0
+    reverse_loop(arg0, arg1, partials, adjoints, 0, n)
+    for i in range(n_in):
+        gradient[i] = adjoints[i]
+    return values[outputs[output]]
 
 
 @njit(cache=True, nogil=True)

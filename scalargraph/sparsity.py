@@ -1,0 +1,364 @@
+"""Sparse Jacobians and Hessians: patterns from the tape, colorings, one sweep per color.
+
+``Tape.jacobian_sparsity``, ``hessian_sparsity``, ``sparse_jacobian`` and ``sparse_hessian``
+call the functions here. Three steps, as in CppAD, ADOL-C and CasADi:
+
+1. **Pattern.** Index sets propagated over the tape (``kernels/sparsity.py``): which inputs
+   each output depends on through partials that are not structurally zero. The op table
+   says which those are (:data:`DEPENDS`, :data:`SECOND`, derived from the partial rules of
+   :mod:`scalargraph.ops`): a partial rule that is a literal zero (``gt``) adds nothing, a
+   constant operand is not a node and adds nothing, and the branches of ``maximum``,
+   ``minimum``, ``relu``, ``abs``, ``leaky_relu`` both count, so the pattern holds at every
+   point, not only the one it is used at. The Hessian pattern of one output collects, for
+   every node that reaches it, set(parent a) x set(parent b) for each pair of slots whose
+   second partial is not structurally zero (CppAD's ``for_hes_sparsity``).
+2. **Coloring** (:mod:`scalargraph.coloring`): columns (forward) or rows (reverse) that
+   never share a row (column) share a color; a star coloring for Hessians.
+3. **Compressed evaluation.** One block sweep per color, seeded with the sum of the
+   color's unit vectors; each entry of the pattern is then read from one compressed
+   product. A plan (pattern + coloring) is computed once per tape and reused at every
+   point; it pickles (plain arrays), e.g. to ship to Dask workers with the tape.
+
+Forward-mode and reverse-mode values equal the dense :meth:`Tape.jacobian` of the same
+mode bit for bit: every node that reaches an output depends on at most one column of each
+color, so each compressed tangent/adjoint is the same sum, in the same order, as the dense
+one (the others add exact zeros). Hessian entries come from products H v with v the sum of
+several unit vectors, summed in another order than the dense H e_j: equal to rounding.
+"""
+
+import ast
+import hashlib
+import threading
+import weakref
+
+import numpy as np
+
+from . import ops, coloring
+from .coloring import _scipy_sparse
+from .kernels import sparsity as _kernels, sweeps as _sweeps
+
+_MODES = ("auto", "forward", "reverse")
+_lock = threading.Lock()
+_digests = weakref.WeakKeyDictionary()  # tape -> fingerprint of its arrays
+_plans = weakref.WeakKeyDictionary()    # tape -> {key: plan}, the plans made without a `plan=`
+
+
+# ---- the op table as lookup arrays --------------------------------------------------------
+def _rule_slots(rule, op):
+    """Parent slots a partial rule depends on (outside ``gt``, whose derivative is zero)."""
+    slots_of = {"x": {0}, "z": set(range(op.arity)), "y": {1} if op.kind == ops.BINARY else set()}
+    found = set()
+
+    def walk(node):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "gt":
+            return
+        if isinstance(node, ast.Name) and node.id in slots_of:
+            found.update(slots_of[node.id])
+        for child in ast.iter_child_nodes(node):
+            walk(child)
+
+    walk(ast.parse(rule, mode="eval"))
+    return found
+
+
+def _structurally_zero(rule):
+    try:
+        return float(ast.literal_eval(rule)) == 0.0
+    except (ValueError, TypeError, SyntaxError):
+        return False
+
+
+def structure_tables(table=ops.OPS):
+    """``(depends, second)`` uint8 arrays indexed by opcode, derived from the partial rules.
+
+    ``depends[code, s]`` is 1 when slot s is a parent whose partial is not a literal zero;
+    ``second[code, w]`` is 1 when the second partial in slots (0, 0), (0, 1), (1, 1)
+    (w = 0, 1, 2) may be nonzero: the partial towards one slot mentions the other slot's
+    operand (or the op's own value) outside ``gt(...)``.
+    """
+    depends = np.zeros((len(table), 2), dtype=np.uint8)
+    second = np.zeros((len(table), 3), dtype=np.uint8)
+    for op in table:
+        for a, rule in enumerate(op.partials):
+            if _structurally_zero(rule):
+                continue
+            depends[op.code, a] = 1
+            for b in _rule_slots(rule, op):
+                second[op.code, {(0, 0): 0, (0, 1): 1, (1, 0): 1, (1, 1): 2}[a, b]] = 1
+    for a in (depends, second):
+        a.flags.writeable = False
+    return depends, second
+
+
+DEPENDS, SECOND = structure_tables()
+
+
+# ---- patterns -----------------------------------------------------------------------------
+def _forward_sets(tape):
+    n = tape.n_nodes
+    start, length = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    buf = np.empty(max(16, tape.n_inputs + n), dtype=np.int32)  # grown by the kernel if short
+    buf = _kernels.forward_sets(tape.op, tape.arg0, tape.arg1, DEPENDS, tape.n_inputs, start,
+                                length, buf)
+    return start, length, buf
+
+
+def jacobian_sparsity(tape, method="auto"):
+    """Boolean ``csr_array`` (n_outputs, n_inputs): True where d output / d input may be
+    nonzero at some point.
+
+    ``method``: "forward" propagates input sets from the inputs, "reverse" output sets from
+    the outputs; "auto" picks forward when n_inputs <= n_outputs (the sets are then the
+    smaller ones).
+    Cost: O(n_nodes + total size of the distinct index sets) time and memory (a node whose
+    set equals its parent's shares it): about 2 ns per node on a stencil residual
+    (benchmarks/bench_sparse.py), never n_outputs x n_inputs.
+    """
+    sparse = _scipy_sparse()
+    if method == "auto":
+        method = "forward" if tape.n_inputs <= tape.n_outputs else "reverse"
+    shape = (tape.n_outputs, tape.n_inputs)
+    if method == "forward":
+        sets = _forward_sets(tape)
+        indptr, indices = _kernels.gather_rows(tape.outputs, *sets)
+        return sparse.csr_array((np.ones(indices.size, dtype=bool), indices, indptr), shape)
+    if method == "reverse":
+        sets = _kernels.reverse_sets(tape.op, tape.arg0, tape.arg1, DEPENDS, tape.outputs,
+                                     tape.n_inputs)
+        rows = np.arange(tape.n_inputs, dtype=np.int32)
+        indptr, indices = _kernels.gather_rows(rows, *sets)
+        transposed = sparse.csr_array((np.ones(indices.size, dtype=bool), indices, indptr),
+                                      shape[::-1])
+        return coloring.as_pattern(transposed.T)
+    raise ValueError(f"method must be 'auto', 'forward' or 'reverse', got {method!r}")
+
+
+def hessian_sparsity(tape, output=None):
+    """Boolean symmetric ``csr_array`` (n_inputs, n_inputs): True where the second
+    derivative of one output may be nonzero at some point.
+
+    Cost: one forward index-set pass (as :func:`jacobian_sparsity`), one reverse pass
+    marking the nodes that reach the output, and one pair per (nonlinear node, input of one
+    parent, input of the other) emitted and de-duplicated: O(n_nodes + pairs).
+    """
+    sparse = _scipy_sparse()
+    seed = int(tape.outputs[tape._output(output)])
+    n = tape.n_inputs
+    sets = _forward_sets(tape)
+    indptr, indices = _kernels.hessian_pattern(tape.op, tape.arg0, tape.arg1, DEPENDS, SECOND,
+                                               n, seed, *sets)
+    return sparse.csr_array((np.ones(indices.size, dtype=bool), indices, indptr), (n, n))
+
+
+# ---- plans --------------------------------------------------------------------------------
+def _digest(tape):
+    """A fingerprint of the tape's arrays, so that a plan refuses a tape it was not made for."""
+    with _lock:
+        found = _digests.get(tape)
+    if found is None:
+        h = hashlib.blake2b(digest_size=16)
+        for a in (tape.op, tape.arg0, tape.arg1, tape.outputs):
+            h.update(np.ascontiguousarray(a).data)
+        found = h.hexdigest()
+        with _lock:
+            _digests[tape] = found
+    return found
+
+
+class SparsePlan:
+    """A sparsity pattern and its coloring, for one tape: what :func:`sparse_jacobian` and
+    :func:`sparse_hessian` need besides the point. Made once, used at every point.
+
+    Attributes: ``kind`` ("jacobian" or "hessian"), ``mode`` ("forward", "reverse", or
+    "hessian"), ``pattern`` (boolean csr_array), ``colors`` (int32, one per column, row, or
+    Hessian column), ``n_colors`` (= sweeps per evaluation), ``output`` (Hessian only).
+    Pickles as plain arrays (no tape inside); a plan refuses a tape whose arrays differ
+    from the one it was made for.
+    """
+
+    def __init__(self, kind, mode, pattern, colors, output, digest):
+        self.kind, self.mode, self.pattern, self.output = kind, mode, pattern, output
+        self.colors = np.ascontiguousarray(colors, dtype=np.int32)
+        self.n_colors = int(self.colors.max()) + 1 if self.colors.size else 0
+        self._digest = digest
+        # Where each stored entry sits in the compressed product (flattened, C order):
+        # (m, colors) forward, (n, colors) reverse and Hessian.
+        rows = np.repeat(np.arange(pattern.shape[0], dtype=np.int64), np.diff(pattern.indptr))
+        cols = pattern.indices.astype(np.int64)
+        p = self.n_colors
+        if kind == "hessian":
+            src_row, src_col = _star_sources(pattern, self.colors, rows, cols)
+            self._take = src_row * p + src_col
+        elif mode == "forward":
+            self._take = rows * p + self.colors[cols]
+        else:
+            self._take = cols * p + self.colors[rows]
+
+    def __repr__(self):
+        what = f"jacobian ({self.mode})" if self.kind == "jacobian" else f"hessian of output {self.output}"
+        return (f"<SparsePlan {what}: shape {self.pattern.shape}, {self.pattern.nnz} "
+                f"nonzeros, {self.n_colors} colors>")
+
+    def _check(self, tape):
+        if _digest(tape) != self._digest:
+            raise ValueError("this plan was made for another tape (its arrays differ): make "
+                             "one for this tape with tape.sparse_plan()")
+
+
+def _star_sources(pattern, colors, rows, cols):
+    """For each entry (i, j): the (row, color column) of H S holding it (star recovery)."""
+    k = int(colors.max(initial=0)) + 1
+    keys = rows * k + colors[cols]
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    here = counts[inverse] == 1
+    # (i, j) from row i, column colors[j] where j is alone in its color; else from row j
+    src_row = np.where(here, rows, cols)
+    src_col = np.where(here, colors[cols], colors[rows])
+    return src_row, src_col
+
+
+def jacobian_plan(tape, mode="auto", ordering="dsatur"):
+    """The pattern of the Jacobian and a coloring of its columns (forward mode) or rows
+    (reverse mode); "auto" colors both and keeps the side with fewer colors (forward on a
+    tie). Cost: :func:`jacobian_sparsity` + one or two colorings (O(nnz) for bounded rows).
+    """
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+    pattern = jacobian_sparsity(tape)
+    plans = []
+    if mode in ("auto", "forward"):
+        plans.append(("forward", coloring.color_columns(pattern, ordering)))
+    if mode in ("auto", "reverse"):
+        plans.append(("reverse", coloring.color_rows(pattern, ordering)))
+    side, colors = min(plans, key=lambda p: p[1].max(initial=-1))
+    return SparsePlan("jacobian", side, pattern, colors, None, _digest(tape))
+
+
+def hessian_plan(tape, output=None, ordering="smallest_last"):
+    """The Hessian pattern of one output and a star coloring of it.
+    Cost: :func:`hessian_sparsity` + the coloring."""
+    pattern = hessian_sparsity(tape, output)
+    colors = coloring.star_coloring(pattern, ordering)
+    return SparsePlan("hessian", "hessian", pattern, colors, tape._output(output),
+                      _digest(tape))
+
+
+def _cached_plan(tape, key, make):
+    with _lock:
+        found = _plans.get(tape, {}).get(key)
+    if found is None:
+        found = make()
+        with _lock:
+            _plans.setdefault(tape, {})[key] = found
+    return found
+
+
+# ---- the sweeps, through one place each (the kernel layer is being rewritten) -------------
+def _forward_block(tape, partials, tangents):
+    _sweeps.forward_tangents_block(tape.n_inputs, tape.arg0, tape.arg1, partials, tangents)
+
+
+def _reverse_block(tape, partials, adjoints):
+    _sweeps.reverse_adjoints_block(tape.arg0, tape.arg1, partials, adjoints)
+
+
+def _hvp_column(tape, values, partials, v, seed_at, work):
+    from . import second_order
+    return second_order._second_sweeps(tape, values, partials, v, seed_at, *work)
+
+
+def _block_size(tape, count):
+    from .tape import _BLOCK_ELEMENTS
+    return int(max(1, min(64, count, _BLOCK_ELEMENTS // max(tape.n_nodes, 1))))
+
+
+# ---- compressed evaluation ----------------------------------------------------------------
+def sparse_jacobian(tape, x, mode="auto", plan=None):
+    """The Jacobian at ``x`` as a float ``csr_array`` (n_outputs, n_inputs) on the pattern.
+
+    ``plan`` (from :func:`jacobian_plan`) fixes pattern, coloring and mode; without one,
+    the plan for ``mode`` is made on the first call and kept with the tape.
+    Cost: one forward sweep with partials, then one tangent (forward) or adjoint (reverse)
+    sweep per color, in blocks as :meth:`Tape.jacobian`; work memory 24 B/node + 8 B/node
+    per color of a block. Values equal the dense Jacobian of the same mode bit for bit.
+    """
+    x = tape._point(x)
+    if plan is None:
+        if mode not in _MODES:
+            raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+        plan = _cached_plan(tape, ("jacobian", mode), lambda: jacobian_plan(tape, mode))
+    elif not isinstance(plan, SparsePlan) or plan.kind != "jacobian":
+        raise TypeError(f"plan must be a Jacobian plan from tape.sparse_plan(), got {plan!r}")
+    plan._check(tape)
+    sparse = _scipy_sparse()
+    n, m, p = tape.n_inputs, tape.n_outputs, plan.n_colors
+    compressed = np.zeros((m, p) if plan.mode == "forward" else (n, p))
+    if p:
+        _, partials = tape._linearize(x)
+        block = _block_size(tape, p)
+        for start in range(0, p, block):
+            k = min(block, p - start)
+            work = np.zeros((tape.n_nodes, k))
+            if plan.mode == "forward":
+                j = np.flatnonzero((plan.colors >= start) & (plan.colors < start + k))
+                work[j, plan.colors[j] - start] = 1.0
+                _forward_block(tape, partials, work)
+                compressed[:, start:start + k] = work[tape.outputs]
+            else:
+                r = np.flatnonzero((plan.colors >= start) & (plan.colors < start + k))
+                np.add.at(work, (tape.outputs[r], plan.colors[r] - start), 1.0)
+                _reverse_block(tape, partials, work)
+                compressed[:, start:start + k] = work[:n]
+    data = compressed.ravel().take(plan._take)
+    pat = plan.pattern
+    return sparse.csr_array((data, pat.indices.copy(), pat.indptr.copy()), pat.shape)
+
+
+def sparse_hessian(tape, x, output=None, plan=None):
+    """The Hessian of one output at ``x`` as a float ``csr_array`` (n_inputs, n_inputs) on
+    its pattern, from one Hessian-vector product per color of a star coloring.
+
+    Cost: one forward sweep with partials, then per color one pair of second-order sweeps
+    (as :meth:`Tape.hvp`); 64 B/node work memory, reused. Equal to :meth:`Tape.hessian` to
+    rounding (the products sum several columns at once).
+    """
+    x = tape._point(x)
+    if plan is None:
+        k = tape._output(output)
+        plan = _cached_plan(tape, ("hessian", k), lambda: hessian_plan(tape, k))
+    elif not isinstance(plan, SparsePlan) or plan.kind != "hessian":
+        raise TypeError(f"plan must be a Hessian plan from tape.sparse_plan(kind='hessian'), "
+                        f"got {plan!r}")
+    elif output is not None and tape._output(output) != plan.output:
+        raise ValueError(f"the plan is for output {plan.output}, not {output}")
+    plan._check(tape)
+    from . import second_order
+    second_order._check_fresh()
+    sparse = _scipy_sparse()
+    n, p = tape.n_inputs, plan.n_colors
+    compressed = np.zeros((n, p))
+    if p:
+        seed_at = int(tape.outputs[plan.output])
+        values, partials = tape._linearize(x)
+        nn = tape.n_nodes
+        work = (np.empty(nn), np.empty((nn, 2)), np.empty(nn), np.empty(nn))
+        for c in range(p):
+            v = (plan.colors == c).astype(np.float64)
+            compressed[:, c] = _hvp_column(tape, values, partials, v, seed_at, work)
+    data = compressed.ravel().take(plan._take)
+    pat = plan.pattern
+    return sparse.csr_array((data, pat.indices.copy(), pat.indptr.copy()), pat.shape)
+
+
+def sparse_plan(tape, kind="jacobian", mode="auto", output=None, ordering=None):
+    """:func:`jacobian_plan` (``kind="jacobian"``) or :func:`hessian_plan` (``"hessian"``);
+    ``ordering`` None takes each one's default."""
+    if kind == "jacobian":
+        if output is not None:
+            raise ValueError("output applies to Hessian plans only")
+        return jacobian_plan(tape, mode, ordering or "dsatur")
+    if kind == "hessian":
+        if mode != "auto":
+            raise ValueError("mode applies to Jacobian plans only")
+        return hessian_plan(tape, output, ordering or "smallest_last")
+    raise ValueError(f"kind must be 'jacobian' or 'hessian', got {kind!r}")

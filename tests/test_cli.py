@@ -1,0 +1,87 @@
+"""The command line, python -m scalargraph (scalargraph/cli.py)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import scalargraph as sg
+from scalargraph import cli
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def saved(tmp_path):
+    tape = sg.trace(lambda x: sg.sum(sg.tanh(x) * x), 3)
+    path = tmp_path / "model.tape"
+    tape.save(path)
+    return str(path)
+
+
+def test_info(saved, capsys):
+    assert cli.main(["info", saved]) == 0
+    out = capsys.readouterr().out
+    assert "scalargraph.tape version 1" in out and "validation ok" in out
+    assert "nodes 11, inputs 3 (x0, x1, x2), outputs 1" in out
+    assert cli.main(["info", saved, "--json"]) == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert facts["op_counts"] == {"input": 3, "tanh": 3, "mul": 3, "add": 2}
+
+
+def test_info_of_a_bad_file(tmp_path, capsys):
+    bad = tmp_path / "bad.tape"
+    bad.write_bytes(b"not a tape")
+    assert cli.main(["info", str(bad)]) == 1
+    assert "not a zip archive" in capsys.readouterr().out
+    assert cli.main(["info", str(tmp_path / "missing.tape")]) == 1
+
+
+def test_check(saved, capsys):
+    assert cli.main(["check", saved, "--order", "2"]) == 0
+    assert "entries passed" in capsys.readouterr().out
+    kink = sg.trace(lambda x: sg.relu(x), 1)
+    path = os.path.join(os.path.dirname(saved), "relu.tape")
+    kink.save(path)
+    assert cli.main(["check", path, "--at", "0"]) == 1
+    assert "FAILED" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="--at gives 2 value"):
+        cli.main(["check", path, "--at", "0", "1"])
+
+
+def test_draw(saved, tmp_path, capsys):
+    out = tmp_path / "g.dot"
+    assert cli.main(["draw", saved, "--at", "1", "2", "3", "-o", str(out)]) == 0
+    text = out.read_text()
+    assert text.startswith("digraph") and f"{np.tanh(2.0) * 2:.4g}" in text   # a node's value
+    assert cli.main(["draw", saved, "-o", str(tmp_path / "g.txt")]) == 1
+    assert ".svg, .png" in capsys.readouterr().err
+
+
+def test_warmup_unavailable_or_called(monkeypatch, capsys):
+    monkeypatch.delattr(sg, "warmup", raising=False)
+    assert cli.main(["warmup"]) == 1
+    assert "unavailable" in capsys.readouterr().err
+    calls = []
+    monkeypatch.setattr(sg, "warmup", lambda progress: calls.append(progress), raising=False)
+    assert cli.main(["warmup"]) == 0 and cli.main(["warmup", "--quiet"]) == 0
+    assert calls == [True, False]
+
+
+@pytest.mark.parametrize("command", ["info", "draw", "check", "warmup"])
+def test_every_subcommand_has_help(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main([command, "--help"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: python -m scalargraph {command}")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["bench", "--help"]])
+def test_python_m_scalargraph(args):
+    done = subprocess.run([sys.executable, "-m", "scalargraph", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: python -m scalargraph")
