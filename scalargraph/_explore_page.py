@@ -25,7 +25,7 @@ svg text { font-family: Helvetica, Arial, sans-serif; }
 .node.input rect { fill: #eee; } .node.const rect { stroke-dasharray: 4 2; }
 .node.output rect { stroke-width: 2.5; }
 .node.cur rect { fill: #fff3b0; stroke: #c80; stroke-width: 2.5; }
-.node.par rect { fill: #e5f2ff; } .node.sel rect { stroke: #d00; stroke-width: 2.5; }
+.node.ghost { opacity: 0.45; } .node.par rect { fill: #e5f2ff; } .node.sel rect { stroke: #d00; stroke-width: 2.5; }
 .node .head { font-weight: bold; font-size: 12px; }
 .node .val { fill: #000; font-size: 11px; } .node .adj { fill: #1040d0; font-size: 11px; }
 .node .tan { fill: #0a7a2a; font-size: 11px; } .node .sum { fill: #1040d0; font-size: 10px; }

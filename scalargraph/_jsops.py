@@ -4,8 +4,8 @@ Each record's ``value`` and ``partials`` are Python expression strings over ``x`
 ``z`` (see :mod:`scalargraph.ops`); :func:`op_table_js` walks them with :mod:`ast` and writes
 one JavaScript function ``lin(o, x, y)`` that returns ``[z, dz/dx, dz/dy]``, so an op added
 to the table reaches the page with no change here. The vocabulary of functions maps to
-``Math`` (``exp``, ``log``, ...) or to three helpers written like the Numba kernels'
-(``gt``, ``sigmoid``, ``softplus``). An op whose rule uses anything else is left out and
+``Math`` (``exp``, ``log``, ...) or to helpers written like the Numba kernels' (``gt``,
+``sigmoid``, ``softplus``, and ``**`` as C's ``pow``). An op whose rule uses anything else is left out and
 listed, and the page says so and offers only the precomputed points.
 """
 
@@ -22,6 +22,11 @@ _FUNCTIONS = {"exp": "Math.exp", "log": "Math.log", "sin": "Math.sin", "cos": "M
 # Numba's max(x, 0.0) keeps x unless 0.0 > x, so NaN and -0.0 pass through).
 _HELPERS = """\
 function _gt(x, y) { return x > y ? 1.0 : 0.0; }
+function _pow(x, y) {  // C's pow, which Numba calls: JavaScript gives NaN for these three
+  if (x === 1.0 || y === 0.0) return 1.0;  // pow(1, nan) = pow(nan, 0) = 1
+  if (x === -1.0 && (y === Infinity || y === -Infinity)) return 1.0;
+  return Math.pow(x, y);
+}
 function _sigmoid(x) {
   if (x >= 0.0) return 1.0 / (1.0 + Math.exp(-x));
   const e = Math.exp(x); return e / (1.0 + e);
@@ -29,7 +34,7 @@ function _sigmoid(x) {
 function _softplus(x) { return (0.0 > x ? 0.0 : x) + Math.log1p(Math.exp(-Math.abs(x))); }
 """
 
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}  # ** is _pow
 _CMPOPS = {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<=", ast.Eq: "===", ast.NotEq: "!=="}
 
 
@@ -40,8 +45,8 @@ class Untranslatable(ValueError):
 def translate(expr):
     """One rule (a Python expression over x, y, z) as a JavaScript expression.
 
-    Everything is parenthesized, so JavaScript's precedence (``-x ** 2`` is an error there)
-    never decides anything. Raises :class:`Untranslatable` for anything outside the table's
+    Everything is parenthesized, so JavaScript's precedence never decides anything; ``**``
+    becomes ``_pow``, C's pow (JavaScript's differs at pow(1, nan) and three more points). Raises :class:`Untranslatable` for anything outside the table's
     vocabulary.
     """
     return _js(ast.parse(expr, mode="eval").body)
@@ -52,6 +57,8 @@ def _js(node):
         return repr(float(node.value))
     if isinstance(node, ast.Name) and node.id in ("x", "y", "z"):
         return node.id
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        return f"_pow({_js(node.left)}, {_js(node.right)})"
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         return f"({_js(node.left)} {_BINOPS[type(node.op)]} {_js(node.right)})"
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):

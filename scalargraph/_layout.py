@@ -14,7 +14,7 @@ import numpy as np
 from . import ops
 
 #: Depths drawn in one row before wrapping.
-MAX_UNWRAPPED = 16
+MAX_UNWRAPPED = 24
 
 
 def depths(tape):

@@ -122,7 +122,13 @@ function draw() {
   const canvas = $("canvas");
   canvas.innerHTML = "";
   if (D.groups && S.view === null) return drawGroups(canvas);
-  const list = D.groups ? D.groups.members[S.view] : Array.from({length: N}, (_, i) => i);
+  let list = Array.from({length: N}, (_, i) => i), ghost = new Set();
+  if (D.groups) {  // the group's nodes, and (faded) the parents it reads from other groups
+    list = D.groups.members[S.view];
+    const mine = new Set(list);
+    for (const i of list) for (const p of parentsOf(i)) if (!mine.has(p) && ghost.size < 300) ghost.add(p);
+    list = list.concat([...ghost]);
+  }
   const items = nodeItems(list), [w, h] = place(items);
   const svg = el("svg", {width: w, height: h, viewBox: `0 0 ${w} ${h}`, id: "graph"}, canvas);
   const at = new Map(items.map((it) => [it.i, it]));
@@ -149,7 +155,7 @@ function draw() {
   for (const it of items) {
     const i = it.i, k = kindOf(i);
     const g = el("g", {class: "node " + (k === "input" ? "input" : k === "const" ? "const" : "") +
-                       (isOut.has(i) ? " output" : ""), transform: `translate(${it.x},${it.y})`,
+                       (isOut.has(i) ? " output" : "") + (ghost.has(i) ? " ghost" : ""), transform: `translate(${it.x},${it.y})`,
                        "data-node": i}, ng);
     el("rect", {width: BW, height: BH, rx: k === "input" ? 9 : 2}, g);
     el("title", {}, g, D.exprs[i]);
@@ -212,6 +218,7 @@ function refresh() {
     for (const [i, v] of view.nodes) {
       const seen = visited(i);
       v.g.classList.toggle("cur", i === cur);
+      if (i === cur && S.k !== view.shownK) v.g.scrollIntoView({block: "nearest", inline: "nearest"});
       v.g.classList.toggle("par", pars.has(i) && i !== cur);
       v.g.classList.toggle("sel", i === S.sel);
       const showVal = mode !== "forward" || seen;
@@ -235,6 +242,7 @@ function refresh() {
       v.g.setAttribute("data-adjoint", a);
       v.g.setAttribute("data-tangent", t);
     }
+    view.shownK = S.k;  // scroll to the current node once per step, not on every hover
     for (const e of view.edges) {
       let text = "", cls = "elabel", hot = false;
       if (mode === "forward") {

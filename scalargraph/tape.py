@@ -100,10 +100,6 @@ class Tape:
         from . import display
         return display.summary_line(self)
 
-    def _repr_html_(self):
-        from . import display
-        return display.html_text(self)
-
     def _repr_svg_(self):
         from . import display
         return display.svg(self)
@@ -540,10 +536,12 @@ class Tape:
         return to_dot(self, x, **options)
 
     def _repr_html_(self):
-        """A notebook shows the explorer page (at x = 1, ..., 1) of a small tape: see
-        :func:`scalargraph.explore.notebook_html`."""
+        """A notebook shows the explorer page (at x = 1, ..., 1) of a small tape (see
+        :func:`scalargraph.explore.notebook_html`), else a summary table of its ops."""
+        from . import display
         from .explore import notebook_html
-        return notebook_html(self)
+        page = notebook_html(self)
+        return page if page is not None else display.html_text(self)
 
     # ---- saving and pickling ---------------------------------------------------------------
     def save(self, path, *, compress=False):

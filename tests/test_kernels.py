@@ -1,0 +1,127 @@
+"""The kernel layer: a stale compiled kernel can never run, and the cache lives outside the package.
+
+Each test works on a copy of the package in a temporary folder and runs Python in a
+subprocess, so that it sees exactly what a user would after editing the table (or a loop)
+and regenerating, with the on-disk cache of the run before.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PROGRAM = ("import scalargraph as sg\n"
+           "x = sg.var('x')\n"
+           "t = sg.compile([x], [sg.sin(x)])\n"
+           "print(repr(float(t([0.5])[0])), repr(float(t.gradient([0.5])[0])))\n")
+
+
+def _copy(tmp_path):
+    """A copy of the package, the rules generator and nothing else."""
+    root = tmp_path / "copy"
+    shutil.copytree(ROOT / "scalargraph", root / "scalargraph",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "tools").mkdir()
+    shutil.copy(ROOT / "tools" / "gen_rules.py", root / "tools" / "gen_rules.py")
+    return root
+
+
+def _run(root, cache, code=PROGRAM, check=True):
+    env = dict(os.environ, PYTHONPATH=str(root), SCALARGRAPH_CACHE_DIR=str(cache),
+               SCALARGRAPH_QUIET="1")
+    env.pop("NUMBA_CACHE_DIR", None)
+    run = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True,
+                         text=True, timeout=600)
+    if check:
+        assert run.returncode == 0, run.stderr
+    return run
+
+
+def _edit(path, old, new):
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.slow
+def test_a_regenerated_rule_is_never_served_stale(tmp_path):
+    root, cache = _copy(tmp_path), tmp_path / "cache"
+    before = _run(root, cache).stdout.split()
+    assert [float(v) for v in before] == pytest.approx([0.479425538604203, 0.8775825618903728])
+    # A new rule for sin in the table, regenerated: the cached loops inline the old rule.
+    _edit(root / "scalargraph" / "ops.py", 'Op(12, "sin", UNARY, "sin(x)", ("cos(x)",))',
+          'Op(12, "sin", UNARY, "sin(x) + 1.0", ("2.0 * cos(x)",))')
+    gen = subprocess.run([sys.executable, "tools/gen_rules.py"], cwd=root, capture_output=True,
+                         text=True, env=dict(os.environ, SCALARGRAPH_CACHE_DIR=str(cache)))
+    assert gen.returncode == 0, gen.stderr
+    after = [float(v) for v in _run(root, cache).stdout.split()]
+    assert after == pytest.approx([1.479425538604203, 2 * 0.8775825618903728])
+    # A hand edit of a loop file (not a rule) recompiles as well.
+    _edit(root / "scalargraph" / "kernels" / "sweeps.py",
+          "    for i in range(n_in):\n        gradient[i] = adjoints[i]\n",
+          "    for i in range(n_in):\n        gradient[i] = 3.0 * adjoints[i]\n")
+    edited = [float(v) for v in _run(root, cache).stdout.split()]
+    assert edited == pytest.approx([1.479425538604203, 6 * 0.8775825618903728])
+
+
+def test_rules_from_another_table_are_refused_at_import(tmp_path):
+    root = _copy(tmp_path)
+    _edit(root / "scalargraph" / "ops.py", 'Op(12, "sin", UNARY, "sin(x)", ("cos(x)",))',
+          'Op(12, "sin", UNARY, "sin(x) + 1.0", ("cos(x)",))')
+    run = _run(root, tmp_path / "cache", "import scalargraph", check=False)
+    assert run.returncode != 0 and "python tools/gen_rules.py" in run.stderr
+
+
+def test_the_cache_is_outside_the_package_and_named_by_the_sources(tmp_path):
+    root, cache = _copy(tmp_path), tmp_path / "cache"
+    _run(root, cache)
+    inside = [p for p in (root / "scalargraph").rglob("*") if p.suffix in (".nbi", ".nbc")]
+    assert inside == []
+    folders = [p for p in cache.iterdir() if p.is_dir()]
+    assert len(folders) == 1 and any(folders[0].glob("*.nbi"))
+    shown = _run(root, cache, "from scalargraph import kernels; print(kernels.cache_dir())")
+    assert Path(shown.stdout.strip()) == folders[0]
+
+
+def test_a_first_compile_says_so_once_on_stderr(tmp_path):
+    root, cache = _copy(tmp_path), tmp_path / "cache"
+    env = dict(os.environ, PYTHONPATH=str(root), SCALARGRAPH_CACHE_DIR=str(cache))
+    env.pop("SCALARGRAPH_QUIET", None)
+    cold = subprocess.run([sys.executable, "-c", PROGRAM], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert cold.stderr.count("compiling kernels, once") == 1, cold.stderr
+    warm = subprocess.run([sys.executable, "-c", PROGRAM], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert "compiling" not in warm.stderr and warm.stdout == cold.stdout
+
+
+@pytest.mark.slow
+def test_install_then_editable_install_imports(tmp_path):
+    """pip install . -> use -> pip install -e . -> import works; uninstall leaves nothing."""
+    pytest.importorskip("setuptools")
+    target = tmp_path / "site"
+    env = dict(os.environ, SCALARGRAPH_CACHE_DIR=str(tmp_path / "cache"), SCALARGRAPH_QUIET="1",
+               PIP_DISABLE_PIP_VERSION_CHECK="1")
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
+    src = _copy(tmp_path)
+    shutil.copy(ROOT / "pyproject.toml", src / "pyproject.toml")
+    shutil.copy(ROOT / "README.md", src / "README.md")
+    subprocess.run(pip + ["--target", str(target), str(src)], check=True, env=env,
+                   capture_output=True, timeout=600)
+    use = subprocess.run([sys.executable, "-c", PROGRAM], env=dict(env, PYTHONPATH=str(target)),
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert use.returncode == 0, use.stderr
+    left = [p for p in (target / "scalargraph").rglob("*") if p.suffix in (".nbi", ".nbc")]
+    assert left == [], "Numba wrote into the installed package"
+    # Every file in the installed package folder is one pip recorded, so an uninstall (or
+    # an editable install over it) leaves nothing behind to shadow the package.
+    record = next(target.glob("scalargraph-*.dist-info")) / "RECORD"
+    owned = {line.split(",")[0] for line in record.read_text().splitlines()}
+    on_disk = {str(p.relative_to(target)) for p in (target / "scalargraph").rglob("*")
+               if p.is_file() and p.suffix != ".pyc"}
+    assert on_disk <= owned, sorted(on_disk - owned)[:5]
