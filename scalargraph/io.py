@@ -206,7 +206,7 @@ def _load_members(archive, size, where):
     try:
         return Tape(arrays["op"], arrays["arg0"], arrays["arg1"], arrays["consts"],
                     arrays["outputs"], input_names=names, n_data=int(arrays["n_data"]))
-    except ValueError as err:
+    except (ValueError, TypeError) as err:
         raise npzread.Invalid(f"invalid tape: {err}") from None
 
 

@@ -102,9 +102,9 @@ def map_shares(fn, bounds, workers):
     pool = _executor(workers)
     futures = [pool.submit(run, share) for share in shares]
     try:
-        # Waiting in short slices lets a Ctrl-C that the OS handed to another thread be
-        # seen here within a quarter second.
-        while wait(futures, timeout=0.25, return_when=FIRST_EXCEPTION).not_done:
+        # Waiting in short slices: a Ctrl-C that the OS handed to one of the pool's threads
+        # (it may) only sets a flag, which this thread sees when it next wakes up.
+        while wait(futures, timeout=0.02, return_when=FIRST_EXCEPTION).not_done:
             if any(f.done() and f.exception() is not None for f in futures):
                 break
         for f in futures:  # the first failure in chunk order, if any

@@ -119,7 +119,7 @@ def test_ctrl_c_stops_a_batch_at_the_next_chunk():
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["latency"] is not None, "the batch ran to its end"
     assert result["later"] == result["at_raise"]  # the pool is idle once the call raised
-    assert result["at_raise"] < result["chunks"] // 4, result
+    assert result["at_raise"] < result["chunks"] // 2, result  # before the fix: all of them
 
 
 def test_workers_are_capped_at_the_cores(monkeypatch):
