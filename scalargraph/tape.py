@@ -606,6 +606,12 @@ class _Bound:
         self._shape = (tape.n_inputs,)
 
     def __call__(self, x, gradient):
+        # An ndarray subclass (np.memmap, ...) is passed as a plain view of the same memory:
+        # Numba compiles for plain arrays, and the gradient must land where the caller looks.
+        if type(x) is not np.ndarray and isinstance(x, np.ndarray):
+            x = x.view(np.ndarray)
+        if type(gradient) is not np.ndarray and isinstance(gradient, np.ndarray):
+            gradient = gradient.view(np.ndarray)
         if not (type(x) is np.ndarray and x.shape == self._shape and x.dtype == np.float64
                 and x.flags.c_contiguous and type(gradient) is np.ndarray
                 and gradient.shape == self._shape and gradient.dtype == np.float64

@@ -99,3 +99,14 @@ def test_a_read_only_point_is_evaluated_like_a_writable_one():
 def test_recorded_constants_keep_ieee_signed_zeros(expr, at, want):
     x = sg.var("x")
     assert sg.compile([x], [expr(x)])([at])[0] == want
+
+
+def test_bind_takes_memmaps_and_writes_through_them(tmp_path):
+    x = sg.var("x")
+    f = sg.compile([x], [sg.exp(x)]).bind()
+    xs = np.memmap(tmp_path / "x.bin", dtype=np.float64, mode="w+", shape=(1,))
+    gs = np.memmap(tmp_path / "g.bin", dtype=np.float64, mode="w+", shape=(1,))
+    xs[0] = 0.5
+    assert f(xs, gs) == math.exp(0.5) and gs[0] == math.exp(0.5)
+    gs.flush()
+    assert np.fromfile(tmp_path / "g.bin")[0] == math.exp(0.5)

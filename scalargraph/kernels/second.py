@@ -23,6 +23,27 @@ _CONST, _UNARY, _BINARY, _CONST_RIGHT = 1, 2, 3, 4  # ops.Kind
 _KIND = rules.KIND
 
 
+@njit(cache=True, inline="always")
+def partial_tangents(o, x, y, z, tx, ty):
+    """``(e0, e1)``: the tangents of the op's two partials, sum_r h[s][r] t_r, from the
+    tangents tx, ty of its operands. A zero tangent or second partial adds nothing."""
+    e0 = 0.0
+    e1 = 0.0
+    if tx != 0.0 or ty != 0.0:
+        h00, h01, h10, h11 = rules.second(o, x, y, z)
+        if tx != 0.0:
+            if h00 != 0.0:
+                e0 += h00 * tx
+            if h10 != 0.0:
+                e1 += h10 * tx
+        if ty != 0.0:
+            if h01 != 0.0:
+                e0 += h01 * ty
+            if h11 != 0.0:
+                e1 += h11 * ty
+    return e0, e1
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents, dpartials):
     """Tangents and tangents of the local partials, for forward-over-reverse.
@@ -59,17 +80,7 @@ def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents,
         tangents[i] = t
         if tx != 0.0 or ty != 0.0:
             y = values[b] if k == _BINARY else (consts[b] if k == _CONST_RIGHT else 0.0)
-            h00, h01, h10, h11 = rules.second(op[i], values[a], y, values[i])
-            if tx != 0.0:
-                if h00 != 0.0:
-                    e0 += h00 * tx
-                if h10 != 0.0:
-                    e1 += h10 * tx
-            if ty != 0.0:
-                if h01 != 0.0:
-                    e0 += h01 * ty
-                if h11 != 0.0:
-                    e1 += h11 * ty
+            e0, e1 = partial_tangents(op[i], values[a], y, values[i], tx, ty)
         dpartials[i, 0] = e0
         dpartials[i, 1] = e1
 
@@ -131,20 +142,7 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
         if d1 != 0.0 and ty != 0.0:
             t += d1 * ty
         tangents[i] = t
-        e0 = 0.0
-        e1 = 0.0
-        if tx != 0.0 or ty != 0.0:
-            h00, h01, h10, h11 = rules.second(o, x, y, z)
-            if tx != 0.0:
-                if h00 != 0.0:
-                    e0 += h00 * tx
-                if h10 != 0.0:
-                    e1 += h10 * tx
-            if ty != 0.0:
-                if h01 != 0.0:
-                    e0 += h01 * ty
-                if h11 != 0.0:
-                    e1 += h11 * ty
+        e0, e1 = partial_tangents(o, x, y, z, tx, ty)
         dpartials[i, 0] = e0
         dpartials[i, 1] = e1
 
