@@ -18,7 +18,8 @@ from .arrays import NodeArray, variables, dense, dot, matmul, reduce_sum as sum 
 from .functions import *  # noqa: F401,F403  (exp, log, sin, ..., maximum, leaky_relu, gt)
 from .functions import __all__ as _function_names
 from .flatten import compile  # noqa: A004
-from .transforms import trace, value_and_grad, grad_fn, jacobian_fn, hessian_fn
+from .tracing import trace
+from .transforms import value_and_grad, grad_fn, jacobian_fn, hessian_fn
 from .gradcheck import check_grads, GradCheckError
 from .optimize import optimize
 from .tape import Tape

@@ -518,10 +518,13 @@ CALLS = {  # name -> (call with the argument, whether a 2-d batch is a legal arg
     "tape(x)": (lambda t, a: t(a, workers=1), True),
     "values(x)": (lambda t, a: t.values(a, workers=1), True),
     "gradient(x)": (lambda t, a: t.gradient(a, output=1, workers=1), True),
-    "jvp(x, v)": (lambda t, a: t.jvp(a, [1.0, 2.0]), True),
+    "jvp(x, v)": (lambda t, a: t.jvp(a, [1.0, 2.0], workers=1), True),
     "jvp(x0, v)": (lambda t, a: t.jvp([0.5, 0.25], a), False),
+    "vjp(x, w)": (lambda t, a: t.vjp(a, [1.0, 2.0], workers=1), True),
     "vjp(x0, w)": (lambda t, a: t.vjp([0.5, 0.25], a), False),
-    "jacobian(x)": (lambda t, a: t.jacobian(a), True),
+    "adjoints(x)": (lambda t, a: t.adjoints(a, output=0, workers=1), True),
+    "hvp(x, v)": (lambda t, a: t.hvp(a, [1.0, 2.0], output=0, workers=1), True),
+    "jacobian(x)": (lambda t, a: t.jacobian(a, workers=1), True),
     "tangents(x0, v)": (lambda t, a: t.tangents([0.5, 0.25], a), False),
 }
 

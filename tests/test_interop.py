@@ -93,3 +93,23 @@ def test_data_inputs_refused():
     tape = sg.compile([w], (w * x) ** 2, data=[x])
     with pytest.raises(ValueError, match="data input"):
         tape.as_scipy()
+
+
+def test_rosenbrock_benchmark_runs_and_agrees_with_scipy():
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "benchmarks", "rosenbrock.py")
+    spec = importlib.util.spec_from_file_location("bench_rosenbrock", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    tape, _, times, results = bench.time_to_solution(20, 1)
+    assert tape.n_inputs == 20 and all(len(t) == 1 for t in times.values())
+    for (method, name), result in results.items():
+        reference = results[method, next(nm for m, nm in results if m == method
+                                         and nm.startswith("SciPy"))]
+        # the same function to rounding: the same path to the same point
+        assert abs(result.nit - reference.nit) <= 3, (method, name)
+        np.testing.assert_allclose(result.x, reference.x, atol=1e-3)
+    best, _ = bench.per_call(5, 10)
+    assert set(best) >= {"tape.value_and_gradient(x)", "sg.value_and_grad(f)(x)"}

@@ -147,3 +147,10 @@ def test_errors():
         sg.value_and_grad(3)
     with pytest.raises(TypeError, match="graph node"):
         sg.grad_fn(lambda x: x)(sg.var("x"))
+
+
+def test_outputs_of_several_node_arrays():
+    tape = sg.trace(lambda x: list(x[:2] * 2.0) + list(sg.sin(x[2:])), 3)
+    np.testing.assert_allclose(tape([1.0, 2.0, 0.5]), [2.0, 4.0, np.sin(0.5)], rtol=1e-15)
+    with pytest.raises(TypeError, match="list holding NodeArrays"):
+        sg.trace(lambda x: [x[:2], x[2:]], 3)
