@@ -38,7 +38,8 @@ def _scipy_sparse():
 
 def as_pattern(pattern, square=False):
     """``pattern`` (a SciPy sparse array/matrix, or a dense 2-d array) as a boolean
-    ``csr_array`` with sorted, unique indices and no explicit zeros."""
+    ``csr_array`` with sorted, unique indices and no explicit zeros. Cost: O(nnz) (a dense
+    input: O(m n))."""
     sparse = _scipy_sparse()
     if sparse.issparse(pattern):
         p = sparse.csr_array(pattern, dtype=bool, copy=True)

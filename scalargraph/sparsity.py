@@ -75,6 +75,7 @@ def structure_tables(table=ops.OPS):
     ``second[code, w]`` is 1 when the second partial in slots (0, 0), (0, 1), (1, 1)
     (w = 0, 1, 2) may be nonzero: the partial towards one slot mentions the other slot's
     operand (or the op's own value) outside ``gt(...)``.
+    Cost: one parse of each partial rule, at import.
     """
     depends = np.zeros((len(table), 2), dtype=np.uint8)
     second = np.zeros((len(table), 3), dtype=np.uint8)
@@ -111,8 +112,9 @@ def jacobian_sparsity(tape, method="auto"):
     the outputs; "auto" picks forward when n_inputs <= n_outputs (the sets are then the
     smaller ones).
     Cost: O(n_nodes + total size of the distinct index sets) time and memory (a node whose
-    set equals its parent's shares it): about 2 ns per node on a stencil residual
-    (benchmarks/bench_sparse.py), never n_outputs x n_inputs.
+    set equals its parent's shares it), never n_outputs x n_inputs: 12-16 B per node and
+    4 B per set entry; on the 2-D Bratu residual about 10 times one forward value sweep
+    (benchmarks/sparse_sizes.py).
     """
     sparse = _scipy_sparse()
     if method == "auto":
@@ -220,7 +222,9 @@ def _star_sources(pattern, colors, rows, cols):
 def jacobian_plan(tape, mode="auto", ordering="dsatur"):
     """The pattern of the Jacobian and a coloring of its columns (forward mode) or rows
     (reverse mode); "auto" colors both and keeps the side with fewer colors (forward on a
-    tie). Cost: :func:`jacobian_sparsity` + one or two colorings (O(nnz) for bounded rows).
+    tie; a symmetric pattern is colored once, its rows coloring like its columns).
+    Cost: :func:`jacobian_sparsity` + one or two colorings (O(nnz) for bounded rows; DSATUR
+    about 2 us per column on the 5-point stencil, most of a plan's time).
     """
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
@@ -228,7 +232,9 @@ def jacobian_plan(tape, mode="auto", ordering="dsatur"):
     plans = []
     if mode in ("auto", "forward"):
         plans.append(("forward", coloring.color_columns(pattern, ordering)))
-    if mode in ("auto", "reverse"):
+    # a symmetric pattern (a stencil's) has the same row and column colorings: color once
+    symmetric = pattern.shape[0] == pattern.shape[1] and (pattern != pattern.T).nnz == 0
+    if mode == "reverse" or (mode == "auto" and not symmetric):
         plans.append(("reverse", coloring.color_rows(pattern, ordering)))
     side, colors = min(plans, key=lambda p: p[1].max(initial=-1))
     return SparsePlan("jacobian", side, pattern, colors, None, _digest(tape))
@@ -352,7 +358,7 @@ def sparse_hessian(tape, x, output=None, plan=None):
 
 def sparse_plan(tape, kind="jacobian", mode="auto", output=None, ordering=None):
     """:func:`jacobian_plan` (``kind="jacobian"``) or :func:`hessian_plan` (``"hessian"``);
-    ``ordering`` None takes each one's default."""
+    ``ordering`` None takes each one's default. Cost: as the plan made."""
     if kind == "jacobian":
         if output is not None:
             raise ValueError("output applies to Hessian plans only")
