@@ -95,12 +95,14 @@ DEPENDS, SECOND = structure_tables()
 
 
 # ---- patterns -----------------------------------------------------------------------------
-def _forward_sets(tape):
+def _forward_sets(tape, need=None):
     n = tape.n_nodes
+    if need is None:
+        need = np.ones(n, dtype=bool)
     start, length = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     buf = np.empty(max(16, tape.n_inputs + n), dtype=np.int32)  # grown by the kernel if short
-    buf = _kernels.forward_sets(tape.op, tape.arg0, tape.arg1, DEPENDS, tape.n_inputs, start,
-                                length, buf)
+    buf = _kernels.forward_sets(tape.op, tape.arg0, tape.arg1, DEPENDS, tape.n_inputs, need,
+                                start, length, buf)
     return start, length, buf
 
 
@@ -139,16 +141,19 @@ def hessian_sparsity(tape, output=None):
     """Boolean symmetric ``csr_array`` (n_inputs, n_inputs): True where the second
     derivative of one output may be nonzero at some point.
 
-    Cost: one forward index-set pass (as :func:`jacobian_sparsity`), one reverse pass
-    marking the nodes that reach the output, and one pair per (nonlinear node, input of one
-    parent, input of the other) emitted and de-duplicated: O(n_nodes + pairs).
+    Cost: one reverse pass marking the nodes that reach the output and those whose input
+    sets are read, one forward index-set pass over the latter (as :func:`jacobian_sparsity`;
+    a linear reduction on top, like a sum of squares, builds no sets), and one pair per
+    (nonlinear node, input of one parent, input of the other) emitted and de-duplicated:
+    O(n_nodes + pairs).
     """
     sparse = _scipy_sparse()
     seed = int(tape.outputs[tape._output(output)])
     n = tape.n_inputs
-    sets = _forward_sets(tape)
-    indptr, indices = _kernels.hessian_pattern(tape.op, tape.arg0, tape.arg1, DEPENDS, SECOND,
-                                               n, seed, *sets)
+    live, need = _kernels.hessian_needs(tape.op, tape.arg0, tape.arg1, DEPENDS, SECOND, n, seed)
+    sets = _forward_sets(tape, need)
+    indptr, indices = _kernels.hessian_pattern(tape.op, tape.arg0, tape.arg1, SECOND, n, seed,
+                                               live, *sets)
     return sparse.csr_array((np.ones(indices.size, dtype=bool), indices, indptr), (n, n))
 
 
