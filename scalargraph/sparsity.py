@@ -229,7 +229,7 @@ def jacobian_plan(tape, mode="auto", ordering="dsatur"):
     (reverse mode); "auto" colors both and keeps the side with fewer colors (forward on a
     tie; a symmetric pattern is colored once, its rows coloring like its columns).
     Cost: :func:`jacobian_sparsity` + one or two colorings (O(nnz) for bounded rows; DSATUR
-    about 2 us per column on the 5-point stencil, most of a plan's time).
+    about 0.8 us per column on the 5-point stencil at 10^6 unknowns, half of a plan's time).
     """
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
