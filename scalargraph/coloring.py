@@ -38,7 +38,8 @@ def _scipy_sparse():
 
 def as_pattern(pattern, square=False):
     """``pattern`` (a SciPy sparse array/matrix, or a dense 2-d array) as a boolean
-    ``csr_array`` with sorted, unique indices and no explicit zeros."""
+    ``csr_array`` with sorted, unique indices and no explicit zeros. Cost: O(nnz) (a dense
+    input: O(m n))."""
     sparse = _scipy_sparse()
     if sparse.issparse(pattern):
         p = sparse.csr_array(pattern, dtype=bool, copy=True)
@@ -49,6 +50,8 @@ def as_pattern(pattern, square=False):
         if a.dtype.kind not in "biuf":
             raise TypeError(f"a sparsity pattern must hold booleans or numbers, got {a.dtype}")
         p = sparse.csr_array(a != 0)
+    # SciPy checks index ranges only on request; the coloring kernels do not check them
+    p.check_format(full_check=True)
     p.sum_duplicates()
     p.eliminate_zeros()
     p.sort_indices()
@@ -149,6 +152,7 @@ def check_coloring(pattern, colors, kind="column"):
                          f"shape {colors.shape}, dtype {colors.dtype}")
     if colors.size and colors.min() < 0:
         raise ValueError("colors must be >= 0")
+    colors = np.unique(colors, return_inverse=True)[1].reshape(-1)  # 0..k-1: keys cannot overflow
     rows = np.repeat(np.arange(p.shape[0], dtype=np.int64), np.diff(p.indptr))
     cols = p.indices.astype(np.int64)
     if kind != "star":

@@ -75,6 +75,7 @@ def structure_tables(table=ops.OPS):
     ``second[code, w]`` is 1 when the second partial in slots (0, 0), (0, 1), (1, 1)
     (w = 0, 1, 2) may be nonzero: the partial towards one slot mentions the other slot's
     operand (or the op's own value) outside ``gt(...)``.
+    Cost: one parse of each partial rule, at import.
     """
     depends = np.zeros((len(table), 2), dtype=np.uint8)
     second = np.zeros((len(table), 3), dtype=np.uint8)
@@ -94,12 +95,14 @@ DEPENDS, SECOND = structure_tables()
 
 
 # ---- patterns -----------------------------------------------------------------------------
-def _forward_sets(tape):
+def _forward_sets(tape, need=None):
     n = tape.n_nodes
+    if need is None:
+        need = np.ones(n, dtype=bool)
     start, length = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     buf = np.empty(max(16, tape.n_inputs + n), dtype=np.int32)  # grown by the kernel if short
-    buf = _kernels.forward_sets(tape.op, tape.arg0, tape.arg1, DEPENDS, tape.n_inputs, start,
-                                length, buf)
+    buf = _kernels.forward_sets(tape.op, tape.arg0, tape.arg1, DEPENDS, tape.n_inputs, need,
+                                start, length, buf)
     return start, length, buf
 
 
@@ -111,8 +114,9 @@ def jacobian_sparsity(tape, method="auto"):
     the outputs; "auto" picks forward when n_inputs <= n_outputs (the sets are then the
     smaller ones).
     Cost: O(n_nodes + total size of the distinct index sets) time and memory (a node whose
-    set equals its parent's shares it): about 2 ns per node on a stencil residual
-    (benchmarks/bench_sparse.py), never n_outputs x n_inputs.
+    set equals its parent's shares it), never n_outputs x n_inputs: 12-16 B per node and
+    4 B per set entry; on the 2-D Bratu residual about 10 times one forward value sweep
+    (benchmarks/sparse_sizes.py).
     """
     sparse = _scipy_sparse()
     if method == "auto":
@@ -137,16 +141,19 @@ def hessian_sparsity(tape, output=None):
     """Boolean symmetric ``csr_array`` (n_inputs, n_inputs): True where the second
     derivative of one output may be nonzero at some point.
 
-    Cost: one forward index-set pass (as :func:`jacobian_sparsity`), one reverse pass
-    marking the nodes that reach the output, and one pair per (nonlinear node, input of one
-    parent, input of the other) emitted and de-duplicated: O(n_nodes + pairs).
+    Cost: one reverse pass marking the nodes that reach the output and those whose input
+    sets are read, one forward index-set pass over the latter (as :func:`jacobian_sparsity`;
+    a linear reduction on top, like a sum of squares, builds no sets), and one pair per
+    (nonlinear node, input of one parent, input of the other) emitted and de-duplicated:
+    O(n_nodes + pairs).
     """
     sparse = _scipy_sparse()
     seed = int(tape.outputs[validate.output_index(tape, output)])
     n = tape.n_inputs
-    sets = _forward_sets(tape)
-    indptr, indices = _kernels.hessian_pattern(tape.op, tape.arg0, tape.arg1, DEPENDS, SECOND,
-                                               n, seed, *sets)
+    live, need = _kernels.hessian_needs(tape.op, tape.arg0, tape.arg1, DEPENDS, SECOND, n, seed)
+    sets = _forward_sets(tape, need)
+    indptr, indices = _kernels.hessian_pattern(tape.op, tape.arg0, tape.arg1, SECOND, n, seed,
+                                               live, *sets)
     return sparse.csr_array((np.ones(indices.size, dtype=bool), indices, indptr), (n, n))
 
 
@@ -220,7 +227,9 @@ def _star_sources(pattern, colors, rows, cols):
 def jacobian_plan(tape, mode="auto", ordering="dsatur"):
     """The pattern of the Jacobian and a coloring of its columns (forward mode) or rows
     (reverse mode); "auto" colors both and keeps the side with fewer colors (forward on a
-    tie). Cost: :func:`jacobian_sparsity` + one or two colorings (O(nnz) for bounded rows).
+    tie; a symmetric pattern is colored once, its rows coloring like its columns).
+    Cost: :func:`jacobian_sparsity` + one or two colorings (O(nnz) for bounded rows; DSATUR
+    about 0.8 us per column on the 5-point stencil at 10^6 unknowns, half of a plan's time).
     """
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
@@ -228,7 +237,9 @@ def jacobian_plan(tape, mode="auto", ordering="dsatur"):
     plans = []
     if mode in ("auto", "forward"):
         plans.append(("forward", coloring.color_columns(pattern, ordering)))
-    if mode in ("auto", "reverse"):
+    # a symmetric pattern (a stencil's) has the same row and column colorings: color once
+    symmetric = pattern.shape[0] == pattern.shape[1] and (pattern != pattern.T).nnz == 0
+    if mode == "reverse" or (mode == "auto" and not symmetric):
         plans.append(("reverse", coloring.color_rows(pattern, ordering)))
     side, colors = min(plans, key=lambda p: p[1].max(initial=-1))
     return SparsePlan("jacobian", side, pattern, colors, None, _digest(tape))
@@ -267,9 +278,15 @@ def _hvp_column(tape, values, partials, v, seed_at, work):
     return second_order._second_sweeps(tape, values, partials, v, seed_at, *work)
 
 
+# Colors per block: up to 64 MiB of tangents, 8 times the dense Jacobian's blocks. With a
+# handful of colors, reading the tape once per block costs more than the block's cache
+# misses: one block of 5 colors against blocks of 1 took 0.098 vs 0.22 s on the 10^5-unknown
+# Bratu residual (9 10^5 nodes); at 10^6 unknowns (360 MB blocks) one block was slower.
+_SPARSE_BLOCK_ELEMENTS = 1 << 23
+
+
 def _block_size(tape, count):
-    from .tape import _BLOCK_ELEMENTS
-    return int(max(1, min(64, count, _BLOCK_ELEMENTS // max(tape.n_nodes, 1))))
+    return int(max(1, min(64, count, _SPARSE_BLOCK_ELEMENTS // max(tape.n_nodes, 1))))
 
 
 # ---- compressed evaluation ----------------------------------------------------------------
@@ -279,7 +296,7 @@ def sparse_jacobian(tape, x, mode="auto", plan=None):
     ``plan`` (from :func:`jacobian_plan`) fixes pattern, coloring and mode; without one,
     the plan for ``mode`` is made on the first call and kept with the tape.
     Cost: one forward sweep with partials, then one tangent (forward) or adjoint (reverse)
-    sweep per color, in blocks as :meth:`Tape.jacobian`; work memory 24 B/node + 8 B/node
+    sweep per color, in blocks of colors up to 64 MiB; work memory 24 B/node + 8 B/node
     per color of a block. Values equal the dense Jacobian of the same mode bit for bit.
     """
     x = validate.point(tape, x)
@@ -350,7 +367,7 @@ def sparse_hessian(tape, x, output=None, plan=None):
 
 def sparse_plan(tape, kind="jacobian", mode="auto", output=None, ordering=None):
     """:func:`jacobian_plan` (``kind="jacobian"``) or :func:`hessian_plan` (``"hessian"``);
-    ``ordering`` None takes each one's default."""
+    ``ordering`` None takes each one's default. Cost: as the plan made."""
     if kind == "jacobian":
         if output is not None:
             raise ValueError("output applies to Hessian plans only")

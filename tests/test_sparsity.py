@@ -367,3 +367,13 @@ def test_bad_input_gets_clear_errors():
         coloring.color_columns(np.zeros((2, 2, 2)))
     with pytest.raises(TypeError, match="booleans or numbers"):
         coloring.color_columns(np.array([["a"]]))
+
+
+def test_malformed_patterns_and_huge_color_labels_are_handled():
+    bad = scipy_sparse.csr_array((np.ones(2), np.array([0, 5]), np.array([0, 1, 2])), shape=(2, 3))
+    with pytest.raises(ValueError):
+        coloring.color_columns(bad)  # column index 5 of 3: refused before any kernel
+    P = np.array([[1, 1, 0], [0, 1, 1]])
+    big = np.array([0, 2**62, 0], dtype=np.int64)  # valid, with labels far apart
+    assert coloring.check_coloring(P, big, "column")
+    assert not coloring.check_coloring(P, np.array([2**62, 2**62, 1]), "column")

@@ -46,6 +46,7 @@ def banded_chain(n, w=2):
 
     F_i = x_i^2 + sum over k = 1..w of sin(x_(i-k)) * x_(i+k) - 0.5 x_i,
     terms whose index falls outside 0..n-1 left out. Returns ``(tape, x0)``.
+    Cost: about 5 w + 2 nodes per unknown, recorded in 3 w + 2 NumPy steps.
     """
     n, w = as_count(n, "n"), as_count(w, "w")
     if n < 1 or w < 1:
@@ -67,6 +68,7 @@ def casadi_bratu_jacobian(N, lam=6.0):
     ``call()`` evaluates the Jacobian at ``u`` into ``values`` (its nonzeros, CasADi's
     column-major order) through CasADi's buffer call (lowest overhead).
     Raises ImportError when casadi is not installed.
+    Cost: CasADi's symbolic Jacobian (0.3 s at N = 100, growing faster than N^2).
     """
     import casadi as ca
     N = as_count(N, "N")

@@ -6,8 +6,6 @@ loops unless stated. Colors are int32 ``0 .. k - 1``. Self-contained on purpose:
 on-disk cache does not notice changes in njit functions imported from other files.
 """
 
-import heapq
-
 import numpy as np
 from numba import njit
 
@@ -170,32 +168,68 @@ def dsatur_color(ptr, adj):
     index) takes the smallest free color. Colors the 5-point stencil's column intersection
     graph with 5 colors, the optimum, where static orders give 7.
 
-    A binary heap with lazy deletion holds (saturation, degree, vertex) packed in one int64;
-    a color's novelty to a neighbor is checked by scanning that neighbor's neighbors.
-    Cost: O(E d + E log V) for maximum degree d.
+    An indexed binary max-heap holds every uncolored vertex once, keyed by (saturation,
+    degree, -index) packed in one int64; a saturation only grows, so an update is a sift-up
+    (2.5-3.6 times faster than a heap with stale entries, the same colors). A color's
+    novelty to a neighbor is checked by scanning that neighbor's neighbors.
+    Cost: O(E d + E log V) for maximum degree d; 24 B per vertex.
     """
     n = ptr.shape[0] - 1
     colors = np.full(n, -1, dtype=np.int32)
     if n == 0:
         return colors
-    sat = np.zeros(n, dtype=np.int64)
     forbidden = np.full(n + 1, -1, dtype=np.int64)
     maxd = 0
     for v in range(n):
         maxd = max(maxd, ptr[v + 1] - ptr[v])
     scale_deg = np.int64(n)
     scale_sat = np.int64(maxd + 1) * scale_deg
-    heap = [np.int64(0)]
-    heap.pop()
+    key = np.empty(n, dtype=np.int64)
+    heap = np.empty(n, dtype=np.int64)
+    pos = np.empty(n, dtype=np.int64)
     for v in range(n):
-        heap.append(-((ptr[v + 1] - ptr[v]) * scale_deg + (n - 1 - v)))
-    heapq.heapify(heap)
-    while len(heap):
-        key = -heapq.heappop(heap)
-        v = n - 1 - key % scale_deg
-        s = key // scale_sat
-        if colors[v] >= 0 or s != sat[v]:
-            continue  # stale entry
+        key[v] = (ptr[v + 1] - ptr[v]) * scale_deg + (n - 1 - v)
+        heap[v] = v
+    # heapify (max-heap on key); pos[v] = where v sits in heap, -1 once colored
+    size = n
+    for start in range(size // 2 - 1, -1, -1):
+        i = start
+        while True:
+            l = 2 * i + 1
+            if l >= size:
+                break
+            c = l
+            if l + 1 < size and key[heap[l + 1]] > key[heap[l]]:
+                c = l + 1
+            if key[heap[c]] <= key[heap[i]]:
+                break
+            heap[i], heap[c] = heap[c], heap[i]
+            i = c
+    for i in range(size):
+        pos[heap[i]] = i
+    while size > 0:
+        v = heap[0]
+        size -= 1
+        last = heap[size]
+        # sift last down from the root
+        i = 0
+        kl = key[last]
+        while True:
+            l = 2 * i + 1
+            if l >= size:
+                break
+            c = l
+            if l + 1 < size and key[heap[l + 1]] > key[heap[l]]:
+                c = l + 1
+            if key[heap[c]] <= kl:
+                break
+            heap[i] = heap[c]
+            pos[heap[i]] = i
+            i = c
+        if size > 0:
+            heap[i] = last
+            pos[last] = i
+        pos[v] = -1
         for k in range(ptr[v], ptr[v + 1]):
             c = colors[adj[k]]
             if c >= 0:
@@ -215,7 +249,16 @@ def dsatur_color(ptr, adj):
                     new = False
                     break
             if new:
-                sat[w] += 1
-                heapq.heappush(heap, -(sat[w] * scale_sat + (ptr[w + 1] - ptr[w]) * scale_deg
-                                       + (n - 1 - w)))
+                key[w] += scale_sat
+                i = pos[w]
+                kw = key[w]
+                while i > 0:
+                    par = (i - 1) // 2
+                    if key[heap[par]] >= kw:
+                        break
+                    heap[i] = heap[par]
+                    pos[heap[i]] = i
+                    i = par
+                heap[i] = w
+                pos[w] = i
     return colors

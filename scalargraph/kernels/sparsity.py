@@ -48,12 +48,13 @@ def _sort_range(a, lo, hi):
 
 
 @njit(cache=True, nogil=True)
-def forward_sets(op, arg0, arg1, depends, n_inputs, start, length, buf):
-    """Input index sets of every node; node i's set is ``buf[start[i]:start[i] +
-    length[i]]`` (unsorted). ``start``, ``length`` (int64[n], written) and ``buf`` (int32,
-    at least n_inputs long) come from the caller; returns ``buf``, a bigger copy if it
-    had to grow. (NumPy's large allocations get huge pages, Numba's do not: allocating
-    here cost 4 times the pass itself in page faults.)
+def forward_sets(op, arg0, arg1, depends, n_inputs, need, start, length, buf):
+    """Input index sets of the nodes marked in ``need`` (bool[n], closed under taking
+    parents); node i's set is ``buf[start[i]:start[i] + length[i]]`` (unsorted), empty for
+    the others. ``start``, ``length`` (int64[n], written) and ``buf`` (int32, at least
+    n_inputs long) come from the caller; returns ``buf``, a bigger copy if it had to grow.
+    (NumPy's large allocations get huge pages, Numba's do not: allocating here cost 4
+    times the pass itself in page faults.)
 
     Cost: O(n + total size of the distinct sets) time and memory.
     """
@@ -68,6 +69,8 @@ def forward_sets(op, arg0, arg1, depends, n_inputs, start, length, buf):
         code = op[i]
         p = arg0[i] if depends[code, 0] else -1
         q = arg1[i] if depends[code, 1] else -1
+        if not need[i]:
+            p = q = -1
         if p >= 0 and length[p] == 0:
             p = -1
         if q >= 0 and (length[q] == 0 or q == p
@@ -237,18 +240,40 @@ def live_nodes(op, arg0, arg1, depends, n_inputs, seed):
 
 
 @njit(cache=True, nogil=True)
-def hessian_pattern(op, arg0, arg1, depends, second, n_inputs, seed, start, length, buf):
+def hessian_needs(op, arg0, arg1, depends, second, n_inputs, seed):
+    """``(live, need)``: the nodes that reach ``seed`` (:func:`live_nodes`), and those whose
+    input sets the Hessian pattern reads: the parents of live nonlinear nodes, and their
+    ancestors. A sum reduction on top of nonlinear terms is linear, so its ever-growing
+    sets are never built (forward propagation through it would cost O(n^2))."""
+    live = live_nodes(op, arg0, arg1, depends, n_inputs, seed)
+    need = np.zeros(op.shape[0], dtype=np.bool_)
+    for i in range(seed, n_inputs - 1, -1):
+        code = op[i]
+        if live[i]:
+            if second[code, 0] or second[code, 1]:
+                need[arg0[i]] = True
+            if second[code, 1] or second[code, 2]:
+                need[arg1[i]] = True
+        if need[i]:
+            if depends[code, 0]:
+                need[arg0[i]] = True
+            if depends[code, 1]:
+                need[arg1[i]] = True
+    return live, need
+
+
+@njit(cache=True, nogil=True)
+def hessian_pattern(op, arg0, arg1, second, n_inputs, seed, live, start, length, buf):
     """CSR ``(indptr, indices)`` of the Hessian pattern of node ``seed`` (n_inputs square,
     rows sorted, symmetric).
 
     Forward-over-reverse on sets (CppAD's ``for_hes_sparsity``): every node that reaches
-    the seed and whose op has a structurally nonzero second partial in slots (a, b) adds
+    the seed (``live``, from :func:`hessian_needs`) and whose op has a structurally nonzero second partial in slots (a, b) adds
     the products set(parent a) x set(parent b) and its transpose. Pairs are emitted, then
     bucketed by row and de-duplicated with a marker.
     Cost: O(n + emitted pairs) time and memory; a pair is emitted once per nonlinear node
     that produces it.
     """
-    live = live_nodes(op, arg0, arg1, depends, n_inputs, seed)
     n_pairs = 0
     for i in range(n_inputs, seed + 1):
         if not live[i]:
