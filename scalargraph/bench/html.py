@@ -43,6 +43,9 @@ def page(results, pngs=()):
     parts.append(_table(["claim", "quantity", "measured [95% interval]", "predicted",
                          "verdict", "why"], check_rows(results["checks"]), verdict_col=4))
     parts.append(f"<p class='note'>{escape(VERDICT_NOTE)}</p><h2>Plots</h2>")
+    if not pngs:
+        parts.append("<p class='note'>No plots: run without --no-plots, with matplotlib "
+                     "installed.</p>")
     for path in pngs:
         data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
         parts.append(f"<img alt='{escape(Path(path).stem)}' src='data:image/png;base64,{data}'>")

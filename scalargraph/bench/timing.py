@@ -60,6 +60,8 @@ class Samples:
 
         Rounds are resampled with replacement, the same rounds for every call (pairing).
         Returns an array (n,) or (n, k).
+
+        Cost: O(n * rounds * k) time and memory.
         """
         rounds = self.times.shape[0]
         rng = np.random.default_rng(_RNG_SEED + rounds)
@@ -250,6 +252,9 @@ def slope_estimate(xs, measured, log_x=True):
     ``combine(stat vector)`` gives the size's value (e.g. ``lambda q: q[1] / q[0]``), or a
     plain number for a size that is counted, not timed. Each size's rounds are resampled on
     their own; the slope is log(y) against log(x) (``log_x``) or log2(y) against x.
+    Returns an :class:`Estimate` with ``sizes`` set (exact where nothing was timed).
+
+    Cost: 400 resamples of every size's rounds, milliseconds.
     """
     xs = np.asarray(xs, float)
     u = np.log(xs) if log_x else xs
