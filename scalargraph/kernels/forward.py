@@ -100,12 +100,15 @@ def load_inputs(inputs, values, partials):
 
 # error_model="numpy": IEEE results for x / 0 (inf, nan) as the op table documents; Numba's
 # default "python" model raises ZeroDivisionError inside the kernel instead.
+# forward_values and forward_partials call the range kernels rather than inline the loops:
+# one compile of each switch serves them and the checkpointed sweep (a call costs tens of
+# nanoseconds; compiling a switch again, about a second).
 @njit(cache=True, nogil=True, error_model="numpy")
 def forward_values(op, arg0, arg1, consts, inputs, values):
     """Values of every node (DL book Algorithm 6.1). O(n) time, no work memory."""
     for i in range(inputs.shape[0]):
         values[i] = inputs[i]
-    values_loop(op, arg0, arg1, consts, values, inputs.shape[0], op.shape[0])
+    values_range(op, arg0, arg1, consts, values, inputs.shape[0], op.shape[0])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -113,7 +116,7 @@ def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
     """Values and local partials of every node: the linearization the op-agnostic sweeps run
     on. O(n) time; writes 8 + 16 B per node."""
     load_inputs(inputs, values, partials)
-    partials_loop(op, arg0, arg1, consts, values, partials, inputs.shape[0], op.shape[0])
+    partials_range(op, arg0, arg1, consts, values, partials, inputs.shape[0], op.shape[0])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
