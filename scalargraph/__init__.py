@@ -25,6 +25,10 @@ from .export import to_dot, draw
 from .paths import path_gradient, count_paths
 from .io import save, load
 from .symbolic import grad, jvp_graph, hessian
+from .conditionals import where, custom_gradient
+from .reductions import (max, min, prod, mean, variance, std, clip,  # noqa: A004
+                         logsumexp, softmax, log_sigmoid, silu, gelu)
+from . import interop as _interop  # noqa: F401  (NumPy ufuncs and functions on nodes)
 
 __version__ = "0.1.0"
 
@@ -35,4 +39,7 @@ __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "c
            "optimize",
            "save", "load",
            "grad", "jvp_graph", "hessian",
+           "where", "custom_gradient",
+           "max", "min", "prod", "mean", "variance", "std", "clip",
+           "logsumexp", "softmax", "log_sigmoid", "silu", "gelu",
            *_function_names]

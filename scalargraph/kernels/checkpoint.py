@@ -29,15 +29,123 @@ import numpy as np
 
 import math
 
+import numpy as np
 from numba import njit
 
 exp, log, sin, cos, tan, sqrt, tanh = math.exp, math.log, math.sin, math.cos, math.tan, math.sqrt, math.tanh
+log1p, expm1, log2, log10 = math.log1p, math.expm1, math.log2, math.log10
+exp2 = getattr(math, "exp2", np.exp2)  # math.exp2 is Python 3.11+
+sinh, cosh, asin, acos, atan = math.sinh, math.cosh, math.asin, math.acos, math.atan
+asinh, acosh, atanh, atan2, hypot = math.asinh, math.acosh, math.atanh, math.atan2, math.hypot
+erf, erfc, copysign = math.erf, math.erfc, math.copysign
+# NumPy's floor/ceil/trunc/rint/fmod: float results (math.floor gives an int in Numba).
+floor, ceil, trunc, fmod = np.floor, np.ceil, np.trunc, np.fmod
 
 
 @njit(cache=True, inline="always")
 def gt(x, y):
     """Step 1{x > y} as a float."""
     return 1.0 if x > y else 0.0
+
+
+@njit(cache=True, inline="always")
+def lt(x, y):
+    """Step 1{x < y} as a float."""
+    return 1.0 if x < y else 0.0
+
+
+@njit(cache=True, inline="always")
+def ge(x, y):
+    """Step 1{x >= y} as a float."""
+    return 1.0 if x >= y else 0.0
+
+
+@njit(cache=True, inline="always")
+def le(x, y):
+    """Step 1{x <= y} as a float."""
+    return 1.0 if x <= y else 0.0
+
+
+@njit(cache=True, inline="always")
+def eq(x, y):
+    """1{x == y} as a float."""
+    return 1.0 if x == y else 0.0
+
+
+@njit(cache=True, inline="always")
+def ne(x, y):
+    """1{x != y} as a float (1 for NaN)."""
+    return 1.0 if x != y else 0.0
+
+
+@njit(cache=True, inline="always")
+def where(c, a, b):
+    """a where c != 0 (NaN counts as true), else b: both are already computed."""
+    return a if c != 0.0 else b
+
+
+@njit(cache=True, inline="always")
+def dsigmoid(x):
+    """sigmoid'(x) = e^-|x| / (1 + e^-|x|)^2, full relative accuracy in both tails."""
+    e = math.exp(-abs(x))
+    d = 1.0 + e
+    return e / (d * d)
+
+
+@njit(cache=True, inline="always")
+def round(x):
+    """Round half to even, as np.rint (exact)."""
+    return np.rint(x)
+
+
+@njit(cache=True, inline="always")
+def cbrt(x):
+    """Real cube root: pow(|x|, 1/3) and one Newton step (within 1.3 ulp), sign of x."""
+    if x == 0.0 or not math.isfinite(x):
+        return x + x
+    a = abs(x)
+    c = a ** (1.0 / 3.0)
+    c = c - (c * c * c - a) / (3.0 * c * c)
+    return math.copysign(c, x)
+
+
+@njit(cache=True, inline="always")
+def remainder(x, y):
+    """IEEE remainder, CPython's math.remainder algorithm (every step exact)."""
+    if math.isfinite(x) and math.isfinite(y):
+        if y == 0.0:
+            return math.nan
+        ax = abs(x)
+        ay = abs(y)
+        m = np.fmod(ax, ay)
+        c = ay - m
+        if m < c:
+            r = m
+        elif m > c:
+            r = -c
+        else:
+            r = m - 2.0 * np.fmod(0.5 * (ax - m), ay)
+        return math.copysign(1.0, x) * r
+    if x != x:
+        return x
+    if y != y:
+        return y
+    if math.isinf(x):
+        return math.nan
+    return x
+
+
+@njit(cache=True, inline="always")
+def logaddexp(x, y):
+    """log(e^x + e^y) as np.logaddexp: max + log1p(exp(-|x - y|))."""
+    if x == y:
+        return x + 0.6931471805599453
+    d = x - y
+    if d > 0.0:
+        return x + math.log1p(math.exp(-d))
+    if d <= 0.0:
+        return y + math.log1p(math.exp(d))
+    return d
 
 
 @njit(cache=True, inline="always")
@@ -55,7 +163,7 @@ def softplus(x):
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-TABLE_DIGEST = "12c4e59ead7b64b9"
+TABLE_DIGEST = "c9cd5d9c90075f41"
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -200,6 +308,188 @@ def segment_values(op, arg0, arg1, consts, s, e, ext, ext_values, values):
             y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = 1.0 if x > y else 0.0
             values[j] = z
+        elif o == 31:  # log1p
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = log1p(x)
+            values[j] = z
+        elif o == 32:  # expm1
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = expm1(x)
+            values[j] = z
+        elif o == 33:  # log2
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = log2(x)
+            values[j] = z
+        elif o == 34:  # log10
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = log10(x)
+            values[j] = z
+        elif o == 35:  # exp2
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = exp2(x)
+            values[j] = z
+        elif o == 36:  # sinh
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = sinh(x)
+            values[j] = z
+        elif o == 37:  # cosh
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = cosh(x)
+            values[j] = z
+        elif o == 38:  # asin
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = asin(x)
+            values[j] = z
+        elif o == 39:  # acos
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = acos(x)
+            values[j] = z
+        elif o == 40:  # atan
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = atan(x)
+            values[j] = z
+        elif o == 41:  # asinh
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = asinh(x)
+            values[j] = z
+        elif o == 42:  # acosh
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = acosh(x)
+            values[j] = z
+        elif o == 43:  # atanh
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = atanh(x)
+            values[j] = z
+        elif o == 44:  # atan2
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = atan2(x, y)
+            values[j] = z
+        elif o == 45:  # hypot
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = hypot(x, y)
+            values[j] = z
+        elif o == 46:  # erf
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = erf(x)
+            values[j] = z
+        elif o == 47:  # erfc
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = erfc(x)
+            values[j] = z
+        elif o == 48:  # cbrt
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = cbrt(x)
+            values[j] = z
+        elif o == 49:  # sign
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+            values[j] = z
+        elif o == 50:  # floor
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = floor(x)
+            values[j] = z
+        elif o == 51:  # ceil
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = ceil(x)
+            values[j] = z
+        elif o == 52:  # round
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = round(x)
+            values[j] = z
+        elif o == 53:  # trunc
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = trunc(x)
+            values[j] = z
+        elif o == 54:  # fmod
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = fmod(x, y)
+            values[j] = z
+        elif o == 55:  # remainder
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = remainder(x, y)
+            values[j] = z
+        elif o == 56:  # copysign
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = copysign(x, y)
+            values[j] = z
+        elif o == 57:  # fmax
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = x if (x > y or y != y) else y
+            values[j] = z
+        elif o == 58:  # fmin
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = x if (x < y or y != y) else y
+            values[j] = z
+        elif o == 59:  # logaddexp
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = logaddexp(x, y)
+            values[j] = z
+        elif o == 60:  # lt
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = 1.0 if x < y else 0.0
+            values[j] = z
+        elif o == 61:  # le
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = 1.0 if x <= y else 0.0
+            values[j] = z
+        elif o == 62:  # ge
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = 1.0 if x >= y else 0.0
+            values[j] = z
+        elif o == 63:  # eq
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = 1.0 if x == y else 0.0
+            values[j] = z
+        elif o == 64:  # ne
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = 1.0 if x != y else 0.0
+            values[j] = z
+        elif o == 65:  # select_true
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = y if x != 0.0 else -0.0
+            values[j] = z
+        elif o == 66:  # select_false
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = y if x == 0.0 else -0.0
+            values[j] = z
+        elif o == 67:  # stop_gradient
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = x
+            values[j] = z
+        elif o == 68:  # link
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = -0.0
+            values[j] = z
+        elif o == 69:  # dsigmoid
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = dsigmoid(x)
+            values[j] = z
+        elif o == 70:  # elu
+            y = consts[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = x if x > 0.0 else y * expm1(x)
+            values[j] = z
+        elif o == 71:  # azmul
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = 0.0 if (x == 0.0 or y == 0.0) else x * y
+            values[j] = z
         else:
             raise ValueError("unknown opcode")
 
@@ -249,7 +539,7 @@ def segment_partials(op, arg0, arg1, consts, s, e, ext, ext_values, values, part
             y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
             z = x ** y
             values[j] = z
-            partials[j, 0] = y * x ** (y - gt(abs(y), 0.0))
+            partials[j, 0] = where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), y * x ** (y - 1.0))
             partials[j, 1] = z * log(x + (1.0 - gt(abs(x), 0.0)))
         elif o == 7:  # maximum
             x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
@@ -311,13 +601,13 @@ def segment_partials(op, arg0, arg1, consts, s, e, ext, ext_values, values, part
             x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = tanh(x)
             values[j] = z
-            partials[j, 0] = 1.0 - z * z
+            partials[j, 0] = 4.0 * dsigmoid(2.0 * x)
             partials[j, 1] = 0.0
         elif o == 17:  # sigmoid
             x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = sigmoid(x)
             values[j] = z
-            partials[j, 0] = z * (1.0 - z)
+            partials[j, 0] = dsigmoid(x)
             partials[j, 1] = 0.0
         elif o == 18:  # relu
             x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
@@ -406,6 +696,270 @@ def segment_partials(op, arg0, arg1, consts, s, e, ext, ext_values, values, part
             values[j] = z
             partials[j, 0] = 0.0
             partials[j, 1] = 0.0
+        elif o == 31:  # log1p
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = log1p(x)
+            values[j] = z
+            partials[j, 0] = 1.0 / (1.0 + x)
+            partials[j, 1] = 0.0
+        elif o == 32:  # expm1
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = expm1(x)
+            values[j] = z
+            partials[j, 0] = exp(x)
+            partials[j, 1] = 0.0
+        elif o == 33:  # log2
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = log2(x)
+            values[j] = z
+            partials[j, 0] = 1.4426950408889634 / x
+            partials[j, 1] = 0.0
+        elif o == 34:  # log10
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = log10(x)
+            values[j] = z
+            partials[j, 0] = 0.4342944819032518 / x
+            partials[j, 1] = 0.0
+        elif o == 35:  # exp2
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = exp2(x)
+            values[j] = z
+            partials[j, 0] = 0.6931471805599453 * z
+            partials[j, 1] = 0.0
+        elif o == 36:  # sinh
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = sinh(x)
+            values[j] = z
+            partials[j, 0] = cosh(x)
+            partials[j, 1] = 0.0
+        elif o == 37:  # cosh
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = cosh(x)
+            values[j] = z
+            partials[j, 0] = sinh(x)
+            partials[j, 1] = 0.0
+        elif o == 38:  # asin
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = asin(x)
+            values[j] = z
+            partials[j, 0] = 1.0 / sqrt((1.0 - x) * (1.0 + x))
+            partials[j, 1] = 0.0
+        elif o == 39:  # acos
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = acos(x)
+            values[j] = z
+            partials[j, 0] = -1.0 / sqrt((1.0 - x) * (1.0 + x))
+            partials[j, 1] = 0.0
+        elif o == 40:  # atan
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = atan(x)
+            values[j] = z
+            partials[j, 0] = 1.0 / (1.0 + x * x)
+            partials[j, 1] = 0.0
+        elif o == 41:  # asinh
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = asinh(x)
+            values[j] = z
+            partials[j, 0] = 1.0 / hypot(1.0, x)
+            partials[j, 1] = 0.0
+        elif o == 42:  # acosh
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = acosh(x)
+            values[j] = z
+            partials[j, 0] = 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0))
+            partials[j, 1] = 0.0
+        elif o == 43:  # atanh
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = atanh(x)
+            values[j] = z
+            partials[j, 0] = 1.0 / ((1.0 - x) * (1.0 + x))
+            partials[j, 1] = 0.0
+        elif o == 44:  # atan2
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = atan2(x, y)
+            values[j] = z
+            partials[j, 0] = (y / hypot(x, y)) / hypot(x, y)
+            partials[j, 1] = (-x / hypot(x, y)) / hypot(x, y)
+        elif o == 45:  # hypot
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = hypot(x, y)
+            values[j] = z
+            partials[j, 0] = where(gt(z, 0.0), x / z, 0.0)
+            partials[j, 1] = where(gt(z, 0.0), y / z, 0.0)
+        elif o == 46:  # erf
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = erf(x)
+            values[j] = z
+            partials[j, 0] = 1.1283791670955126 * exp(-(x * x))
+            partials[j, 1] = 0.0
+        elif o == 47:  # erfc
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = erfc(x)
+            values[j] = z
+            partials[j, 0] = -1.1283791670955126 * exp(-(x * x))
+            partials[j, 1] = 0.0
+        elif o == 48:  # cbrt
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = cbrt(x)
+            values[j] = z
+            partials[j, 0] = 1.0 / (3.0 * z * z)
+            partials[j, 1] = 0.0
+        elif o == 49:  # sign
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+            values[j] = z
+            partials[j, 0] = 0.0
+            partials[j, 1] = 0.0
+        elif o == 50:  # floor
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = floor(x)
+            values[j] = z
+            partials[j, 0] = 0.0
+            partials[j, 1] = 0.0
+        elif o == 51:  # ceil
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = ceil(x)
+            values[j] = z
+            partials[j, 0] = 0.0
+            partials[j, 1] = 0.0
+        elif o == 52:  # round
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = round(x)
+            values[j] = z
+            partials[j, 0] = 0.0
+            partials[j, 1] = 0.0
+        elif o == 53:  # trunc
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = trunc(x)
+            values[j] = z
+            partials[j, 0] = 0.0
+            partials[j, 1] = 0.0
+        elif o == 54:  # fmod
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = fmod(x, y)
+            values[j] = z
+            partials[j, 0] = 1.0
+            partials[j, 1] = -round((x - z) / y)
+        elif o == 55:  # remainder
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = remainder(x, y)
+            values[j] = z
+            partials[j, 0] = 1.0
+            partials[j, 1] = -round((x - z) / y)
+        elif o == 56:  # copysign
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = copysign(x, y)
+            values[j] = z
+            partials[j, 0] = (gt(x, 0.0) - lt(x, 0.0)) * copysign(1.0, y)
+            partials[j, 1] = 0.0
+        elif o == 57:  # fmax
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = x if (x > y or y != y) else y
+            values[j] = z
+            partials[j, 0] = gt(x, y) + ne(y, y)
+            partials[j, 1] = 1.0 - gt(x, y) - ne(y, y)
+        elif o == 58:  # fmin
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = x if (x < y or y != y) else y
+            values[j] = z
+            partials[j, 0] = lt(x, y) + ne(y, y)
+            partials[j, 1] = 1.0 - lt(x, y) - ne(y, y)
+        elif o == 59:  # logaddexp
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = logaddexp(x, y)
+            values[j] = z
+            partials[j, 0] = sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, x - y))
+            partials[j, 1] = sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, y - x))
+        elif o == 60:  # lt
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = 1.0 if x < y else 0.0
+            values[j] = z
+            partials[j, 0] = 0.0
+            partials[j, 1] = 0.0
+        elif o == 61:  # le
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = 1.0 if x <= y else 0.0
+            values[j] = z
+            partials[j, 0] = 0.0
+            partials[j, 1] = 0.0
+        elif o == 62:  # ge
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = 1.0 if x >= y else 0.0
+            values[j] = z
+            partials[j, 0] = 0.0
+            partials[j, 1] = 0.0
+        elif o == 63:  # eq
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = 1.0 if x == y else 0.0
+            values[j] = z
+            partials[j, 0] = 0.0
+            partials[j, 1] = 0.0
+        elif o == 64:  # ne
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = 1.0 if x != y else 0.0
+            values[j] = z
+            partials[j, 0] = 0.0
+            partials[j, 1] = 0.0
+        elif o == 65:  # select_true
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = y if x != 0.0 else -0.0
+            values[j] = z
+            partials[j, 0] = 0.0
+            partials[j, 1] = ne(x, 0.0)
+        elif o == 66:  # select_false
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = y if x == 0.0 else -0.0
+            values[j] = z
+            partials[j, 0] = 0.0
+            partials[j, 1] = eq(x, 0.0)
+        elif o == 67:  # stop_gradient
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = x
+            values[j] = z
+            partials[j, 0] = 0.0
+            partials[j, 1] = 0.0
+        elif o == 68:  # link
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = -0.0
+            values[j] = z
+            partials[j, 0] = y
+            partials[j, 1] = 0.0
+        elif o == 69:  # dsigmoid
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = dsigmoid(x)
+            values[j] = z
+            partials[j, 0] = -z * tanh(0.5 * x)
+            partials[j, 1] = 0.0
+        elif o == 70:  # elu
+            y = consts[b]
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            z = x if x > 0.0 else y * expm1(x)
+            values[j] = z
+            partials[j, 0] = where(gt(x, 0.0), 1.0, y * exp(x))
+            partials[j, 1] = 0.0
+        elif o == 71:  # azmul
+            x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
+            y = values[b - s] if b >= s else ext_values[np.searchsorted(ext, b)]
+            z = 0.0 if (x == 0.0 or y == 0.0) else x * y
+            values[j] = z
+            partials[j, 0] = y
+            partials[j, 1] = x
         else:
             raise ValueError("unknown opcode")
 

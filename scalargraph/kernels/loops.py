@@ -12,15 +12,123 @@ Only these loops know the ops; every other sweep reads ``partials``.
 
 import math
 
+import numpy as np
 from numba import njit
 
 exp, log, sin, cos, tan, sqrt, tanh = math.exp, math.log, math.sin, math.cos, math.tan, math.sqrt, math.tanh
+log1p, expm1, log2, log10 = math.log1p, math.expm1, math.log2, math.log10
+exp2 = getattr(math, "exp2", np.exp2)  # math.exp2 is Python 3.11+
+sinh, cosh, asin, acos, atan = math.sinh, math.cosh, math.asin, math.acos, math.atan
+asinh, acosh, atanh, atan2, hypot = math.asinh, math.acosh, math.atanh, math.atan2, math.hypot
+erf, erfc, copysign = math.erf, math.erfc, math.copysign
+# NumPy's floor/ceil/trunc/rint/fmod: float results (math.floor gives an int in Numba).
+floor, ceil, trunc, fmod = np.floor, np.ceil, np.trunc, np.fmod
 
 
 @njit(cache=True, inline="always")
 def gt(x, y):
     """Step 1{x > y} as a float."""
     return 1.0 if x > y else 0.0
+
+
+@njit(cache=True, inline="always")
+def lt(x, y):
+    """Step 1{x < y} as a float."""
+    return 1.0 if x < y else 0.0
+
+
+@njit(cache=True, inline="always")
+def ge(x, y):
+    """Step 1{x >= y} as a float."""
+    return 1.0 if x >= y else 0.0
+
+
+@njit(cache=True, inline="always")
+def le(x, y):
+    """Step 1{x <= y} as a float."""
+    return 1.0 if x <= y else 0.0
+
+
+@njit(cache=True, inline="always")
+def eq(x, y):
+    """1{x == y} as a float."""
+    return 1.0 if x == y else 0.0
+
+
+@njit(cache=True, inline="always")
+def ne(x, y):
+    """1{x != y} as a float (1 for NaN)."""
+    return 1.0 if x != y else 0.0
+
+
+@njit(cache=True, inline="always")
+def where(c, a, b):
+    """a where c != 0 (NaN counts as true), else b: both are already computed."""
+    return a if c != 0.0 else b
+
+
+@njit(cache=True, inline="always")
+def dsigmoid(x):
+    """sigmoid'(x) = e^-|x| / (1 + e^-|x|)^2, full relative accuracy in both tails."""
+    e = math.exp(-abs(x))
+    d = 1.0 + e
+    return e / (d * d)
+
+
+@njit(cache=True, inline="always")
+def round(x):
+    """Round half to even, as np.rint (exact)."""
+    return np.rint(x)
+
+
+@njit(cache=True, inline="always")
+def cbrt(x):
+    """Real cube root: pow(|x|, 1/3) and one Newton step (within 1.3 ulp), sign of x."""
+    if x == 0.0 or not math.isfinite(x):
+        return x + x
+    a = abs(x)
+    c = a ** (1.0 / 3.0)
+    c = c - (c * c * c - a) / (3.0 * c * c)
+    return math.copysign(c, x)
+
+
+@njit(cache=True, inline="always")
+def remainder(x, y):
+    """IEEE remainder, CPython's math.remainder algorithm (every step exact)."""
+    if math.isfinite(x) and math.isfinite(y):
+        if y == 0.0:
+            return math.nan
+        ax = abs(x)
+        ay = abs(y)
+        m = np.fmod(ax, ay)
+        c = ay - m
+        if m < c:
+            r = m
+        elif m > c:
+            r = -c
+        else:
+            r = m - 2.0 * np.fmod(0.5 * (ax - m), ay)
+        return math.copysign(1.0, x) * r
+    if x != x:
+        return x
+    if y != y:
+        return y
+    if math.isinf(x):
+        return math.nan
+    return x
+
+
+@njit(cache=True, inline="always")
+def logaddexp(x, y):
+    """log(e^x + e^y) as np.logaddexp: max + log1p(exp(-|x - y|))."""
+    if x == y:
+        return x + 0.6931471805599453
+    d = x - y
+    if d > 0.0:
+        return x + math.log1p(math.exp(-d))
+    if d <= 0.0:
+        return y + math.log1p(math.exp(d))
+    return d
 
 
 @njit(cache=True, inline="always")
@@ -246,6 +354,270 @@ def forward_values(op, arg0, arg1, consts, inputs, values):
             values[i] = z
             zp = z
             ip = i
+        elif o == 31:  # log1p
+            x = zp if a == ip else values[a]
+            z = log1p(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 32:  # expm1
+            x = zp if a == ip else values[a]
+            z = expm1(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 33:  # log2
+            x = zp if a == ip else values[a]
+            z = log2(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 34:  # log10
+            x = zp if a == ip else values[a]
+            z = log10(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 35:  # exp2
+            x = zp if a == ip else values[a]
+            z = exp2(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 36:  # sinh
+            x = zp if a == ip else values[a]
+            z = sinh(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 37:  # cosh
+            x = zp if a == ip else values[a]
+            z = cosh(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 38:  # asin
+            x = zp if a == ip else values[a]
+            z = asin(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 39:  # acos
+            x = zp if a == ip else values[a]
+            z = acos(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 40:  # atan
+            x = zp if a == ip else values[a]
+            z = atan(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 41:  # asinh
+            x = zp if a == ip else values[a]
+            z = asinh(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 42:  # acosh
+            x = zp if a == ip else values[a]
+            z = acosh(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 43:  # atanh
+            x = zp if a == ip else values[a]
+            z = atanh(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 44:  # atan2
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = atan2(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 45:  # hypot
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = hypot(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 46:  # erf
+            x = zp if a == ip else values[a]
+            z = erf(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 47:  # erfc
+            x = zp if a == ip else values[a]
+            z = erfc(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 48:  # cbrt
+            x = zp if a == ip else values[a]
+            z = cbrt(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 49:  # sign
+            x = zp if a == ip else values[a]
+            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 50:  # floor
+            x = zp if a == ip else values[a]
+            z = floor(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 51:  # ceil
+            x = zp if a == ip else values[a]
+            z = ceil(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 52:  # round
+            x = zp if a == ip else values[a]
+            z = round(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 53:  # trunc
+            x = zp if a == ip else values[a]
+            z = trunc(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 54:  # fmod
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = fmod(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 55:  # remainder
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = remainder(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 56:  # copysign
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = copysign(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 57:  # fmax
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = x if (x > y or y != y) else y
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 58:  # fmin
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = x if (x < y or y != y) else y
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 59:  # logaddexp
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = logaddexp(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 60:  # lt
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x < y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 61:  # le
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x <= y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 62:  # ge
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x >= y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 63:  # eq
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x == y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 64:  # ne
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x != y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 65:  # select_true
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = y if x != 0.0 else -0.0
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 66:  # select_false
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = y if x == 0.0 else -0.0
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 67:  # stop_gradient
+            x = zp if a == ip else values[a]
+            z = x
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 68:  # link
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = -0.0
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 69:  # dsigmoid
+            x = zp if a == ip else values[a]
+            z = dsigmoid(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 70:  # elu
+            y = consts[b]
+            x = zp if a == ip else values[a]
+            z = x if x > 0.0 else y * expm1(x)
+            values[i] = z
+            zp = z
+            ip = i
+        elif o == 71:  # azmul
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 0.0 if (x == 0.0 or y == 0.0) else x * y
+            values[i] = z
+            zp = z
+            ip = i
         else:
             raise ValueError("unknown opcode")
 
@@ -314,7 +686,7 @@ def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
             values[i] = z
             zp = z
             ip = i
-            partials[i, 0] = y * x ** (y - gt(abs(y), 0.0))
+            partials[i, 0] = where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), y * x ** (y - 1.0))
             partials[i, 1] = z * log(x + (1.0 - gt(abs(x), 0.0)))
         elif o == 7:  # maximum
             x = zp if a == ip else values[a]
@@ -396,7 +768,7 @@ def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
             values[i] = z
             zp = z
             ip = i
-            partials[i, 0] = 1.0 - z * z
+            partials[i, 0] = 4.0 * dsigmoid(2.0 * x)
             partials[i, 1] = 0.0
         elif o == 17:  # sigmoid
             x = zp if a == ip else values[a]
@@ -404,7 +776,7 @@ def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
             values[i] = z
             zp = z
             ip = i
-            partials[i, 0] = z * (1.0 - z)
+            partials[i, 0] = dsigmoid(x)
             partials[i, 1] = 0.0
         elif o == 18:  # relu
             x = zp if a == ip else values[a]
@@ -519,6 +891,352 @@ def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
             ip = i
             partials[i, 0] = 0.0
             partials[i, 1] = 0.0
+        elif o == 31:  # log1p
+            x = zp if a == ip else values[a]
+            z = log1p(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / (1.0 + x)
+            partials[i, 1] = 0.0
+        elif o == 32:  # expm1
+            x = zp if a == ip else values[a]
+            z = expm1(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = exp(x)
+            partials[i, 1] = 0.0
+        elif o == 33:  # log2
+            x = zp if a == ip else values[a]
+            z = log2(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.4426950408889634 / x
+            partials[i, 1] = 0.0
+        elif o == 34:  # log10
+            x = zp if a == ip else values[a]
+            z = log10(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.4342944819032518 / x
+            partials[i, 1] = 0.0
+        elif o == 35:  # exp2
+            x = zp if a == ip else values[a]
+            z = exp2(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.6931471805599453 * z
+            partials[i, 1] = 0.0
+        elif o == 36:  # sinh
+            x = zp if a == ip else values[a]
+            z = sinh(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = cosh(x)
+            partials[i, 1] = 0.0
+        elif o == 37:  # cosh
+            x = zp if a == ip else values[a]
+            z = cosh(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = sinh(x)
+            partials[i, 1] = 0.0
+        elif o == 38:  # asin
+            x = zp if a == ip else values[a]
+            z = asin(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / sqrt((1.0 - x) * (1.0 + x))
+            partials[i, 1] = 0.0
+        elif o == 39:  # acos
+            x = zp if a == ip else values[a]
+            z = acos(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = -1.0 / sqrt((1.0 - x) * (1.0 + x))
+            partials[i, 1] = 0.0
+        elif o == 40:  # atan
+            x = zp if a == ip else values[a]
+            z = atan(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / (1.0 + x * x)
+            partials[i, 1] = 0.0
+        elif o == 41:  # asinh
+            x = zp if a == ip else values[a]
+            z = asinh(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / hypot(1.0, x)
+            partials[i, 1] = 0.0
+        elif o == 42:  # acosh
+            x = zp if a == ip else values[a]
+            z = acosh(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0))
+            partials[i, 1] = 0.0
+        elif o == 43:  # atanh
+            x = zp if a == ip else values[a]
+            z = atanh(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / ((1.0 - x) * (1.0 + x))
+            partials[i, 1] = 0.0
+        elif o == 44:  # atan2
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = atan2(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = (y / hypot(x, y)) / hypot(x, y)
+            partials[i, 1] = (-x / hypot(x, y)) / hypot(x, y)
+        elif o == 45:  # hypot
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = hypot(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = where(gt(z, 0.0), x / z, 0.0)
+            partials[i, 1] = where(gt(z, 0.0), y / z, 0.0)
+        elif o == 46:  # erf
+            x = zp if a == ip else values[a]
+            z = erf(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.1283791670955126 * exp(-(x * x))
+            partials[i, 1] = 0.0
+        elif o == 47:  # erfc
+            x = zp if a == ip else values[a]
+            z = erfc(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = -1.1283791670955126 * exp(-(x * x))
+            partials[i, 1] = 0.0
+        elif o == 48:  # cbrt
+            x = zp if a == ip else values[a]
+            z = cbrt(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / (3.0 * z * z)
+            partials[i, 1] = 0.0
+        elif o == 49:  # sign
+            x = zp if a == ip else values[a]
+            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 50:  # floor
+            x = zp if a == ip else values[a]
+            z = floor(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 51:  # ceil
+            x = zp if a == ip else values[a]
+            z = ceil(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 52:  # round
+            x = zp if a == ip else values[a]
+            z = round(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 53:  # trunc
+            x = zp if a == ip else values[a]
+            z = trunc(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 54:  # fmod
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = fmod(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0
+            partials[i, 1] = -round((x - z) / y)
+        elif o == 55:  # remainder
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = remainder(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0
+            partials[i, 1] = -round((x - z) / y)
+        elif o == 56:  # copysign
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = copysign(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = (gt(x, 0.0) - lt(x, 0.0)) * copysign(1.0, y)
+            partials[i, 1] = 0.0
+        elif o == 57:  # fmax
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = x if (x > y or y != y) else y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = gt(x, y) + ne(y, y)
+            partials[i, 1] = 1.0 - gt(x, y) - ne(y, y)
+        elif o == 58:  # fmin
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = x if (x < y or y != y) else y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = lt(x, y) + ne(y, y)
+            partials[i, 1] = 1.0 - lt(x, y) - ne(y, y)
+        elif o == 59:  # logaddexp
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = logaddexp(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, x - y))
+            partials[i, 1] = sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, y - x))
+        elif o == 60:  # lt
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x < y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 61:  # le
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x <= y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 62:  # ge
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x >= y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 63:  # eq
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x == y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 64:  # ne
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x != y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 65:  # select_true
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = y if x != 0.0 else -0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = ne(x, 0.0)
+        elif o == 66:  # select_false
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = y if x == 0.0 else -0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = eq(x, 0.0)
+        elif o == 67:  # stop_gradient
+            x = zp if a == ip else values[a]
+            z = x
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 68:  # link
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = -0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = y
+            partials[i, 1] = 0.0
+        elif o == 69:  # dsigmoid
+            x = zp if a == ip else values[a]
+            z = dsigmoid(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = -z * tanh(0.5 * x)
+            partials[i, 1] = 0.0
+        elif o == 70:  # elu
+            y = consts[b]
+            x = zp if a == ip else values[a]
+            z = x if x > 0.0 else y * expm1(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = where(gt(x, 0.0), 1.0, y * exp(x))
+            partials[i, 1] = 0.0
+        elif o == 71:  # azmul
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 0.0 if (x == 0.0 or y == 0.0) else x * y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = y
+            partials[i, 1] = x
         else:
             raise ValueError("unknown opcode")
 
@@ -700,6 +1418,229 @@ def forward_values_batch(op, arg0, arg1, consts, inputs, values):
                 y = values[b, j]
                 z = 1.0 if x > y else 0.0
                 values[i, j] = z
+        elif o == 31:  # log1p
+            for j in range(n_batch):
+                x = values[a, j]
+                z = log1p(x)
+                values[i, j] = z
+        elif o == 32:  # expm1
+            for j in range(n_batch):
+                x = values[a, j]
+                z = expm1(x)
+                values[i, j] = z
+        elif o == 33:  # log2
+            for j in range(n_batch):
+                x = values[a, j]
+                z = log2(x)
+                values[i, j] = z
+        elif o == 34:  # log10
+            for j in range(n_batch):
+                x = values[a, j]
+                z = log10(x)
+                values[i, j] = z
+        elif o == 35:  # exp2
+            for j in range(n_batch):
+                x = values[a, j]
+                z = exp2(x)
+                values[i, j] = z
+        elif o == 36:  # sinh
+            for j in range(n_batch):
+                x = values[a, j]
+                z = sinh(x)
+                values[i, j] = z
+        elif o == 37:  # cosh
+            for j in range(n_batch):
+                x = values[a, j]
+                z = cosh(x)
+                values[i, j] = z
+        elif o == 38:  # asin
+            for j in range(n_batch):
+                x = values[a, j]
+                z = asin(x)
+                values[i, j] = z
+        elif o == 39:  # acos
+            for j in range(n_batch):
+                x = values[a, j]
+                z = acos(x)
+                values[i, j] = z
+        elif o == 40:  # atan
+            for j in range(n_batch):
+                x = values[a, j]
+                z = atan(x)
+                values[i, j] = z
+        elif o == 41:  # asinh
+            for j in range(n_batch):
+                x = values[a, j]
+                z = asinh(x)
+                values[i, j] = z
+        elif o == 42:  # acosh
+            for j in range(n_batch):
+                x = values[a, j]
+                z = acosh(x)
+                values[i, j] = z
+        elif o == 43:  # atanh
+            for j in range(n_batch):
+                x = values[a, j]
+                z = atanh(x)
+                values[i, j] = z
+        elif o == 44:  # atan2
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = atan2(x, y)
+                values[i, j] = z
+        elif o == 45:  # hypot
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = hypot(x, y)
+                values[i, j] = z
+        elif o == 46:  # erf
+            for j in range(n_batch):
+                x = values[a, j]
+                z = erf(x)
+                values[i, j] = z
+        elif o == 47:  # erfc
+            for j in range(n_batch):
+                x = values[a, j]
+                z = erfc(x)
+                values[i, j] = z
+        elif o == 48:  # cbrt
+            for j in range(n_batch):
+                x = values[a, j]
+                z = cbrt(x)
+                values[i, j] = z
+        elif o == 49:  # sign
+            for j in range(n_batch):
+                x = values[a, j]
+                z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+                values[i, j] = z
+        elif o == 50:  # floor
+            for j in range(n_batch):
+                x = values[a, j]
+                z = floor(x)
+                values[i, j] = z
+        elif o == 51:  # ceil
+            for j in range(n_batch):
+                x = values[a, j]
+                z = ceil(x)
+                values[i, j] = z
+        elif o == 52:  # round
+            for j in range(n_batch):
+                x = values[a, j]
+                z = round(x)
+                values[i, j] = z
+        elif o == 53:  # trunc
+            for j in range(n_batch):
+                x = values[a, j]
+                z = trunc(x)
+                values[i, j] = z
+        elif o == 54:  # fmod
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = fmod(x, y)
+                values[i, j] = z
+        elif o == 55:  # remainder
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = remainder(x, y)
+                values[i, j] = z
+        elif o == 56:  # copysign
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = copysign(x, y)
+                values[i, j] = z
+        elif o == 57:  # fmax
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = x if (x > y or y != y) else y
+                values[i, j] = z
+        elif o == 58:  # fmin
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = x if (x < y or y != y) else y
+                values[i, j] = z
+        elif o == 59:  # logaddexp
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = logaddexp(x, y)
+                values[i, j] = z
+        elif o == 60:  # lt
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = 1.0 if x < y else 0.0
+                values[i, j] = z
+        elif o == 61:  # le
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = 1.0 if x <= y else 0.0
+                values[i, j] = z
+        elif o == 62:  # ge
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = 1.0 if x >= y else 0.0
+                values[i, j] = z
+        elif o == 63:  # eq
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = 1.0 if x == y else 0.0
+                values[i, j] = z
+        elif o == 64:  # ne
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = 1.0 if x != y else 0.0
+                values[i, j] = z
+        elif o == 65:  # select_true
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = y if x != 0.0 else -0.0
+                values[i, j] = z
+        elif o == 66:  # select_false
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = y if x == 0.0 else -0.0
+                values[i, j] = z
+        elif o == 67:  # stop_gradient
+            for j in range(n_batch):
+                x = values[a, j]
+                z = x
+                values[i, j] = z
+        elif o == 68:  # link
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = -0.0
+                values[i, j] = z
+        elif o == 69:  # dsigmoid
+            for j in range(n_batch):
+                x = values[a, j]
+                z = dsigmoid(x)
+                values[i, j] = z
+        elif o == 70:  # elu
+            y = consts[b]
+            for j in range(n_batch):
+                x = values[a, j]
+                z = x if x > 0.0 else y * expm1(x)
+                values[i, j] = z
+        elif o == 71:  # azmul
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = 0.0 if (x == 0.0 or y == 0.0) else x * y
+                values[i, j] = z
         else:
             raise ValueError("unknown opcode")
 
@@ -762,7 +1703,7 @@ def forward_partials_batch(op, arg0, arg1, consts, inputs, values, partials):
                 y = values[b, j]
                 z = x ** y
                 values[i, j] = z
-                partials[i, 0, j] = y * x ** (y - gt(abs(y), 0.0))
+                partials[i, 0, j] = where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), y * x ** (y - 1.0))
                 partials[i, 1, j] = z * log(x + (1.0 - gt(abs(x), 0.0)))
         elif o == 7:  # maximum
             for j in range(n_batch):
@@ -834,14 +1775,14 @@ def forward_partials_batch(op, arg0, arg1, consts, inputs, values, partials):
                 x = values[a, j]
                 z = tanh(x)
                 values[i, j] = z
-                partials[i, 0, j] = 1.0 - z * z
+                partials[i, 0, j] = 4.0 * dsigmoid(2.0 * x)
                 partials[i, 1, j] = 0.0
         elif o == 17:  # sigmoid
             for j in range(n_batch):
                 x = values[a, j]
                 z = sigmoid(x)
                 values[i, j] = z
-                partials[i, 0, j] = z * (1.0 - z)
+                partials[i, 0, j] = dsigmoid(x)
                 partials[i, 1, j] = 0.0
         elif o == 18:  # relu
             for j in range(n_batch):
@@ -943,6 +1884,311 @@ def forward_partials_batch(op, arg0, arg1, consts, inputs, values, partials):
                 values[i, j] = z
                 partials[i, 0, j] = 0.0
                 partials[i, 1, j] = 0.0
+        elif o == 31:  # log1p
+            for j in range(n_batch):
+                x = values[a, j]
+                z = log1p(x)
+                values[i, j] = z
+                partials[i, 0, j] = 1.0 / (1.0 + x)
+                partials[i, 1, j] = 0.0
+        elif o == 32:  # expm1
+            for j in range(n_batch):
+                x = values[a, j]
+                z = expm1(x)
+                values[i, j] = z
+                partials[i, 0, j] = exp(x)
+                partials[i, 1, j] = 0.0
+        elif o == 33:  # log2
+            for j in range(n_batch):
+                x = values[a, j]
+                z = log2(x)
+                values[i, j] = z
+                partials[i, 0, j] = 1.4426950408889634 / x
+                partials[i, 1, j] = 0.0
+        elif o == 34:  # log10
+            for j in range(n_batch):
+                x = values[a, j]
+                z = log10(x)
+                values[i, j] = z
+                partials[i, 0, j] = 0.4342944819032518 / x
+                partials[i, 1, j] = 0.0
+        elif o == 35:  # exp2
+            for j in range(n_batch):
+                x = values[a, j]
+                z = exp2(x)
+                values[i, j] = z
+                partials[i, 0, j] = 0.6931471805599453 * z
+                partials[i, 1, j] = 0.0
+        elif o == 36:  # sinh
+            for j in range(n_batch):
+                x = values[a, j]
+                z = sinh(x)
+                values[i, j] = z
+                partials[i, 0, j] = cosh(x)
+                partials[i, 1, j] = 0.0
+        elif o == 37:  # cosh
+            for j in range(n_batch):
+                x = values[a, j]
+                z = cosh(x)
+                values[i, j] = z
+                partials[i, 0, j] = sinh(x)
+                partials[i, 1, j] = 0.0
+        elif o == 38:  # asin
+            for j in range(n_batch):
+                x = values[a, j]
+                z = asin(x)
+                values[i, j] = z
+                partials[i, 0, j] = 1.0 / sqrt((1.0 - x) * (1.0 + x))
+                partials[i, 1, j] = 0.0
+        elif o == 39:  # acos
+            for j in range(n_batch):
+                x = values[a, j]
+                z = acos(x)
+                values[i, j] = z
+                partials[i, 0, j] = -1.0 / sqrt((1.0 - x) * (1.0 + x))
+                partials[i, 1, j] = 0.0
+        elif o == 40:  # atan
+            for j in range(n_batch):
+                x = values[a, j]
+                z = atan(x)
+                values[i, j] = z
+                partials[i, 0, j] = 1.0 / (1.0 + x * x)
+                partials[i, 1, j] = 0.0
+        elif o == 41:  # asinh
+            for j in range(n_batch):
+                x = values[a, j]
+                z = asinh(x)
+                values[i, j] = z
+                partials[i, 0, j] = 1.0 / hypot(1.0, x)
+                partials[i, 1, j] = 0.0
+        elif o == 42:  # acosh
+            for j in range(n_batch):
+                x = values[a, j]
+                z = acosh(x)
+                values[i, j] = z
+                partials[i, 0, j] = 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0))
+                partials[i, 1, j] = 0.0
+        elif o == 43:  # atanh
+            for j in range(n_batch):
+                x = values[a, j]
+                z = atanh(x)
+                values[i, j] = z
+                partials[i, 0, j] = 1.0 / ((1.0 - x) * (1.0 + x))
+                partials[i, 1, j] = 0.0
+        elif o == 44:  # atan2
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = atan2(x, y)
+                values[i, j] = z
+                partials[i, 0, j] = (y / hypot(x, y)) / hypot(x, y)
+                partials[i, 1, j] = (-x / hypot(x, y)) / hypot(x, y)
+        elif o == 45:  # hypot
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = hypot(x, y)
+                values[i, j] = z
+                partials[i, 0, j] = where(gt(z, 0.0), x / z, 0.0)
+                partials[i, 1, j] = where(gt(z, 0.0), y / z, 0.0)
+        elif o == 46:  # erf
+            for j in range(n_batch):
+                x = values[a, j]
+                z = erf(x)
+                values[i, j] = z
+                partials[i, 0, j] = 1.1283791670955126 * exp(-(x * x))
+                partials[i, 1, j] = 0.0
+        elif o == 47:  # erfc
+            for j in range(n_batch):
+                x = values[a, j]
+                z = erfc(x)
+                values[i, j] = z
+                partials[i, 0, j] = -1.1283791670955126 * exp(-(x * x))
+                partials[i, 1, j] = 0.0
+        elif o == 48:  # cbrt
+            for j in range(n_batch):
+                x = values[a, j]
+                z = cbrt(x)
+                values[i, j] = z
+                partials[i, 0, j] = 1.0 / (3.0 * z * z)
+                partials[i, 1, j] = 0.0
+        elif o == 49:  # sign
+            for j in range(n_batch):
+                x = values[a, j]
+                z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+                values[i, j] = z
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = 0.0
+        elif o == 50:  # floor
+            for j in range(n_batch):
+                x = values[a, j]
+                z = floor(x)
+                values[i, j] = z
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = 0.0
+        elif o == 51:  # ceil
+            for j in range(n_batch):
+                x = values[a, j]
+                z = ceil(x)
+                values[i, j] = z
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = 0.0
+        elif o == 52:  # round
+            for j in range(n_batch):
+                x = values[a, j]
+                z = round(x)
+                values[i, j] = z
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = 0.0
+        elif o == 53:  # trunc
+            for j in range(n_batch):
+                x = values[a, j]
+                z = trunc(x)
+                values[i, j] = z
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = 0.0
+        elif o == 54:  # fmod
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = fmod(x, y)
+                values[i, j] = z
+                partials[i, 0, j] = 1.0
+                partials[i, 1, j] = -round((x - z) / y)
+        elif o == 55:  # remainder
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = remainder(x, y)
+                values[i, j] = z
+                partials[i, 0, j] = 1.0
+                partials[i, 1, j] = -round((x - z) / y)
+        elif o == 56:  # copysign
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = copysign(x, y)
+                values[i, j] = z
+                partials[i, 0, j] = (gt(x, 0.0) - lt(x, 0.0)) * copysign(1.0, y)
+                partials[i, 1, j] = 0.0
+        elif o == 57:  # fmax
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = x if (x > y or y != y) else y
+                values[i, j] = z
+                partials[i, 0, j] = gt(x, y) + ne(y, y)
+                partials[i, 1, j] = 1.0 - gt(x, y) - ne(y, y)
+        elif o == 58:  # fmin
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = x if (x < y or y != y) else y
+                values[i, j] = z
+                partials[i, 0, j] = lt(x, y) + ne(y, y)
+                partials[i, 1, j] = 1.0 - lt(x, y) - ne(y, y)
+        elif o == 59:  # logaddexp
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = logaddexp(x, y)
+                values[i, j] = z
+                partials[i, 0, j] = sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, x - y))
+                partials[i, 1, j] = sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, y - x))
+        elif o == 60:  # lt
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = 1.0 if x < y else 0.0
+                values[i, j] = z
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = 0.0
+        elif o == 61:  # le
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = 1.0 if x <= y else 0.0
+                values[i, j] = z
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = 0.0
+        elif o == 62:  # ge
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = 1.0 if x >= y else 0.0
+                values[i, j] = z
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = 0.0
+        elif o == 63:  # eq
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = 1.0 if x == y else 0.0
+                values[i, j] = z
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = 0.0
+        elif o == 64:  # ne
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = 1.0 if x != y else 0.0
+                values[i, j] = z
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = 0.0
+        elif o == 65:  # select_true
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = y if x != 0.0 else -0.0
+                values[i, j] = z
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = ne(x, 0.0)
+        elif o == 66:  # select_false
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = y if x == 0.0 else -0.0
+                values[i, j] = z
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = eq(x, 0.0)
+        elif o == 67:  # stop_gradient
+            for j in range(n_batch):
+                x = values[a, j]
+                z = x
+                values[i, j] = z
+                partials[i, 0, j] = 0.0
+                partials[i, 1, j] = 0.0
+        elif o == 68:  # link
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = -0.0
+                values[i, j] = z
+                partials[i, 0, j] = y
+                partials[i, 1, j] = 0.0
+        elif o == 69:  # dsigmoid
+            for j in range(n_batch):
+                x = values[a, j]
+                z = dsigmoid(x)
+                values[i, j] = z
+                partials[i, 0, j] = -z * tanh(0.5 * x)
+                partials[i, 1, j] = 0.0
+        elif o == 70:  # elu
+            y = consts[b]
+            for j in range(n_batch):
+                x = values[a, j]
+                z = x if x > 0.0 else y * expm1(x)
+                values[i, j] = z
+                partials[i, 0, j] = where(gt(x, 0.0), 1.0, y * exp(x))
+                partials[i, 1, j] = 0.0
+        elif o == 71:  # azmul
+            for j in range(n_batch):
+                x = values[a, j]
+                y = values[b, j]
+                z = 0.0 if (x == 0.0 or y == 0.0) else x * y
+                values[i, j] = z
+                partials[i, 0, j] = y
+                partials[i, 1, j] = x
         else:
             raise ValueError("unknown opcode")
 
@@ -1053,7 +2299,7 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
             y = zp if b == ip else work[b]
             z = x ** y
             t = 0.0
-            d = y * x ** (y - gt(abs(y), 0.0))
+            d = where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), y * x ** (y - 1.0))
             if d != 0.0:
                 u = tp if a == ip else twork[a]
                 if u != 0.0:
@@ -1210,7 +2456,7 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
             x = zp if a == ip else work[a]
             z = tanh(x)
             t = 0.0
-            d = 1.0 - z * z
+            d = 4.0 * dsigmoid(2.0 * x)
             if d != 0.0:
                 u = tp if a == ip else twork[a]
                 if u != 0.0:
@@ -1224,7 +2470,7 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
             x = zp if a == ip else work[a]
             z = sigmoid(x)
             t = 0.0
-            d = z * (1.0 - z)
+            d = dsigmoid(x)
             if d != 0.0:
                 u = tp if a == ip else twork[a]
                 if u != 0.0:
@@ -1420,6 +2666,583 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
             work[ip] = z
             tp = t
             twork[ip] = t
+        elif o == 31:  # log1p
+            x = zp if a == ip else work[a]
+            z = log1p(x)
+            t = 0.0
+            d = 1.0 / (1.0 + x)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 32:  # expm1
+            x = zp if a == ip else work[a]
+            z = expm1(x)
+            t = 0.0
+            d = exp(x)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 33:  # log2
+            x = zp if a == ip else work[a]
+            z = log2(x)
+            t = 0.0
+            d = 1.4426950408889634 / x
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 34:  # log10
+            x = zp if a == ip else work[a]
+            z = log10(x)
+            t = 0.0
+            d = 0.4342944819032518 / x
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 35:  # exp2
+            x = zp if a == ip else work[a]
+            z = exp2(x)
+            t = 0.0
+            d = 0.6931471805599453 * z
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 36:  # sinh
+            x = zp if a == ip else work[a]
+            z = sinh(x)
+            t = 0.0
+            d = cosh(x)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 37:  # cosh
+            x = zp if a == ip else work[a]
+            z = cosh(x)
+            t = 0.0
+            d = sinh(x)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 38:  # asin
+            x = zp if a == ip else work[a]
+            z = asin(x)
+            t = 0.0
+            d = 1.0 / sqrt((1.0 - x) * (1.0 + x))
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 39:  # acos
+            x = zp if a == ip else work[a]
+            z = acos(x)
+            t = 0.0
+            d = -1.0 / sqrt((1.0 - x) * (1.0 + x))
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 40:  # atan
+            x = zp if a == ip else work[a]
+            z = atan(x)
+            t = 0.0
+            d = 1.0 / (1.0 + x * x)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 41:  # asinh
+            x = zp if a == ip else work[a]
+            z = asinh(x)
+            t = 0.0
+            d = 1.0 / hypot(1.0, x)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 42:  # acosh
+            x = zp if a == ip else work[a]
+            z = acosh(x)
+            t = 0.0
+            d = 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0))
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 43:  # atanh
+            x = zp if a == ip else work[a]
+            z = atanh(x)
+            t = 0.0
+            d = 1.0 / ((1.0 - x) * (1.0 + x))
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 44:  # atan2
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = atan2(x, y)
+            t = 0.0
+            d = (y / hypot(x, y)) / hypot(x, y)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = (-x / hypot(x, y)) / hypot(x, y)
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 45:  # hypot
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = hypot(x, y)
+            t = 0.0
+            d = where(gt(z, 0.0), x / z, 0.0)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = where(gt(z, 0.0), y / z, 0.0)
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 46:  # erf
+            x = zp if a == ip else work[a]
+            z = erf(x)
+            t = 0.0
+            d = 1.1283791670955126 * exp(-(x * x))
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 47:  # erfc
+            x = zp if a == ip else work[a]
+            z = erfc(x)
+            t = 0.0
+            d = -1.1283791670955126 * exp(-(x * x))
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 48:  # cbrt
+            x = zp if a == ip else work[a]
+            z = cbrt(x)
+            t = 0.0
+            d = 1.0 / (3.0 * z * z)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 49:  # sign
+            x = zp if a == ip else work[a]
+            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+            t = 0.0
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 50:  # floor
+            x = zp if a == ip else work[a]
+            z = floor(x)
+            t = 0.0
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 51:  # ceil
+            x = zp if a == ip else work[a]
+            z = ceil(x)
+            t = 0.0
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 52:  # round
+            x = zp if a == ip else work[a]
+            z = round(x)
+            t = 0.0
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 53:  # trunc
+            x = zp if a == ip else work[a]
+            z = trunc(x)
+            t = 0.0
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 54:  # fmod
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = fmod(x, y)
+            t = 0.0
+            d = 1.0
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = -round((x - z) / y)
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 55:  # remainder
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = remainder(x, y)
+            t = 0.0
+            d = 1.0
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = -round((x - z) / y)
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 56:  # copysign
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = copysign(x, y)
+            t = 0.0
+            d = (gt(x, 0.0) - lt(x, 0.0)) * copysign(1.0, y)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 57:  # fmax
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = x if (x > y or y != y) else y
+            t = 0.0
+            d = gt(x, y) + ne(y, y)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = 1.0 - gt(x, y) - ne(y, y)
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 58:  # fmin
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = x if (x < y or y != y) else y
+            t = 0.0
+            d = lt(x, y) + ne(y, y)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = 1.0 - lt(x, y) - ne(y, y)
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 59:  # logaddexp
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = logaddexp(x, y)
+            t = 0.0
+            d = sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, x - y))
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, y - x))
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 60:  # lt
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = 1.0 if x < y else 0.0
+            t = 0.0
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 61:  # le
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = 1.0 if x <= y else 0.0
+            t = 0.0
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 62:  # ge
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = 1.0 if x >= y else 0.0
+            t = 0.0
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 63:  # eq
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = 1.0 if x == y else 0.0
+            t = 0.0
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 64:  # ne
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = 1.0 if x != y else 0.0
+            t = 0.0
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 65:  # select_true
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = y if x != 0.0 else -0.0
+            t = 0.0
+            d = ne(x, 0.0)
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 66:  # select_false
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = y if x == 0.0 else -0.0
+            t = 0.0
+            d = eq(x, 0.0)
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 67:  # stop_gradient
+            x = zp if a == ip else work[a]
+            z = x
+            t = 0.0
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 68:  # link
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = -0.0
+            t = 0.0
+            d = y
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 69:  # dsigmoid
+            x = zp if a == ip else work[a]
+            z = dsigmoid(x)
+            t = 0.0
+            d = -z * tanh(0.5 * x)
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 70:  # elu
+            y = consts[b]
+            x = zp if a == ip else work[a]
+            z = x if x > 0.0 else y * expm1(x)
+            t = 0.0
+            d = where(gt(x, 0.0), 1.0, y * exp(x))
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
+        elif o == 71:  # azmul
+            x = zp if a == ip else work[a]
+            y = zp if b == ip else work[b]
+            z = 0.0 if (x == 0.0 or y == 0.0) else x * y
+            t = 0.0
+            d = y
+            if d != 0.0:
+                u = tp if a == ip else twork[a]
+                if u != 0.0:
+                    t += d * u
+            d = x
+            if d != 0.0:
+                u = tp if b == ip else twork[b]
+                if u != 0.0:
+                    t += d * u
+            ip = s_out[i]
+            zp = z
+            work[ip] = z
+            tp = t
+            twork[ip] = t
         else:
             raise ValueError("unknown opcode")
 
@@ -1493,7 +3316,7 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
             values[i] = z
             zp = z
             ip = i
-            partials[i, 0] = y * x ** (y - gt(abs(y), 0.0))
+            partials[i, 0] = where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), y * x ** (y - 1.0))
             partials[i, 1] = z * log(x + (1.0 - gt(abs(x), 0.0)))
         elif o == 7:  # maximum
             x = zp if a == ip else values[a]
@@ -1575,7 +3398,7 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
             values[i] = z
             zp = z
             ip = i
-            partials[i, 0] = 1.0 - z * z
+            partials[i, 0] = 4.0 * dsigmoid(2.0 * x)
             partials[i, 1] = 0.0
         elif o == 17:  # sigmoid
             x = zp if a == ip else values[a]
@@ -1583,7 +3406,7 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
             values[i] = z
             zp = z
             ip = i
-            partials[i, 0] = z * (1.0 - z)
+            partials[i, 0] = dsigmoid(x)
             partials[i, 1] = 0.0
         elif o == 18:  # relu
             x = zp if a == ip else values[a]
@@ -1698,6 +3521,352 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
             ip = i
             partials[i, 0] = 0.0
             partials[i, 1] = 0.0
+        elif o == 31:  # log1p
+            x = zp if a == ip else values[a]
+            z = log1p(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / (1.0 + x)
+            partials[i, 1] = 0.0
+        elif o == 32:  # expm1
+            x = zp if a == ip else values[a]
+            z = expm1(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = exp(x)
+            partials[i, 1] = 0.0
+        elif o == 33:  # log2
+            x = zp if a == ip else values[a]
+            z = log2(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.4426950408889634 / x
+            partials[i, 1] = 0.0
+        elif o == 34:  # log10
+            x = zp if a == ip else values[a]
+            z = log10(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.4342944819032518 / x
+            partials[i, 1] = 0.0
+        elif o == 35:  # exp2
+            x = zp if a == ip else values[a]
+            z = exp2(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.6931471805599453 * z
+            partials[i, 1] = 0.0
+        elif o == 36:  # sinh
+            x = zp if a == ip else values[a]
+            z = sinh(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = cosh(x)
+            partials[i, 1] = 0.0
+        elif o == 37:  # cosh
+            x = zp if a == ip else values[a]
+            z = cosh(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = sinh(x)
+            partials[i, 1] = 0.0
+        elif o == 38:  # asin
+            x = zp if a == ip else values[a]
+            z = asin(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / sqrt((1.0 - x) * (1.0 + x))
+            partials[i, 1] = 0.0
+        elif o == 39:  # acos
+            x = zp if a == ip else values[a]
+            z = acos(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = -1.0 / sqrt((1.0 - x) * (1.0 + x))
+            partials[i, 1] = 0.0
+        elif o == 40:  # atan
+            x = zp if a == ip else values[a]
+            z = atan(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / (1.0 + x * x)
+            partials[i, 1] = 0.0
+        elif o == 41:  # asinh
+            x = zp if a == ip else values[a]
+            z = asinh(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / hypot(1.0, x)
+            partials[i, 1] = 0.0
+        elif o == 42:  # acosh
+            x = zp if a == ip else values[a]
+            z = acosh(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0))
+            partials[i, 1] = 0.0
+        elif o == 43:  # atanh
+            x = zp if a == ip else values[a]
+            z = atanh(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / ((1.0 - x) * (1.0 + x))
+            partials[i, 1] = 0.0
+        elif o == 44:  # atan2
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = atan2(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = (y / hypot(x, y)) / hypot(x, y)
+            partials[i, 1] = (-x / hypot(x, y)) / hypot(x, y)
+        elif o == 45:  # hypot
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = hypot(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = where(gt(z, 0.0), x / z, 0.0)
+            partials[i, 1] = where(gt(z, 0.0), y / z, 0.0)
+        elif o == 46:  # erf
+            x = zp if a == ip else values[a]
+            z = erf(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.1283791670955126 * exp(-(x * x))
+            partials[i, 1] = 0.0
+        elif o == 47:  # erfc
+            x = zp if a == ip else values[a]
+            z = erfc(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = -1.1283791670955126 * exp(-(x * x))
+            partials[i, 1] = 0.0
+        elif o == 48:  # cbrt
+            x = zp if a == ip else values[a]
+            z = cbrt(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0 / (3.0 * z * z)
+            partials[i, 1] = 0.0
+        elif o == 49:  # sign
+            x = zp if a == ip else values[a]
+            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 50:  # floor
+            x = zp if a == ip else values[a]
+            z = floor(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 51:  # ceil
+            x = zp if a == ip else values[a]
+            z = ceil(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 52:  # round
+            x = zp if a == ip else values[a]
+            z = round(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 53:  # trunc
+            x = zp if a == ip else values[a]
+            z = trunc(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 54:  # fmod
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = fmod(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0
+            partials[i, 1] = -round((x - z) / y)
+        elif o == 55:  # remainder
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = remainder(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 1.0
+            partials[i, 1] = -round((x - z) / y)
+        elif o == 56:  # copysign
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = copysign(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = (gt(x, 0.0) - lt(x, 0.0)) * copysign(1.0, y)
+            partials[i, 1] = 0.0
+        elif o == 57:  # fmax
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = x if (x > y or y != y) else y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = gt(x, y) + ne(y, y)
+            partials[i, 1] = 1.0 - gt(x, y) - ne(y, y)
+        elif o == 58:  # fmin
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = x if (x < y or y != y) else y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = lt(x, y) + ne(y, y)
+            partials[i, 1] = 1.0 - lt(x, y) - ne(y, y)
+        elif o == 59:  # logaddexp
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = logaddexp(x, y)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, x - y))
+            partials[i, 1] = sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, y - x))
+        elif o == 60:  # lt
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x < y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 61:  # le
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x <= y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 62:  # ge
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x >= y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 63:  # eq
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x == y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 64:  # ne
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 1.0 if x != y else 0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 65:  # select_true
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = y if x != 0.0 else -0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = ne(x, 0.0)
+        elif o == 66:  # select_false
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = y if x == 0.0 else -0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = eq(x, 0.0)
+        elif o == 67:  # stop_gradient
+            x = zp if a == ip else values[a]
+            z = x
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = 0.0
+            partials[i, 1] = 0.0
+        elif o == 68:  # link
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = -0.0
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = y
+            partials[i, 1] = 0.0
+        elif o == 69:  # dsigmoid
+            x = zp if a == ip else values[a]
+            z = dsigmoid(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = -z * tanh(0.5 * x)
+            partials[i, 1] = 0.0
+        elif o == 70:  # elu
+            y = consts[b]
+            x = zp if a == ip else values[a]
+            z = x if x > 0.0 else y * expm1(x)
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = where(gt(x, 0.0), 1.0, y * exp(x))
+            partials[i, 1] = 0.0
+        elif o == 71:  # azmul
+            x = zp if a == ip else values[a]
+            y = zp if b == ip else values[b]
+            z = 0.0 if (x == 0.0 or y == 0.0) else x * y
+            values[i] = z
+            zp = z
+            ip = i
+            partials[i, 0] = y
+            partials[i, 1] = x
         else:
             raise ValueError("unknown opcode")
     # Plain loops, not slice assignments: an array-to-array slice copy may allocate a

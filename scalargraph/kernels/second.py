@@ -20,15 +20,123 @@ Only the region below marked GENERATED knows the ops.
 
 import math
 
+import numpy as np
 from numba import njit
 
 exp, log, sin, cos, tan, sqrt, tanh = math.exp, math.log, math.sin, math.cos, math.tan, math.sqrt, math.tanh
+log1p, expm1, log2, log10 = math.log1p, math.expm1, math.log2, math.log10
+exp2 = getattr(math, "exp2", np.exp2)  # math.exp2 is Python 3.11+
+sinh, cosh, asin, acos, atan = math.sinh, math.cosh, math.asin, math.acos, math.atan
+asinh, acosh, atanh, atan2, hypot = math.asinh, math.acosh, math.atanh, math.atan2, math.hypot
+erf, erfc, copysign = math.erf, math.erfc, math.copysign
+# NumPy's floor/ceil/trunc/rint/fmod: float results (math.floor gives an int in Numba).
+floor, ceil, trunc, fmod = np.floor, np.ceil, np.trunc, np.fmod
 
 
 @njit(cache=True, inline="always")
 def gt(x, y):
     """Step 1{x > y} as a float."""
     return 1.0 if x > y else 0.0
+
+
+@njit(cache=True, inline="always")
+def lt(x, y):
+    """Step 1{x < y} as a float."""
+    return 1.0 if x < y else 0.0
+
+
+@njit(cache=True, inline="always")
+def ge(x, y):
+    """Step 1{x >= y} as a float."""
+    return 1.0 if x >= y else 0.0
+
+
+@njit(cache=True, inline="always")
+def le(x, y):
+    """Step 1{x <= y} as a float."""
+    return 1.0 if x <= y else 0.0
+
+
+@njit(cache=True, inline="always")
+def eq(x, y):
+    """1{x == y} as a float."""
+    return 1.0 if x == y else 0.0
+
+
+@njit(cache=True, inline="always")
+def ne(x, y):
+    """1{x != y} as a float (1 for NaN)."""
+    return 1.0 if x != y else 0.0
+
+
+@njit(cache=True, inline="always")
+def where(c, a, b):
+    """a where c != 0 (NaN counts as true), else b: both are already computed."""
+    return a if c != 0.0 else b
+
+
+@njit(cache=True, inline="always")
+def dsigmoid(x):
+    """sigmoid'(x) = e^-|x| / (1 + e^-|x|)^2, full relative accuracy in both tails."""
+    e = math.exp(-abs(x))
+    d = 1.0 + e
+    return e / (d * d)
+
+
+@njit(cache=True, inline="always")
+def round(x):
+    """Round half to even, as np.rint (exact)."""
+    return np.rint(x)
+
+
+@njit(cache=True, inline="always")
+def cbrt(x):
+    """Real cube root: pow(|x|, 1/3) and one Newton step (within 1.3 ulp), sign of x."""
+    if x == 0.0 or not math.isfinite(x):
+        return x + x
+    a = abs(x)
+    c = a ** (1.0 / 3.0)
+    c = c - (c * c * c - a) / (3.0 * c * c)
+    return math.copysign(c, x)
+
+
+@njit(cache=True, inline="always")
+def remainder(x, y):
+    """IEEE remainder, CPython's math.remainder algorithm (every step exact)."""
+    if math.isfinite(x) and math.isfinite(y):
+        if y == 0.0:
+            return math.nan
+        ax = abs(x)
+        ay = abs(y)
+        m = np.fmod(ax, ay)
+        c = ay - m
+        if m < c:
+            r = m
+        elif m > c:
+            r = -c
+        else:
+            r = m - 2.0 * np.fmod(0.5 * (ax - m), ay)
+        return math.copysign(1.0, x) * r
+    if x != x:
+        return x
+    if y != y:
+        return y
+    if math.isinf(x):
+        return math.nan
+    return x
+
+
+@njit(cache=True, inline="always")
+def logaddexp(x, y):
+    """log(e^x + e^y) as np.logaddexp: max + log1p(exp(-|x - y|))."""
+    if x == y:
+        return x + 0.6931471805599453
+    d = x - y
+    if d > 0.0:
+        return x + math.log1p(math.exp(-d))
+    if d <= 0.0:
+        return y + math.log1p(math.exp(d))
+    return d
 
 
 @njit(cache=True, inline="always")
@@ -46,7 +154,7 @@ def softplus(x):
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-TABLE_DIGEST = "12c4e59ead7b64b9"
+TABLE_DIGEST = "c9cd5d9c90075f41"
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -182,48 +290,97 @@ def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents,
                 x = values[a]
                 y = values[b]
                 z = values[i]
-                t3 = abs(y)
-                t5 = 1.0 if t3 > 0.0 else 0.0
-                t6 = y - t5
-                t7 = x ** t6
-                t8 = y * t7
-                t9 = abs(x)
-                t11 = 1.0 if t9 > 0.0 else 0.0
-                t12 = 1.0 - t11
-                t13 = x + t12
-                t14 = log(t13)
-                t15 = z * t14
-                t16 = abs(t6)
-                t18 = 1.0 if t16 > 0.0 else 0.0
-                t19 = t6 - t18
-                t20 = x ** t19
-                t21 = t6 * t20
-                t22 = t21 * y
-                t23 = abs(x)
-                t25 = 1.0 if t23 > 0.0 else 0.0
-                t26 = 1.0 - t25
-                t27 = x + t26
-                t28 = log(t27)
-                t29 = t7 * t28
-                t30 = t29 * y
-                t31 = t7 + t30
-                t33 = 1.0 / t13
-                t34 = t33 * z
-                t36 = t14 * t8
-                t37 = t34 + t36
-                t38 = t14 * t15
+                t4 = 1.0 if x == 0.0 else 0.0
+                t5 = 1.0 if x != x else 0.0
+                t6 = t4 + t5
+                t7 = abs(y)
+                t9 = 1.0 if t7 > 0.0 else 0.0
+                t10 = y - t9
+                t11 = x ** t10
+                t12 = y * t11
+                t13 = y + (-1.0)
+                t14 = x ** t13
+                t15 = y * t14
+                t16 = t12 if t6 != 0.0 else -0.0
+                t17 = t15 if t6 == 0.0 else -0.0
+                t18 = t16 + t17
+                t19 = abs(x)
+                t21 = 1.0 if t19 > 0.0 else 0.0
+                t22 = 1.0 - t21
+                t23 = x + t22
+                t24 = log(t23)
+                t25 = z * t24
+                t29 = 1.0 if t6 == 0.0 else -0.0
+                t33 = 1.0 if t6 != 0.0 else -0.0
+                t34 = 0.0 if (t14 == 0.0 or t29 == 0.0) else t14 * t29
+                t35 = 0.0 if (y == 0.0 or t29 == 0.0) else y * t29
+                t37 = 1.0 if x == 0.0 else 0.0
+                t38 = 1.0 if x != x else 0.0
+                t39 = t37 + t38
+                t40 = abs(t13)
+                t42 = 1.0 if t40 > 0.0 else 0.0
+                t43 = t13 - t42
+                t44 = x ** t43
+                t45 = t13 * t44
+                t46 = t13 + (-1.0)
+                t47 = x ** t46
+                t48 = t13 * t47
+                t49 = t45 if t39 != 0.0 else -0.0
+                t50 = t48 if t39 == 0.0 else -0.0
+                t51 = t49 + t50
+                t52 = 0.0 if (t51 == 0.0 or t35 == 0.0) else t51 * t35
+                t53 = abs(x)
+                t55 = 1.0 if t53 > 0.0 else 0.0
+                t56 = 1.0 - t55
+                t57 = x + t56
+                t58 = log(t57)
+                t59 = t14 * t58
+                t60 = 0.0 if (t59 == 0.0 or t35 == 0.0) else t59 * t35
+                t61 = t34 + t60
+                t62 = 0.0 if (t11 == 0.0 or t33 == 0.0) else t11 * t33
+                t63 = t61 + t62
+                t64 = 0.0 if (y == 0.0 or t33 == 0.0) else y * t33
+                t66 = 1.0 if x == 0.0 else 0.0
+                t67 = 1.0 if x != x else 0.0
+                t68 = t66 + t67
+                t69 = abs(t10)
+                t71 = 1.0 if t69 > 0.0 else 0.0
+                t72 = t10 - t71
+                t73 = x ** t72
+                t74 = t10 * t73
+                t75 = t10 + (-1.0)
+                t76 = x ** t75
+                t77 = t10 * t76
+                t78 = t74 if t68 != 0.0 else -0.0
+                t79 = t77 if t68 == 0.0 else -0.0
+                t80 = t78 + t79
+                t81 = 0.0 if (t80 == 0.0 or t64 == 0.0) else t80 * t64
+                t82 = t52 + t81
+                t83 = abs(x)
+                t85 = 1.0 if t83 > 0.0 else 0.0
+                t86 = 1.0 - t85
+                t87 = x + t86
+                t88 = log(t87)
+                t89 = t11 * t88
+                t90 = 0.0 if (t89 == 0.0 or t64 == 0.0) else t89 * t64
+                t91 = t63 + t90
+                t93 = 1.0 / t23
+                t94 = 0.0 if (t93 == 0.0 or z == 0.0) else t93 * z
+                t96 = t24 * t18
+                t97 = t94 + t96
+                t98 = t24 * t25
                 if tx != 0.0:
-                    h = t22
+                    h = t82
                     if h != 0.0:
                         e0 += h * tx
-                    h = t37
+                    h = t97
                     if h != 0.0:
                         e1 += h * tx
                 if ty != 0.0:
-                    h = t31
+                    h = t91
                     if h != 0.0:
                         e0 += h * ty
-                    h = t38
+                    h = t98
                     if h != 0.0:
                         e1 += h * ty
             dpartials[i, 0] = e0
@@ -404,14 +561,16 @@ def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents,
             if tx != 0.0:
                 x = values[a]
                 z = values[i]
-                t3 = z * z
-                t4 = 1.0 - t3
-                t5 = -z
-                t6 = -z
-                t7 = t5 + t6
-                t8 = t7 * t4
+                t3 = x * 2.0
+                t4 = dsigmoid(t3)
+                t6 = -t4
+                t7 = t3 * 0.5
+                t8 = tanh(t7)
+                t9 = t6 * t8
+                t10 = t9 * 4.0
+                t11 = t10 * 2.0
                 if tx != 0.0:
-                    h = t8
+                    h = t11
                     if h != 0.0:
                         e0 += h * tx
             dpartials[i, 0] = e0
@@ -428,11 +587,11 @@ def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents,
             if tx != 0.0:
                 x = values[a]
                 z = values[i]
-                t3 = 1.0 - z
-                t4 = z * t3
-                t5 = -z
-                t6 = t3 + t5
-                t7 = t6 * t4
+                t3 = dsigmoid(x)
+                t4 = -t3
+                t5 = x * 0.5
+                t6 = tanh(t5)
+                t7 = t4 * t6
                 if tx != 0.0:
                     h = t7
                     if h != 0.0:
@@ -462,11 +621,9 @@ def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents,
             if tx != 0.0:
                 x = values[a]
                 z = values[i]
-                t3 = sigmoid(x)
-                t4 = 1.0 - t3
-                t5 = t3 * t4
+                t4 = dsigmoid(x)
                 if tx != 0.0:
-                    h = t5
+                    h = t4
                     if h != 0.0:
                         e0 += h * tx
             dpartials[i, 0] = e0
@@ -585,14 +742,23 @@ def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents,
                 t3 = abs(y)
                 t5 = 1.0 if t3 > 0.0 else 0.0
                 t6 = y - t5
-                t9 = abs(t6)
-                t11 = 1.0 if t9 > 0.0 else 0.0
-                t12 = t6 - t11
-                t13 = x ** t12
-                t14 = t6 * t13
-                t15 = t14 * y
+                t10 = 1.0 if x == 0.0 else 0.0
+                t11 = 1.0 if x != x else 0.0
+                t12 = t10 + t11
+                t13 = abs(t6)
+                t15 = 1.0 if t13 > 0.0 else 0.0
+                t16 = t6 - t15
+                t17 = x ** t16
+                t18 = t6 * t17
+                t19 = t6 + (-1.0)
+                t20 = x ** t19
+                t21 = t6 * t20
+                t22 = t18 if t12 != 0.0 else -0.0
+                t23 = t21 if t12 == 0.0 else -0.0
+                t24 = t22 + t23
+                t25 = 0.0 if (t24 == 0.0 or y == 0.0) else t24 * y
                 if tx != 0.0:
-                    h = t15
+                    h = t25
                     if h != 0.0:
                         e0 += h * tx
             dpartials[i, 0] = e0
@@ -647,6 +813,979 @@ def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents,
             tangents[i] = t
             e0 = 0.0
             e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 31:  # log1p
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t3 = x + 1.0
+                t4 = 1.0 / t3
+                t5 = -t4
+                t6 = t5 / t3
+                if tx != 0.0:
+                    h = t6
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 32:  # expm1
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t3 = exp(x)
+                if tx != 0.0:
+                    h = t3
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 33:  # log2
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t3 = 1.4426950408889634 / x
+                t4 = -t3
+                t5 = t4 / x
+                if tx != 0.0:
+                    h = t5
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 34:  # log10
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t3 = 0.4342944819032518 / x
+                t4 = -t3
+                t5 = t4 / x
+                if tx != 0.0:
+                    h = t5
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 35:  # exp2
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t3 = z * 0.6931471805599453
+                t4 = t3 * 0.6931471805599453
+                if tx != 0.0:
+                    h = t4
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 36:  # sinh
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t4 = sinh(x)
+                if tx != 0.0:
+                    h = t4
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 37:  # cosh
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t4 = cosh(x)
+                if tx != 0.0:
+                    h = t4
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 38:  # asin
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t3 = 1.0 - x
+                t4 = x + 1.0
+                t5 = t3 * t4
+                t6 = sqrt(t5)
+                t7 = 1.0 / t6
+                t8 = -t7
+                t9 = t8 / t6
+                t10 = 0.5 / t6
+                t11 = 0.0 if (t10 == 0.0 or t9 == 0.0) else t10 * t9
+                t12 = 0.0 if (t4 == 0.0 or t11 == 0.0) else t4 * t11
+                t13 = 0.0 if (t3 == 0.0 or t11 == 0.0) else t3 * t11
+                t14 = -t12
+                t15 = t13 + t14
+                if tx != 0.0:
+                    h = t15
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 39:  # acos
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t3 = 1.0 - x
+                t4 = x + 1.0
+                t5 = t3 * t4
+                t6 = sqrt(t5)
+                t7 = (-1.0) / t6
+                t8 = -t7
+                t9 = t8 / t6
+                t10 = 0.5 / t6
+                t11 = 0.0 if (t10 == 0.0 or t9 == 0.0) else t10 * t9
+                t12 = 0.0 if (t4 == 0.0 or t11 == 0.0) else t4 * t11
+                t13 = 0.0 if (t3 == 0.0 or t11 == 0.0) else t3 * t11
+                t14 = -t12
+                t15 = t13 + t14
+                if tx != 0.0:
+                    h = t15
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 40:  # atan
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t3 = x * x
+                t4 = t3 + 1.0
+                t5 = 1.0 / t4
+                t6 = -t5
+                t7 = t6 / t4
+                t8 = 0.0 if (x == 0.0 or t7 == 0.0) else x * t7
+                t9 = 0.0 if (x == 0.0 or t7 == 0.0) else x * t7
+                t10 = t8 + t9
+                if tx != 0.0:
+                    h = t10
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 41:  # asinh
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t4 = hypot(1.0, x)
+                t5 = 1.0 / t4
+                t6 = -t5
+                t7 = t6 / t4
+                t9 = 1.0 if t4 > 0.0 else 0.0
+                t10 = x / t4
+                t11 = t10 if t9 != 0.0 else -0.0
+                t13 = 0.0 if t9 == 0.0 else -0.0
+                t14 = t11 + t13
+                t15 = 0.0 if (t14 == 0.0 or t7 == 0.0) else t14 * t7
+                if tx != 0.0:
+                    h = t15
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 42:  # acosh
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t3 = x + (-1.0)
+                t4 = sqrt(t3)
+                t5 = x + 1.0
+                t6 = sqrt(t5)
+                t7 = t4 * t6
+                t8 = 1.0 / t7
+                t9 = -t8
+                t10 = t9 / t7
+                t11 = 0.0 if (t6 == 0.0 or t10 == 0.0) else t6 * t10
+                t12 = 0.0 if (t4 == 0.0 or t10 == 0.0) else t4 * t10
+                t13 = 0.5 / t6
+                t14 = 0.0 if (t13 == 0.0 or t12 == 0.0) else t13 * t12
+                t15 = 0.5 / t4
+                t16 = 0.0 if (t15 == 0.0 or t11 == 0.0) else t15 * t11
+                t17 = t14 + t16
+                if tx != 0.0:
+                    h = t17
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 43:  # atanh
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t3 = 1.0 - x
+                t4 = x + 1.0
+                t5 = t3 * t4
+                t6 = 1.0 / t5
+                t7 = -t6
+                t8 = t7 / t5
+                t9 = 0.0 if (t4 == 0.0 or t8 == 0.0) else t4 * t8
+                t10 = 0.0 if (t3 == 0.0 or t8 == 0.0) else t3 * t8
+                t11 = -t9
+                t12 = t10 + t11
+                if tx != 0.0:
+                    h = t12
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 44:  # atan2
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0 or ty != 0.0:
+                x = values[a]
+                y = values[b]
+                z = values[i]
+                t3 = hypot(x, y)
+                t4 = y / t3
+                t5 = hypot(x, y)
+                t6 = t4 / t5
+                t7 = -x
+                t8 = hypot(x, y)
+                t9 = t7 / t8
+                t10 = hypot(x, y)
+                t11 = t9 / t10
+                t12 = 1.0 / t5
+                t13 = -t6
+                t14 = t13 / t5
+                t16 = 1.0 if t5 > 0.0 else 0.0
+                t17 = x / t5
+                t18 = t17 if t16 != 0.0 else -0.0
+                t20 = 0.0 if t16 == 0.0 else -0.0
+                t21 = t18 + t20
+                t22 = 0.0 if (t21 == 0.0 or t14 == 0.0) else t21 * t14
+                t24 = 1.0 if t5 > 0.0 else 0.0
+                t25 = y / t5
+                t26 = t25 if t24 != 0.0 else -0.0
+                t28 = 0.0 if t24 == 0.0 else -0.0
+                t29 = t26 + t28
+                t30 = 0.0 if (t29 == 0.0 or t14 == 0.0) else t29 * t14
+                t31 = 1.0 / t3
+                t32 = 0.0 if (t31 == 0.0 or t12 == 0.0) else t31 * t12
+                t33 = t30 + t32
+                t34 = -t4
+                t35 = t34 / t3
+                t36 = 0.0 if (t35 == 0.0 or t12 == 0.0) else t35 * t12
+                t38 = 1.0 if t3 > 0.0 else 0.0
+                t39 = x / t3
+                t40 = t39 if t38 != 0.0 else -0.0
+                t42 = 0.0 if t38 == 0.0 else -0.0
+                t43 = t40 + t42
+                t44 = 0.0 if (t43 == 0.0 or t36 == 0.0) else t43 * t36
+                t45 = t22 + t44
+                t47 = 1.0 if t3 > 0.0 else 0.0
+                t48 = y / t3
+                t49 = t48 if t47 != 0.0 else -0.0
+                t51 = 0.0 if t47 == 0.0 else -0.0
+                t52 = t49 + t51
+                t53 = 0.0 if (t52 == 0.0 or t36 == 0.0) else t52 * t36
+                t54 = t33 + t53
+                t55 = 1.0 / t10
+                t56 = -t11
+                t57 = t56 / t10
+                t59 = 1.0 if t10 > 0.0 else 0.0
+                t60 = x / t10
+                t61 = t60 if t59 != 0.0 else -0.0
+                t63 = 0.0 if t59 == 0.0 else -0.0
+                t64 = t61 + t63
+                t65 = 0.0 if (t64 == 0.0 or t57 == 0.0) else t64 * t57
+                t67 = 1.0 if t10 > 0.0 else 0.0
+                t68 = y / t10
+                t69 = t68 if t67 != 0.0 else -0.0
+                t71 = 0.0 if t67 == 0.0 else -0.0
+                t72 = t69 + t71
+                t73 = 0.0 if (t72 == 0.0 or t57 == 0.0) else t72 * t57
+                t74 = 1.0 / t8
+                t75 = 0.0 if (t74 == 0.0 or t55 == 0.0) else t74 * t55
+                t76 = -t9
+                t77 = t76 / t8
+                t78 = 0.0 if (t77 == 0.0 or t55 == 0.0) else t77 * t55
+                t80 = 1.0 if t8 > 0.0 else 0.0
+                t81 = x / t8
+                t82 = t81 if t80 != 0.0 else -0.0
+                t84 = 0.0 if t80 == 0.0 else -0.0
+                t85 = t82 + t84
+                t86 = 0.0 if (t85 == 0.0 or t78 == 0.0) else t85 * t78
+                t87 = t65 + t86
+                t89 = 1.0 if t8 > 0.0 else 0.0
+                t90 = y / t8
+                t91 = t90 if t89 != 0.0 else -0.0
+                t93 = 0.0 if t89 == 0.0 else -0.0
+                t94 = t91 + t93
+                t95 = 0.0 if (t94 == 0.0 or t78 == 0.0) else t94 * t78
+                t96 = t73 + t95
+                t97 = -t75
+                t98 = t87 + t97
+                if tx != 0.0:
+                    h = t45
+                    if h != 0.0:
+                        e0 += h * tx
+                    h = t98
+                    if h != 0.0:
+                        e1 += h * tx
+                if ty != 0.0:
+                    h = t54
+                    if h != 0.0:
+                        e0 += h * ty
+                    h = t96
+                    if h != 0.0:
+                        e1 += h * ty
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 45:  # hypot
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0 or ty != 0.0:
+                x = values[a]
+                y = values[b]
+                z = values[i]
+                t4 = 1.0 if z > 0.0 else 0.0
+                t5 = x / z
+                t6 = t5 if t4 != 0.0 else -0.0
+                t8 = 0.0 if t4 == 0.0 else -0.0
+                t9 = t6 + t8
+                t11 = 1.0 if z > 0.0 else 0.0
+                t12 = y / z
+                t13 = t12 if t11 != 0.0 else -0.0
+                t15 = 0.0 if t11 == 0.0 else -0.0
+                t16 = t13 + t15
+                t20 = 1.0 if t4 != 0.0 else -0.0
+                t21 = 1.0 / z
+                t22 = 0.0 if (t21 == 0.0 or t20 == 0.0) else t21 * t20
+                t23 = -t5
+                t24 = t23 / z
+                t25 = 0.0 if (t24 == 0.0 or t20 == 0.0) else t24 * t20
+                t26 = t25 * t9
+                t27 = t22 + t26
+                t28 = t25 * t16
+                t32 = 1.0 if t11 != 0.0 else -0.0
+                t33 = 1.0 / z
+                t34 = 0.0 if (t33 == 0.0 or t32 == 0.0) else t33 * t32
+                t35 = -t12
+                t36 = t35 / z
+                t37 = 0.0 if (t36 == 0.0 or t32 == 0.0) else t36 * t32
+                t38 = t37 * t9
+                t39 = t37 * t16
+                t40 = t34 + t39
+                if tx != 0.0:
+                    h = t27
+                    if h != 0.0:
+                        e0 += h * tx
+                    h = t38
+                    if h != 0.0:
+                        e1 += h * tx
+                if ty != 0.0:
+                    h = t28
+                    if h != 0.0:
+                        e0 += h * ty
+                    h = t40
+                    if h != 0.0:
+                        e1 += h * ty
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 46:  # erf
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t3 = x * x
+                t4 = -t3
+                t5 = exp(t4)
+                t7 = t5 * 1.1283791670955126
+                t8 = -t7
+                t9 = 0.0 if (x == 0.0 or t8 == 0.0) else x * t8
+                t10 = 0.0 if (x == 0.0 or t8 == 0.0) else x * t8
+                t11 = t9 + t10
+                if tx != 0.0:
+                    h = t11
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 47:  # erfc
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t3 = x * x
+                t4 = -t3
+                t5 = exp(t4)
+                t7 = t5 * (-1.1283791670955126)
+                t8 = -t7
+                t9 = 0.0 if (x == 0.0 or t8 == 0.0) else x * t8
+                t10 = 0.0 if (x == 0.0 or t8 == 0.0) else x * t8
+                t11 = t9 + t10
+                if tx != 0.0:
+                    h = t11
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 48:  # cbrt
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t3 = z * 3.0
+                t4 = t3 * z
+                t5 = 1.0 / t4
+                t6 = -t5
+                t7 = t6 / t4
+                t8 = 0.0 if (z == 0.0 or t7 == 0.0) else z * t7
+                t9 = 0.0 if (t3 == 0.0 or t7 == 0.0) else t3 * t7
+                t10 = t8 * 3.0
+                t11 = t9 + t10
+                t12 = t11 * t5
+                if tx != 0.0:
+                    h = t12
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 49:  # sign
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 50:  # floor
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 51:  # ceil
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 52:  # round
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 53:  # trunc
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 54:  # fmod
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 55:  # remainder
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 56:  # copysign
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 57:  # fmax
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 58:  # fmin
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 59:  # logaddexp
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0 or ty != 0.0:
+                x = values[a]
+                y = values[b]
+                z = values[i]
+                t3 = 1.0 if x == y else 0.0
+                t4 = x - y
+                t5 = x - y
+                t6 = 1.0 if t4 != t5 else 0.0
+                t7 = t3 * t6
+                t8 = x - y
+                t10 = 0.0 if t7 != 0.0 else -0.0
+                t11 = t8 if t7 == 0.0 else -0.0
+                t12 = t10 + t11
+                t14 = 1.0 if x == y else 0.0
+                t15 = x - y
+                t16 = x - y
+                t17 = 1.0 if t15 != t16 else 0.0
+                t18 = t14 * t17
+                t19 = y - x
+                t21 = 0.0 if t18 != 0.0 else -0.0
+                t22 = t19 if t18 == 0.0 else -0.0
+                t23 = t21 + t22
+                t25 = dsigmoid(t12)
+                t28 = t25 if t7 == 0.0 else -0.0
+                t29 = -t28
+                t30 = dsigmoid(t23)
+                t33 = t30 if t18 == 0.0 else -0.0
+                t34 = -t33
+                if tx != 0.0:
+                    h = t28
+                    if h != 0.0:
+                        e0 += h * tx
+                    h = t34
+                    if h != 0.0:
+                        e1 += h * tx
+                if ty != 0.0:
+                    h = t29
+                    if h != 0.0:
+                        e0 += h * ty
+                    h = t33
+                    if h != 0.0:
+                        e1 += h * ty
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 60:  # lt
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 61:  # le
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 62:  # ge
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 63:  # eq
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 64:  # ne
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 65:  # select_true
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 66:  # select_false
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 67:  # stop_gradient
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 68:  # link
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0 or ty != 0.0:
+                x = values[a]
+                y = values[b]
+                z = values[i]
+                if ty != 0.0:
+                    e0 += 1.0 * ty
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 69:  # dsigmoid
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                z = values[i]
+                t3 = -z
+                t4 = x * 0.5
+                t5 = tanh(t4)
+                t6 = t3 * t5
+                t7 = t4 * 2.0
+                t8 = dsigmoid(t7)
+                t9 = t8 * 4.0
+                t10 = 0.0 if (t9 == 0.0 or t3 == 0.0) else t9 * t3
+                t11 = t10 * 0.5
+                t12 = -t5
+                t13 = t12 * t6
+                t14 = t11 + t13
+                if tx != 0.0:
+                    h = t14
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 70:  # elu
+            tx = tangents[a]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                x = values[a]
+                y = consts[b]
+                z = values[i]
+                t4 = 1.0 if x > 0.0 else 0.0
+                t5 = exp(x)
+                t14 = 1.0 if t4 == 0.0 else -0.0
+                t16 = 0.0 if (y == 0.0 or t14 == 0.0) else y * t14
+                t17 = 0.0 if (t5 == 0.0 or t16 == 0.0) else t5 * t16
+                if tx != 0.0:
+                    h = t17
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 71:  # azmul
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            d = partials[i, 0]
+            if d != 0.0 and tx != 0.0:
+                t += d * tx
+            d = partials[i, 1]
+            if d != 0.0 and ty != 0.0:
+                t += d * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0 or ty != 0.0:
+                x = values[a]
+                y = values[b]
+                z = values[i]
+                if tx != 0.0:
+                    e1 += 1.0 * tx
+                if ty != 0.0:
+                    e0 += 1.0 * ty
             dpartials[i, 0] = e0
             dpartials[i, 1] = e1
         else:
@@ -797,7 +1936,7 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             y = values[b]
             z = x ** y
             values[i] = z
-            d0 = y * x ** (y - gt(abs(y), 0.0))
+            d0 = where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), y * x ** (y - 1.0))
             d1 = z * log(x + (1.0 - gt(abs(x), 0.0)))
             partials[i, 0] = d0
             partials[i, 1] = d1
@@ -812,48 +1951,97 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             e0 = 0.0
             e1 = 0.0
             if tx != 0.0 or ty != 0.0:
-                t3 = abs(y)
-                t5 = 1.0 if t3 > 0.0 else 0.0
-                t6 = y - t5
-                t7 = x ** t6
-                t8 = y * t7
-                t9 = abs(x)
-                t11 = 1.0 if t9 > 0.0 else 0.0
-                t12 = 1.0 - t11
-                t13 = x + t12
-                t14 = log(t13)
-                t15 = z * t14
-                t16 = abs(t6)
-                t18 = 1.0 if t16 > 0.0 else 0.0
-                t19 = t6 - t18
-                t20 = x ** t19
-                t21 = t6 * t20
-                t22 = t21 * y
-                t23 = abs(x)
-                t25 = 1.0 if t23 > 0.0 else 0.0
-                t26 = 1.0 - t25
-                t27 = x + t26
-                t28 = log(t27)
-                t29 = t7 * t28
-                t30 = t29 * y
-                t31 = t7 + t30
-                t33 = 1.0 / t13
-                t34 = t33 * z
-                t36 = t14 * t8
-                t37 = t34 + t36
-                t38 = t14 * t15
+                t4 = 1.0 if x == 0.0 else 0.0
+                t5 = 1.0 if x != x else 0.0
+                t6 = t4 + t5
+                t7 = abs(y)
+                t9 = 1.0 if t7 > 0.0 else 0.0
+                t10 = y - t9
+                t11 = x ** t10
+                t12 = y * t11
+                t13 = y + (-1.0)
+                t14 = x ** t13
+                t15 = y * t14
+                t16 = t12 if t6 != 0.0 else -0.0
+                t17 = t15 if t6 == 0.0 else -0.0
+                t18 = t16 + t17
+                t19 = abs(x)
+                t21 = 1.0 if t19 > 0.0 else 0.0
+                t22 = 1.0 - t21
+                t23 = x + t22
+                t24 = log(t23)
+                t25 = z * t24
+                t29 = 1.0 if t6 == 0.0 else -0.0
+                t33 = 1.0 if t6 != 0.0 else -0.0
+                t34 = 0.0 if (t14 == 0.0 or t29 == 0.0) else t14 * t29
+                t35 = 0.0 if (y == 0.0 or t29 == 0.0) else y * t29
+                t37 = 1.0 if x == 0.0 else 0.0
+                t38 = 1.0 if x != x else 0.0
+                t39 = t37 + t38
+                t40 = abs(t13)
+                t42 = 1.0 if t40 > 0.0 else 0.0
+                t43 = t13 - t42
+                t44 = x ** t43
+                t45 = t13 * t44
+                t46 = t13 + (-1.0)
+                t47 = x ** t46
+                t48 = t13 * t47
+                t49 = t45 if t39 != 0.0 else -0.0
+                t50 = t48 if t39 == 0.0 else -0.0
+                t51 = t49 + t50
+                t52 = 0.0 if (t51 == 0.0 or t35 == 0.0) else t51 * t35
+                t53 = abs(x)
+                t55 = 1.0 if t53 > 0.0 else 0.0
+                t56 = 1.0 - t55
+                t57 = x + t56
+                t58 = log(t57)
+                t59 = t14 * t58
+                t60 = 0.0 if (t59 == 0.0 or t35 == 0.0) else t59 * t35
+                t61 = t34 + t60
+                t62 = 0.0 if (t11 == 0.0 or t33 == 0.0) else t11 * t33
+                t63 = t61 + t62
+                t64 = 0.0 if (y == 0.0 or t33 == 0.0) else y * t33
+                t66 = 1.0 if x == 0.0 else 0.0
+                t67 = 1.0 if x != x else 0.0
+                t68 = t66 + t67
+                t69 = abs(t10)
+                t71 = 1.0 if t69 > 0.0 else 0.0
+                t72 = t10 - t71
+                t73 = x ** t72
+                t74 = t10 * t73
+                t75 = t10 + (-1.0)
+                t76 = x ** t75
+                t77 = t10 * t76
+                t78 = t74 if t68 != 0.0 else -0.0
+                t79 = t77 if t68 == 0.0 else -0.0
+                t80 = t78 + t79
+                t81 = 0.0 if (t80 == 0.0 or t64 == 0.0) else t80 * t64
+                t82 = t52 + t81
+                t83 = abs(x)
+                t85 = 1.0 if t83 > 0.0 else 0.0
+                t86 = 1.0 - t85
+                t87 = x + t86
+                t88 = log(t87)
+                t89 = t11 * t88
+                t90 = 0.0 if (t89 == 0.0 or t64 == 0.0) else t89 * t64
+                t91 = t63 + t90
+                t93 = 1.0 / t23
+                t94 = 0.0 if (t93 == 0.0 or z == 0.0) else t93 * z
+                t96 = t24 * t18
+                t97 = t94 + t96
+                t98 = t24 * t25
                 if tx != 0.0:
-                    h = t22
+                    h = t82
                     if h != 0.0:
                         e0 += h * tx
-                    h = t37
+                    h = t97
                     if h != 0.0:
                         e1 += h * tx
                 if ty != 0.0:
-                    h = t31
+                    h = t91
                     if h != 0.0:
                         e0 += h * ty
-                    h = t38
+                    h = t98
                     if h != 0.0:
                         e1 += h * ty
             dpartials[i, 0] = e0
@@ -1068,7 +2256,7 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             x = values[a]
             z = tanh(x)
             values[i] = z
-            d0 = 1.0 - z * z
+            d0 = 4.0 * dsigmoid(2.0 * x)
             d1 = 0.0
             partials[i, 0] = d0
             partials[i, 1] = d1
@@ -1080,14 +2268,16 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             e0 = 0.0
             e1 = 0.0
             if tx != 0.0:
-                t3 = z * z
-                t4 = 1.0 - t3
-                t5 = -z
-                t6 = -z
-                t7 = t5 + t6
-                t8 = t7 * t4
+                t3 = x * 2.0
+                t4 = dsigmoid(t3)
+                t6 = -t4
+                t7 = t3 * 0.5
+                t8 = tanh(t7)
+                t9 = t6 * t8
+                t10 = t9 * 4.0
+                t11 = t10 * 2.0
                 if tx != 0.0:
-                    h = t8
+                    h = t11
                     if h != 0.0:
                         e0 += h * tx
             dpartials[i, 0] = e0
@@ -1096,7 +2286,7 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             x = values[a]
             z = sigmoid(x)
             values[i] = z
-            d0 = z * (1.0 - z)
+            d0 = dsigmoid(x)
             d1 = 0.0
             partials[i, 0] = d0
             partials[i, 1] = d1
@@ -1108,11 +2298,11 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             e0 = 0.0
             e1 = 0.0
             if tx != 0.0:
-                t3 = 1.0 - z
-                t4 = z * t3
-                t5 = -z
-                t6 = t3 + t5
-                t7 = t6 * t4
+                t3 = dsigmoid(x)
+                t4 = -t3
+                t5 = x * 0.5
+                t6 = tanh(t5)
+                t7 = t4 * t6
                 if tx != 0.0:
                     h = t7
                     if h != 0.0:
@@ -1152,11 +2342,9 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             e0 = 0.0
             e1 = 0.0
             if tx != 0.0:
-                t3 = sigmoid(x)
-                t4 = 1.0 - t3
-                t5 = t3 * t4
+                t4 = dsigmoid(x)
                 if tx != 0.0:
-                    h = t5
+                    h = t4
                     if h != 0.0:
                         e0 += h * tx
             dpartials[i, 0] = e0
@@ -1321,14 +2509,23 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
                 t3 = abs(y)
                 t5 = 1.0 if t3 > 0.0 else 0.0
                 t6 = y - t5
-                t9 = abs(t6)
-                t11 = 1.0 if t9 > 0.0 else 0.0
-                t12 = t6 - t11
-                t13 = x ** t12
-                t14 = t6 * t13
-                t15 = t14 * y
+                t10 = 1.0 if x == 0.0 else 0.0
+                t11 = 1.0 if x != x else 0.0
+                t12 = t10 + t11
+                t13 = abs(t6)
+                t15 = 1.0 if t13 > 0.0 else 0.0
+                t16 = t6 - t15
+                t17 = x ** t16
+                t18 = t6 * t17
+                t19 = t6 + (-1.0)
+                t20 = x ** t19
+                t21 = t6 * t20
+                t22 = t18 if t12 != 0.0 else -0.0
+                t23 = t21 if t12 == 0.0 else -0.0
+                t24 = t22 + t23
+                t25 = 0.0 if (t24 == 0.0 or y == 0.0) else t24 * y
                 if tx != 0.0:
-                    h = t15
+                    h = t25
                     if h != 0.0:
                         e0 += h * tx
             dpartials[i, 0] = e0
@@ -1400,6 +2597,1174 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             tangents[i] = t
             e0 = 0.0
             e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 31:  # log1p
+            x = values[a]
+            z = log1p(x)
+            values[i] = z
+            d0 = 1.0 / (1.0 + x)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = x + 1.0
+                t4 = 1.0 / t3
+                t5 = -t4
+                t6 = t5 / t3
+                if tx != 0.0:
+                    h = t6
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 32:  # expm1
+            x = values[a]
+            z = expm1(x)
+            values[i] = z
+            d0 = exp(x)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = exp(x)
+                if tx != 0.0:
+                    h = t3
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 33:  # log2
+            x = values[a]
+            z = log2(x)
+            values[i] = z
+            d0 = 1.4426950408889634 / x
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = 1.4426950408889634 / x
+                t4 = -t3
+                t5 = t4 / x
+                if tx != 0.0:
+                    h = t5
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 34:  # log10
+            x = values[a]
+            z = log10(x)
+            values[i] = z
+            d0 = 0.4342944819032518 / x
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = 0.4342944819032518 / x
+                t4 = -t3
+                t5 = t4 / x
+                if tx != 0.0:
+                    h = t5
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 35:  # exp2
+            x = values[a]
+            z = exp2(x)
+            values[i] = z
+            d0 = 0.6931471805599453 * z
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = z * 0.6931471805599453
+                t4 = t3 * 0.6931471805599453
+                if tx != 0.0:
+                    h = t4
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 36:  # sinh
+            x = values[a]
+            z = sinh(x)
+            values[i] = z
+            d0 = cosh(x)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t4 = sinh(x)
+                if tx != 0.0:
+                    h = t4
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 37:  # cosh
+            x = values[a]
+            z = cosh(x)
+            values[i] = z
+            d0 = sinh(x)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t4 = cosh(x)
+                if tx != 0.0:
+                    h = t4
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 38:  # asin
+            x = values[a]
+            z = asin(x)
+            values[i] = z
+            d0 = 1.0 / sqrt((1.0 - x) * (1.0 + x))
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = 1.0 - x
+                t4 = x + 1.0
+                t5 = t3 * t4
+                t6 = sqrt(t5)
+                t7 = 1.0 / t6
+                t8 = -t7
+                t9 = t8 / t6
+                t10 = 0.5 / t6
+                t11 = 0.0 if (t10 == 0.0 or t9 == 0.0) else t10 * t9
+                t12 = 0.0 if (t4 == 0.0 or t11 == 0.0) else t4 * t11
+                t13 = 0.0 if (t3 == 0.0 or t11 == 0.0) else t3 * t11
+                t14 = -t12
+                t15 = t13 + t14
+                if tx != 0.0:
+                    h = t15
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 39:  # acos
+            x = values[a]
+            z = acos(x)
+            values[i] = z
+            d0 = -1.0 / sqrt((1.0 - x) * (1.0 + x))
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = 1.0 - x
+                t4 = x + 1.0
+                t5 = t3 * t4
+                t6 = sqrt(t5)
+                t7 = (-1.0) / t6
+                t8 = -t7
+                t9 = t8 / t6
+                t10 = 0.5 / t6
+                t11 = 0.0 if (t10 == 0.0 or t9 == 0.0) else t10 * t9
+                t12 = 0.0 if (t4 == 0.0 or t11 == 0.0) else t4 * t11
+                t13 = 0.0 if (t3 == 0.0 or t11 == 0.0) else t3 * t11
+                t14 = -t12
+                t15 = t13 + t14
+                if tx != 0.0:
+                    h = t15
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 40:  # atan
+            x = values[a]
+            z = atan(x)
+            values[i] = z
+            d0 = 1.0 / (1.0 + x * x)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = x * x
+                t4 = t3 + 1.0
+                t5 = 1.0 / t4
+                t6 = -t5
+                t7 = t6 / t4
+                t8 = 0.0 if (x == 0.0 or t7 == 0.0) else x * t7
+                t9 = 0.0 if (x == 0.0 or t7 == 0.0) else x * t7
+                t10 = t8 + t9
+                if tx != 0.0:
+                    h = t10
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 41:  # asinh
+            x = values[a]
+            z = asinh(x)
+            values[i] = z
+            d0 = 1.0 / hypot(1.0, x)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t4 = hypot(1.0, x)
+                t5 = 1.0 / t4
+                t6 = -t5
+                t7 = t6 / t4
+                t9 = 1.0 if t4 > 0.0 else 0.0
+                t10 = x / t4
+                t11 = t10 if t9 != 0.0 else -0.0
+                t13 = 0.0 if t9 == 0.0 else -0.0
+                t14 = t11 + t13
+                t15 = 0.0 if (t14 == 0.0 or t7 == 0.0) else t14 * t7
+                if tx != 0.0:
+                    h = t15
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 42:  # acosh
+            x = values[a]
+            z = acosh(x)
+            values[i] = z
+            d0 = 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0))
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = x + (-1.0)
+                t4 = sqrt(t3)
+                t5 = x + 1.0
+                t6 = sqrt(t5)
+                t7 = t4 * t6
+                t8 = 1.0 / t7
+                t9 = -t8
+                t10 = t9 / t7
+                t11 = 0.0 if (t6 == 0.0 or t10 == 0.0) else t6 * t10
+                t12 = 0.0 if (t4 == 0.0 or t10 == 0.0) else t4 * t10
+                t13 = 0.5 / t6
+                t14 = 0.0 if (t13 == 0.0 or t12 == 0.0) else t13 * t12
+                t15 = 0.5 / t4
+                t16 = 0.0 if (t15 == 0.0 or t11 == 0.0) else t15 * t11
+                t17 = t14 + t16
+                if tx != 0.0:
+                    h = t17
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 43:  # atanh
+            x = values[a]
+            z = atanh(x)
+            values[i] = z
+            d0 = 1.0 / ((1.0 - x) * (1.0 + x))
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = 1.0 - x
+                t4 = x + 1.0
+                t5 = t3 * t4
+                t6 = 1.0 / t5
+                t7 = -t6
+                t8 = t7 / t5
+                t9 = 0.0 if (t4 == 0.0 or t8 == 0.0) else t4 * t8
+                t10 = 0.0 if (t3 == 0.0 or t8 == 0.0) else t3 * t8
+                t11 = -t9
+                t12 = t10 + t11
+                if tx != 0.0:
+                    h = t12
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 44:  # atan2
+            x = values[a]
+            y = values[b]
+            z = atan2(x, y)
+            values[i] = z
+            d0 = (y / hypot(x, y)) / hypot(x, y)
+            d1 = (-x / hypot(x, y)) / hypot(x, y)
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0 or ty != 0.0:
+                t3 = hypot(x, y)
+                t4 = y / t3
+                t5 = hypot(x, y)
+                t6 = t4 / t5
+                t7 = -x
+                t8 = hypot(x, y)
+                t9 = t7 / t8
+                t10 = hypot(x, y)
+                t11 = t9 / t10
+                t12 = 1.0 / t5
+                t13 = -t6
+                t14 = t13 / t5
+                t16 = 1.0 if t5 > 0.0 else 0.0
+                t17 = x / t5
+                t18 = t17 if t16 != 0.0 else -0.0
+                t20 = 0.0 if t16 == 0.0 else -0.0
+                t21 = t18 + t20
+                t22 = 0.0 if (t21 == 0.0 or t14 == 0.0) else t21 * t14
+                t24 = 1.0 if t5 > 0.0 else 0.0
+                t25 = y / t5
+                t26 = t25 if t24 != 0.0 else -0.0
+                t28 = 0.0 if t24 == 0.0 else -0.0
+                t29 = t26 + t28
+                t30 = 0.0 if (t29 == 0.0 or t14 == 0.0) else t29 * t14
+                t31 = 1.0 / t3
+                t32 = 0.0 if (t31 == 0.0 or t12 == 0.0) else t31 * t12
+                t33 = t30 + t32
+                t34 = -t4
+                t35 = t34 / t3
+                t36 = 0.0 if (t35 == 0.0 or t12 == 0.0) else t35 * t12
+                t38 = 1.0 if t3 > 0.0 else 0.0
+                t39 = x / t3
+                t40 = t39 if t38 != 0.0 else -0.0
+                t42 = 0.0 if t38 == 0.0 else -0.0
+                t43 = t40 + t42
+                t44 = 0.0 if (t43 == 0.0 or t36 == 0.0) else t43 * t36
+                t45 = t22 + t44
+                t47 = 1.0 if t3 > 0.0 else 0.0
+                t48 = y / t3
+                t49 = t48 if t47 != 0.0 else -0.0
+                t51 = 0.0 if t47 == 0.0 else -0.0
+                t52 = t49 + t51
+                t53 = 0.0 if (t52 == 0.0 or t36 == 0.0) else t52 * t36
+                t54 = t33 + t53
+                t55 = 1.0 / t10
+                t56 = -t11
+                t57 = t56 / t10
+                t59 = 1.0 if t10 > 0.0 else 0.0
+                t60 = x / t10
+                t61 = t60 if t59 != 0.0 else -0.0
+                t63 = 0.0 if t59 == 0.0 else -0.0
+                t64 = t61 + t63
+                t65 = 0.0 if (t64 == 0.0 or t57 == 0.0) else t64 * t57
+                t67 = 1.0 if t10 > 0.0 else 0.0
+                t68 = y / t10
+                t69 = t68 if t67 != 0.0 else -0.0
+                t71 = 0.0 if t67 == 0.0 else -0.0
+                t72 = t69 + t71
+                t73 = 0.0 if (t72 == 0.0 or t57 == 0.0) else t72 * t57
+                t74 = 1.0 / t8
+                t75 = 0.0 if (t74 == 0.0 or t55 == 0.0) else t74 * t55
+                t76 = -t9
+                t77 = t76 / t8
+                t78 = 0.0 if (t77 == 0.0 or t55 == 0.0) else t77 * t55
+                t80 = 1.0 if t8 > 0.0 else 0.0
+                t81 = x / t8
+                t82 = t81 if t80 != 0.0 else -0.0
+                t84 = 0.0 if t80 == 0.0 else -0.0
+                t85 = t82 + t84
+                t86 = 0.0 if (t85 == 0.0 or t78 == 0.0) else t85 * t78
+                t87 = t65 + t86
+                t89 = 1.0 if t8 > 0.0 else 0.0
+                t90 = y / t8
+                t91 = t90 if t89 != 0.0 else -0.0
+                t93 = 0.0 if t89 == 0.0 else -0.0
+                t94 = t91 + t93
+                t95 = 0.0 if (t94 == 0.0 or t78 == 0.0) else t94 * t78
+                t96 = t73 + t95
+                t97 = -t75
+                t98 = t87 + t97
+                if tx != 0.0:
+                    h = t45
+                    if h != 0.0:
+                        e0 += h * tx
+                    h = t98
+                    if h != 0.0:
+                        e1 += h * tx
+                if ty != 0.0:
+                    h = t54
+                    if h != 0.0:
+                        e0 += h * ty
+                    h = t96
+                    if h != 0.0:
+                        e1 += h * ty
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 45:  # hypot
+            x = values[a]
+            y = values[b]
+            z = hypot(x, y)
+            values[i] = z
+            d0 = where(gt(z, 0.0), x / z, 0.0)
+            d1 = where(gt(z, 0.0), y / z, 0.0)
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0 or ty != 0.0:
+                t4 = 1.0 if z > 0.0 else 0.0
+                t5 = x / z
+                t6 = t5 if t4 != 0.0 else -0.0
+                t8 = 0.0 if t4 == 0.0 else -0.0
+                t9 = t6 + t8
+                t11 = 1.0 if z > 0.0 else 0.0
+                t12 = y / z
+                t13 = t12 if t11 != 0.0 else -0.0
+                t15 = 0.0 if t11 == 0.0 else -0.0
+                t16 = t13 + t15
+                t20 = 1.0 if t4 != 0.0 else -0.0
+                t21 = 1.0 / z
+                t22 = 0.0 if (t21 == 0.0 or t20 == 0.0) else t21 * t20
+                t23 = -t5
+                t24 = t23 / z
+                t25 = 0.0 if (t24 == 0.0 or t20 == 0.0) else t24 * t20
+                t26 = t25 * t9
+                t27 = t22 + t26
+                t28 = t25 * t16
+                t32 = 1.0 if t11 != 0.0 else -0.0
+                t33 = 1.0 / z
+                t34 = 0.0 if (t33 == 0.0 or t32 == 0.0) else t33 * t32
+                t35 = -t12
+                t36 = t35 / z
+                t37 = 0.0 if (t36 == 0.0 or t32 == 0.0) else t36 * t32
+                t38 = t37 * t9
+                t39 = t37 * t16
+                t40 = t34 + t39
+                if tx != 0.0:
+                    h = t27
+                    if h != 0.0:
+                        e0 += h * tx
+                    h = t38
+                    if h != 0.0:
+                        e1 += h * tx
+                if ty != 0.0:
+                    h = t28
+                    if h != 0.0:
+                        e0 += h * ty
+                    h = t40
+                    if h != 0.0:
+                        e1 += h * ty
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 46:  # erf
+            x = values[a]
+            z = erf(x)
+            values[i] = z
+            d0 = 1.1283791670955126 * exp(-(x * x))
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = x * x
+                t4 = -t3
+                t5 = exp(t4)
+                t7 = t5 * 1.1283791670955126
+                t8 = -t7
+                t9 = 0.0 if (x == 0.0 or t8 == 0.0) else x * t8
+                t10 = 0.0 if (x == 0.0 or t8 == 0.0) else x * t8
+                t11 = t9 + t10
+                if tx != 0.0:
+                    h = t11
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 47:  # erfc
+            x = values[a]
+            z = erfc(x)
+            values[i] = z
+            d0 = -1.1283791670955126 * exp(-(x * x))
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = x * x
+                t4 = -t3
+                t5 = exp(t4)
+                t7 = t5 * (-1.1283791670955126)
+                t8 = -t7
+                t9 = 0.0 if (x == 0.0 or t8 == 0.0) else x * t8
+                t10 = 0.0 if (x == 0.0 or t8 == 0.0) else x * t8
+                t11 = t9 + t10
+                if tx != 0.0:
+                    h = t11
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 48:  # cbrt
+            x = values[a]
+            z = cbrt(x)
+            values[i] = z
+            d0 = 1.0 / (3.0 * z * z)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = z * 3.0
+                t4 = t3 * z
+                t5 = 1.0 / t4
+                t6 = -t5
+                t7 = t6 / t4
+                t8 = 0.0 if (z == 0.0 or t7 == 0.0) else z * t7
+                t9 = 0.0 if (t3 == 0.0 or t7 == 0.0) else t3 * t7
+                t10 = t8 * 3.0
+                t11 = t9 + t10
+                t12 = t11 * t5
+                if tx != 0.0:
+                    h = t12
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 49:  # sign
+            x = values[a]
+            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+            values[i] = z
+            d0 = 0.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 50:  # floor
+            x = values[a]
+            z = floor(x)
+            values[i] = z
+            d0 = 0.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 51:  # ceil
+            x = values[a]
+            z = ceil(x)
+            values[i] = z
+            d0 = 0.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 52:  # round
+            x = values[a]
+            z = round(x)
+            values[i] = z
+            d0 = 0.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 53:  # trunc
+            x = values[a]
+            z = trunc(x)
+            values[i] = z
+            d0 = 0.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 54:  # fmod
+            x = values[a]
+            y = values[b]
+            z = fmod(x, y)
+            values[i] = z
+            d0 = 1.0
+            d1 = -round((x - z) / y)
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 55:  # remainder
+            x = values[a]
+            y = values[b]
+            z = remainder(x, y)
+            values[i] = z
+            d0 = 1.0
+            d1 = -round((x - z) / y)
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 56:  # copysign
+            x = values[a]
+            y = values[b]
+            z = copysign(x, y)
+            values[i] = z
+            d0 = (gt(x, 0.0) - lt(x, 0.0)) * copysign(1.0, y)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 57:  # fmax
+            x = values[a]
+            y = values[b]
+            z = x if (x > y or y != y) else y
+            values[i] = z
+            d0 = gt(x, y) + ne(y, y)
+            d1 = 1.0 - gt(x, y) - ne(y, y)
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 58:  # fmin
+            x = values[a]
+            y = values[b]
+            z = x if (x < y or y != y) else y
+            values[i] = z
+            d0 = lt(x, y) + ne(y, y)
+            d1 = 1.0 - lt(x, y) - ne(y, y)
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 59:  # logaddexp
+            x = values[a]
+            y = values[b]
+            z = logaddexp(x, y)
+            values[i] = z
+            d0 = sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, x - y))
+            d1 = sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, y - x))
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0 or ty != 0.0:
+                t3 = 1.0 if x == y else 0.0
+                t4 = x - y
+                t5 = x - y
+                t6 = 1.0 if t4 != t5 else 0.0
+                t7 = t3 * t6
+                t8 = x - y
+                t10 = 0.0 if t7 != 0.0 else -0.0
+                t11 = t8 if t7 == 0.0 else -0.0
+                t12 = t10 + t11
+                t14 = 1.0 if x == y else 0.0
+                t15 = x - y
+                t16 = x - y
+                t17 = 1.0 if t15 != t16 else 0.0
+                t18 = t14 * t17
+                t19 = y - x
+                t21 = 0.0 if t18 != 0.0 else -0.0
+                t22 = t19 if t18 == 0.0 else -0.0
+                t23 = t21 + t22
+                t25 = dsigmoid(t12)
+                t28 = t25 if t7 == 0.0 else -0.0
+                t29 = -t28
+                t30 = dsigmoid(t23)
+                t33 = t30 if t18 == 0.0 else -0.0
+                t34 = -t33
+                if tx != 0.0:
+                    h = t28
+                    if h != 0.0:
+                        e0 += h * tx
+                    h = t34
+                    if h != 0.0:
+                        e1 += h * tx
+                if ty != 0.0:
+                    h = t29
+                    if h != 0.0:
+                        e0 += h * ty
+                    h = t33
+                    if h != 0.0:
+                        e1 += h * ty
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 60:  # lt
+            x = values[a]
+            y = values[b]
+            z = 1.0 if x < y else 0.0
+            values[i] = z
+            d0 = 0.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 61:  # le
+            x = values[a]
+            y = values[b]
+            z = 1.0 if x <= y else 0.0
+            values[i] = z
+            d0 = 0.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 62:  # ge
+            x = values[a]
+            y = values[b]
+            z = 1.0 if x >= y else 0.0
+            values[i] = z
+            d0 = 0.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 63:  # eq
+            x = values[a]
+            y = values[b]
+            z = 1.0 if x == y else 0.0
+            values[i] = z
+            d0 = 0.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 64:  # ne
+            x = values[a]
+            y = values[b]
+            z = 1.0 if x != y else 0.0
+            values[i] = z
+            d0 = 0.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 65:  # select_true
+            x = values[a]
+            y = values[b]
+            z = y if x != 0.0 else -0.0
+            values[i] = z
+            d0 = 0.0
+            d1 = ne(x, 0.0)
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 66:  # select_false
+            x = values[a]
+            y = values[b]
+            z = y if x == 0.0 else -0.0
+            values[i] = z
+            d0 = 0.0
+            d1 = eq(x, 0.0)
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 67:  # stop_gradient
+            x = values[a]
+            z = x
+            values[i] = z
+            d0 = 0.0
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 68:  # link
+            x = values[a]
+            y = values[b]
+            z = -0.0
+            values[i] = z
+            d0 = y
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0 or ty != 0.0:
+                if ty != 0.0:
+                    e0 += 1.0 * ty
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 69:  # dsigmoid
+            x = values[a]
+            z = dsigmoid(x)
+            values[i] = z
+            d0 = -z * tanh(0.5 * x)
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t3 = -z
+                t4 = x * 0.5
+                t5 = tanh(t4)
+                t6 = t3 * t5
+                t7 = t4 * 2.0
+                t8 = dsigmoid(t7)
+                t9 = t8 * 4.0
+                t10 = 0.0 if (t9 == 0.0 or t3 == 0.0) else t9 * t3
+                t11 = t10 * 0.5
+                t12 = -t5
+                t13 = t12 * t6
+                t14 = t11 + t13
+                if tx != 0.0:
+                    h = t14
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 70:  # elu
+            y = consts[b]
+            x = values[a]
+            z = x if x > 0.0 else y * expm1(x)
+            values[i] = z
+            d0 = where(gt(x, 0.0), 1.0, y * exp(x))
+            d1 = 0.0
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0:
+                t4 = 1.0 if x > 0.0 else 0.0
+                t5 = exp(x)
+                t14 = 1.0 if t4 == 0.0 else -0.0
+                t16 = 0.0 if (y == 0.0 or t14 == 0.0) else y * t14
+                t17 = 0.0 if (t5 == 0.0 or t16 == 0.0) else t5 * t16
+                if tx != 0.0:
+                    h = t17
+                    if h != 0.0:
+                        e0 += h * tx
+            dpartials[i, 0] = e0
+            dpartials[i, 1] = e1
+        elif o == 71:  # azmul
+            x = values[a]
+            y = values[b]
+            z = 0.0 if (x == 0.0 or y == 0.0) else x * y
+            values[i] = z
+            d0 = y
+            d1 = x
+            partials[i, 0] = d0
+            partials[i, 1] = d1
+            tx = tangents[a]
+            ty = tangents[b]
+            t = 0.0
+            if d0 != 0.0 and tx != 0.0:
+                t += d0 * tx
+            if d1 != 0.0 and ty != 0.0:
+                t += d1 * ty
+            tangents[i] = t
+            e0 = 0.0
+            e1 = 0.0
+            if tx != 0.0 or ty != 0.0:
+                if tx != 0.0:
+                    e1 += 1.0 * tx
+                if ty != 0.0:
+                    e0 += 1.0 * ty
             dpartials[i, 0] = e0
             dpartials[i, 1] = e1
         else:
