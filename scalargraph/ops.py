@@ -172,7 +172,7 @@ OPS = (
             "origin the value is +-0 or +-pi (C99) and both partials are NaN (no limit "
             "exists, as in JAX); across the negative x axis the value jumps by 2 pi and the "
             "partials are those of the side the signed zero picks",
-       special=((1.0, -1.0), (0.0, 1.0), (0.0, -1.0), (-0.0, -1.0))),
+       special=((2.0, 0.0), (0.0, 1.0), (0.0, -1.0), (-0.0, -1.0))),
     Op(45, "hypot", BINARY, "hypot(x, y)", ("where(gt(z, 0.0), x / z, 0.0)",
                                             "where(gt(z, 0.0), y / z, 0.0)"),
        note="sqrt(x^2 + y^2) without overflow; at the origin (a cone point) both partials "
