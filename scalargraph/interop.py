@@ -30,6 +30,8 @@ F._UFUNCS.update({
     np.floor: F.floor, np.ceil: F.ceil, np.rint: F.round, np.trunc: F.trunc, np.fmod: F.fmod,
     np.copysign: F.copysign, np.fmax: F.fmax, np.fmin: F.fmin, np.logaddexp: F.logaddexp,
     np.fabs: F.abs, np.reciprocal: lambda x: 1.0 / x,
+    np.rad2deg: lambda x: x * (180.0 / np.pi), np.degrees: lambda x: x * (180.0 / np.pi),
+    np.deg2rad: lambda x: x * (np.pi / 180.0), np.radians: lambda x: x * (np.pi / 180.0),
     np.less: F.lt, np.less_equal: F.le, np.greater: F.gt, np.greater_equal: F.ge,
     np.equal: F.eq, np.not_equal: F.ne,
 })

@@ -155,16 +155,21 @@ OPS = (
     # ---- trigonometric and hyperbolic ---------------------------------------------------------
     Op(36, "sinh", UNARY, "sinh(x)", ("cosh(x)",)),
     Op(37, "cosh", UNARY, "cosh(x)", ("sinh(x)",)),
-    # (1 - x)(1 + x), not 1 - x * x: exact near |x| = 1, where the derivative blows up.
-    Op(38, "asin", UNARY, "asin(x)", ("1.0 / sqrt((1.0 - x) * (1.0 + x))",),
+    # 1 - x^2 as (1 - x)(1 + x) for |x| >= 1/2: exact near |x| = 1, where the derivative
+    # blows up; as 1 - x * x below, whose derivative -2x has no cancellation (that of the
+    # product, (1 - x) - (1 + x), loses all digits at small x: second derivatives).
+    Op(38, "asin", UNARY, "asin(x)", ("where(lt(abs(x), 0.5), 1.0 / sqrt(1.0 - x * x), "
+                                      "1.0 / sqrt((1.0 - x) * (1.0 + x)))",),
        note="asin'(+-1) = +inf (the one-sided limit); |x| > 1 gives NaN", domain=UNIT),
-    Op(39, "acos", UNARY, "acos(x)", ("-1.0 / sqrt((1.0 - x) * (1.0 + x))",),
+    Op(39, "acos", UNARY, "acos(x)", ("where(lt(abs(x), 0.5), -1.0 / sqrt(1.0 - x * x), "
+                                      "-1.0 / sqrt((1.0 - x) * (1.0 + x)))",),
        note="acos'(+-1) = -inf (the one-sided limit); |x| > 1 gives NaN", domain=UNIT),
     Op(40, "atan", UNARY, "atan(x)", ("1.0 / (1.0 + x * x)",)),
     Op(41, "asinh", UNARY, "asinh(x)", ("1.0 / hypot(1.0, x)",)),
     Op(42, "acosh", UNARY, "acosh(x)", ("1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0))",),
        note="acosh'(1) = +inf (the one-sided limit); x < 1 gives NaN", domain=ABOVE_ONE),
-    Op(43, "atanh", UNARY, "atanh(x)", ("1.0 / ((1.0 - x) * (1.0 + x))",),
+    Op(43, "atanh", UNARY, "atanh(x)", ("where(lt(abs(x), 0.5), 1.0 / (1.0 - x * x), "
+                                        "1.0 / ((1.0 - x) * (1.0 + x)))",),
        note="atanh(+-1) = +-inf with derivative +inf; |x| > 1 gives NaN", domain=UNIT),
     Op(44, "atan2", BINARY, "atan2(x, y)", ("(y / hypot(x, y)) / hypot(x, y)",
                                             "(-x / hypot(x, y)) / hypot(x, y)"),

@@ -205,7 +205,7 @@ def test_to_dot_labels_every_op_by_its_table_name():
              and hasattr(sg, op.name)]
     parts += [x / y, x - y, x ** y, sg.maximum(x, y), 3.0 * x, sg.const(2.5) + x]
     dot = sg.to_dot(parts)
-    shown = set(re.findall(r"<b>([a-z_]+)(?: [-\d.e]+)?</b>", dot))
+    shown = set(re.findall(r"<b>([a-z_0-9]+)(?: [-\d.e]+)?</b>", dot))
     expected = {op.name for op in sg.ops.OPS if op.kind == sg.ops.UNARY and hasattr(sg, op.name)}
     assert expected | {"div", "sub", "pow", "maximum", "mul_const", "add"} <= shown
     assert "<b>const 2.5</b>" in dot and "<b>mul_const 3</b>" in dot

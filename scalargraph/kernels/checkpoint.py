@@ -163,7 +163,7 @@ def softplus(x):
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-TABLE_DIGEST = "c9cd5d9c90075f41"
+TABLE_DIGEST = "6f9d42ca3149f87d"
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -742,13 +742,13 @@ def segment_partials(op, arg0, arg1, consts, s, e, ext, ext_values, values, part
             x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = asin(x)
             values[j] = z
-            partials[j, 0] = 1.0 / sqrt((1.0 - x) * (1.0 + x))
+            partials[j, 0] = where(lt(abs(x), 0.5), 1.0 / sqrt(1.0 - x * x), 1.0 / sqrt((1.0 - x) * (1.0 + x)))
             partials[j, 1] = 0.0
         elif o == 39:  # acos
             x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = acos(x)
             values[j] = z
-            partials[j, 0] = -1.0 / sqrt((1.0 - x) * (1.0 + x))
+            partials[j, 0] = where(lt(abs(x), 0.5), -1.0 / sqrt(1.0 - x * x), -1.0 / sqrt((1.0 - x) * (1.0 + x)))
             partials[j, 1] = 0.0
         elif o == 40:  # atan
             x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
@@ -772,7 +772,7 @@ def segment_partials(op, arg0, arg1, consts, s, e, ext, ext_values, values, part
             x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
             z = atanh(x)
             values[j] = z
-            partials[j, 0] = 1.0 / ((1.0 - x) * (1.0 + x))
+            partials[j, 0] = where(lt(abs(x), 0.5), 1.0 / (1.0 - x * x), 1.0 / ((1.0 - x) * (1.0 + x)))
             partials[j, 1] = 0.0
         elif o == 44:  # atan2
             x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]

@@ -953,7 +953,7 @@ def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
             values[i] = z
             zp = z
             ip = i
-            partials[i, 0] = 1.0 / sqrt((1.0 - x) * (1.0 + x))
+            partials[i, 0] = where(lt(abs(x), 0.5), 1.0 / sqrt(1.0 - x * x), 1.0 / sqrt((1.0 - x) * (1.0 + x)))
             partials[i, 1] = 0.0
         elif o == 39:  # acos
             x = zp if a == ip else values[a]
@@ -961,7 +961,7 @@ def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
             values[i] = z
             zp = z
             ip = i
-            partials[i, 0] = -1.0 / sqrt((1.0 - x) * (1.0 + x))
+            partials[i, 0] = where(lt(abs(x), 0.5), -1.0 / sqrt(1.0 - x * x), -1.0 / sqrt((1.0 - x) * (1.0 + x)))
             partials[i, 1] = 0.0
         elif o == 40:  # atan
             x = zp if a == ip else values[a]
@@ -993,7 +993,7 @@ def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
             values[i] = z
             zp = z
             ip = i
-            partials[i, 0] = 1.0 / ((1.0 - x) * (1.0 + x))
+            partials[i, 0] = where(lt(abs(x), 0.5), 1.0 / (1.0 - x * x), 1.0 / ((1.0 - x) * (1.0 + x)))
             partials[i, 1] = 0.0
         elif o == 44:  # atan2
             x = zp if a == ip else values[a]
@@ -1938,14 +1938,14 @@ def forward_partials_batch(op, arg0, arg1, consts, inputs, values, partials):
                 x = values[a, j]
                 z = asin(x)
                 values[i, j] = z
-                partials[i, 0, j] = 1.0 / sqrt((1.0 - x) * (1.0 + x))
+                partials[i, 0, j] = where(lt(abs(x), 0.5), 1.0 / sqrt(1.0 - x * x), 1.0 / sqrt((1.0 - x) * (1.0 + x)))
                 partials[i, 1, j] = 0.0
         elif o == 39:  # acos
             for j in range(n_batch):
                 x = values[a, j]
                 z = acos(x)
                 values[i, j] = z
-                partials[i, 0, j] = -1.0 / sqrt((1.0 - x) * (1.0 + x))
+                partials[i, 0, j] = where(lt(abs(x), 0.5), -1.0 / sqrt(1.0 - x * x), -1.0 / sqrt((1.0 - x) * (1.0 + x)))
                 partials[i, 1, j] = 0.0
         elif o == 40:  # atan
             for j in range(n_batch):
@@ -1973,7 +1973,7 @@ def forward_partials_batch(op, arg0, arg1, consts, inputs, values, partials):
                 x = values[a, j]
                 z = atanh(x)
                 values[i, j] = z
-                partials[i, 0, j] = 1.0 / ((1.0 - x) * (1.0 + x))
+                partials[i, 0, j] = where(lt(abs(x), 0.5), 1.0 / (1.0 - x * x), 1.0 / ((1.0 - x) * (1.0 + x)))
                 partials[i, 1, j] = 0.0
         elif o == 44:  # atan2
             for j in range(n_batch):
@@ -2768,7 +2768,7 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
             x = zp if a == ip else work[a]
             z = asin(x)
             t = 0.0
-            d = 1.0 / sqrt((1.0 - x) * (1.0 + x))
+            d = where(lt(abs(x), 0.5), 1.0 / sqrt(1.0 - x * x), 1.0 / sqrt((1.0 - x) * (1.0 + x)))
             if d != 0.0:
                 u = tp if a == ip else twork[a]
                 if u != 0.0:
@@ -2782,7 +2782,7 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
             x = zp if a == ip else work[a]
             z = acos(x)
             t = 0.0
-            d = -1.0 / sqrt((1.0 - x) * (1.0 + x))
+            d = where(lt(abs(x), 0.5), -1.0 / sqrt(1.0 - x * x), -1.0 / sqrt((1.0 - x) * (1.0 + x)))
             if d != 0.0:
                 u = tp if a == ip else twork[a]
                 if u != 0.0:
@@ -2838,7 +2838,7 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
             x = zp if a == ip else work[a]
             z = atanh(x)
             t = 0.0
-            d = 1.0 / ((1.0 - x) * (1.0 + x))
+            d = where(lt(abs(x), 0.5), 1.0 / (1.0 - x * x), 1.0 / ((1.0 - x) * (1.0 + x)))
             if d != 0.0:
                 u = tp if a == ip else twork[a]
                 if u != 0.0:
@@ -3583,7 +3583,7 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
             values[i] = z
             zp = z
             ip = i
-            partials[i, 0] = 1.0 / sqrt((1.0 - x) * (1.0 + x))
+            partials[i, 0] = where(lt(abs(x), 0.5), 1.0 / sqrt(1.0 - x * x), 1.0 / sqrt((1.0 - x) * (1.0 + x)))
             partials[i, 1] = 0.0
         elif o == 39:  # acos
             x = zp if a == ip else values[a]
@@ -3591,7 +3591,7 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
             values[i] = z
             zp = z
             ip = i
-            partials[i, 0] = -1.0 / sqrt((1.0 - x) * (1.0 + x))
+            partials[i, 0] = where(lt(abs(x), 0.5), -1.0 / sqrt(1.0 - x * x), -1.0 / sqrt((1.0 - x) * (1.0 + x)))
             partials[i, 1] = 0.0
         elif o == 40:  # atan
             x = zp if a == ip else values[a]
@@ -3623,7 +3623,7 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
             values[i] = z
             zp = z
             ip = i
-            partials[i, 0] = 1.0 / ((1.0 - x) * (1.0 + x))
+            partials[i, 0] = where(lt(abs(x), 0.5), 1.0 / (1.0 - x * x), 1.0 / ((1.0 - x) * (1.0 + x)))
             partials[i, 1] = 0.0
         elif o == 44:  # atan2
             x = zp if a == ip else values[a]

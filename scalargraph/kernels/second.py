@@ -154,7 +154,7 @@ def softplus(x):
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-TABLE_DIGEST = "c9cd5d9c90075f41"
+TABLE_DIGEST = "6f9d42ca3149f87d"
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -968,21 +968,40 @@ def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents,
             if tx != 0.0:
                 x = values[a]
                 z = values[i]
-                t3 = 1.0 - x
-                t4 = x + 1.0
-                t5 = t3 * t4
-                t6 = sqrt(t5)
-                t7 = 1.0 / t6
-                t8 = -t7
-                t9 = t8 / t6
-                t10 = 0.5 / t6
-                t11 = 0.0 if (t10 == 0.0 or t9 == 0.0) else t10 * t9
-                t12 = 0.0 if (t4 == 0.0 or t11 == 0.0) else t4 * t11
-                t13 = 0.0 if (t3 == 0.0 or t11 == 0.0) else t3 * t11
-                t14 = -t12
-                t15 = t13 + t14
+                t3 = abs(x)
+                t5 = 1.0 if t3 < 0.5 else 0.0
+                t6 = x * x
+                t7 = 1.0 - t6
+                t8 = sqrt(t7)
+                t9 = 1.0 / t8
+                t10 = 1.0 - x
+                t11 = x + 1.0
+                t12 = t10 * t11
+                t13 = sqrt(t12)
+                t14 = 1.0 / t13
+                t21 = 1.0 if t5 == 0.0 else -0.0
+                t25 = 1.0 if t5 != 0.0 else -0.0
+                t26 = -t14
+                t27 = t26 / t13
+                t28 = 0.0 if (t27 == 0.0 or t21 == 0.0) else t27 * t21
+                t29 = 0.5 / t13
+                t30 = 0.0 if (t29 == 0.0 or t28 == 0.0) else t29 * t28
+                t31 = 0.0 if (t11 == 0.0 or t30 == 0.0) else t11 * t30
+                t32 = 0.0 if (t10 == 0.0 or t30 == 0.0) else t10 * t30
+                t33 = -t31
+                t34 = t32 + t33
+                t35 = -t9
+                t36 = t35 / t8
+                t37 = 0.0 if (t36 == 0.0 or t25 == 0.0) else t36 * t25
+                t38 = 0.5 / t8
+                t39 = 0.0 if (t38 == 0.0 or t37 == 0.0) else t38 * t37
+                t40 = -t39
+                t41 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+                t42 = t34 + t41
+                t43 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+                t44 = t42 + t43
                 if tx != 0.0:
-                    h = t15
+                    h = t44
                     if h != 0.0:
                         e0 += h * tx
             dpartials[i, 0] = e0
@@ -999,21 +1018,40 @@ def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents,
             if tx != 0.0:
                 x = values[a]
                 z = values[i]
-                t3 = 1.0 - x
-                t4 = x + 1.0
-                t5 = t3 * t4
-                t6 = sqrt(t5)
-                t7 = (-1.0) / t6
-                t8 = -t7
-                t9 = t8 / t6
-                t10 = 0.5 / t6
-                t11 = 0.0 if (t10 == 0.0 or t9 == 0.0) else t10 * t9
-                t12 = 0.0 if (t4 == 0.0 or t11 == 0.0) else t4 * t11
-                t13 = 0.0 if (t3 == 0.0 or t11 == 0.0) else t3 * t11
-                t14 = -t12
-                t15 = t13 + t14
+                t3 = abs(x)
+                t5 = 1.0 if t3 < 0.5 else 0.0
+                t6 = x * x
+                t7 = 1.0 - t6
+                t8 = sqrt(t7)
+                t9 = (-1.0) / t8
+                t10 = 1.0 - x
+                t11 = x + 1.0
+                t12 = t10 * t11
+                t13 = sqrt(t12)
+                t14 = (-1.0) / t13
+                t21 = 1.0 if t5 == 0.0 else -0.0
+                t25 = 1.0 if t5 != 0.0 else -0.0
+                t26 = -t14
+                t27 = t26 / t13
+                t28 = 0.0 if (t27 == 0.0 or t21 == 0.0) else t27 * t21
+                t29 = 0.5 / t13
+                t30 = 0.0 if (t29 == 0.0 or t28 == 0.0) else t29 * t28
+                t31 = 0.0 if (t11 == 0.0 or t30 == 0.0) else t11 * t30
+                t32 = 0.0 if (t10 == 0.0 or t30 == 0.0) else t10 * t30
+                t33 = -t31
+                t34 = t32 + t33
+                t35 = -t9
+                t36 = t35 / t8
+                t37 = 0.0 if (t36 == 0.0 or t25 == 0.0) else t36 * t25
+                t38 = 0.5 / t8
+                t39 = 0.0 if (t38 == 0.0 or t37 == 0.0) else t38 * t37
+                t40 = -t39
+                t41 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+                t42 = t34 + t41
+                t43 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+                t44 = t42 + t43
                 if tx != 0.0:
-                    h = t15
+                    h = t44
                     if h != 0.0:
                         e0 += h * tx
             dpartials[i, 0] = e0
@@ -1117,18 +1155,34 @@ def forward_second(n_inputs, op, arg0, arg1, consts, values, partials, tangents,
             if tx != 0.0:
                 x = values[a]
                 z = values[i]
-                t3 = 1.0 - x
-                t4 = x + 1.0
-                t5 = t3 * t4
-                t6 = 1.0 / t5
-                t7 = -t6
-                t8 = t7 / t5
-                t9 = 0.0 if (t4 == 0.0 or t8 == 0.0) else t4 * t8
-                t10 = 0.0 if (t3 == 0.0 or t8 == 0.0) else t3 * t8
-                t11 = -t9
-                t12 = t10 + t11
+                t3 = abs(x)
+                t5 = 1.0 if t3 < 0.5 else 0.0
+                t6 = x * x
+                t7 = 1.0 - t6
+                t8 = 1.0 / t7
+                t9 = 1.0 - x
+                t10 = x + 1.0
+                t11 = t9 * t10
+                t12 = 1.0 / t11
+                t19 = 1.0 if t5 == 0.0 else -0.0
+                t23 = 1.0 if t5 != 0.0 else -0.0
+                t24 = -t12
+                t25 = t24 / t11
+                t26 = 0.0 if (t25 == 0.0 or t19 == 0.0) else t25 * t19
+                t27 = 0.0 if (t10 == 0.0 or t26 == 0.0) else t10 * t26
+                t28 = 0.0 if (t9 == 0.0 or t26 == 0.0) else t9 * t26
+                t29 = -t27
+                t30 = t28 + t29
+                t31 = -t8
+                t32 = t31 / t7
+                t33 = 0.0 if (t32 == 0.0 or t23 == 0.0) else t32 * t23
+                t34 = -t33
+                t35 = 0.0 if (x == 0.0 or t34 == 0.0) else x * t34
+                t36 = t30 + t35
+                t37 = 0.0 if (x == 0.0 or t34 == 0.0) else x * t34
+                t38 = t36 + t37
                 if tx != 0.0:
-                    h = t12
+                    h = t38
                     if h != 0.0:
                         e0 += h * tx
             dpartials[i, 0] = e0
@@ -2772,7 +2826,7 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             x = values[a]
             z = asin(x)
             values[i] = z
-            d0 = 1.0 / sqrt((1.0 - x) * (1.0 + x))
+            d0 = where(lt(abs(x), 0.5), 1.0 / sqrt(1.0 - x * x), 1.0 / sqrt((1.0 - x) * (1.0 + x)))
             d1 = 0.0
             partials[i, 0] = d0
             partials[i, 1] = d1
@@ -2784,21 +2838,40 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             e0 = 0.0
             e1 = 0.0
             if tx != 0.0:
-                t3 = 1.0 - x
-                t4 = x + 1.0
-                t5 = t3 * t4
-                t6 = sqrt(t5)
-                t7 = 1.0 / t6
-                t8 = -t7
-                t9 = t8 / t6
-                t10 = 0.5 / t6
-                t11 = 0.0 if (t10 == 0.0 or t9 == 0.0) else t10 * t9
-                t12 = 0.0 if (t4 == 0.0 or t11 == 0.0) else t4 * t11
-                t13 = 0.0 if (t3 == 0.0 or t11 == 0.0) else t3 * t11
-                t14 = -t12
-                t15 = t13 + t14
+                t3 = abs(x)
+                t5 = 1.0 if t3 < 0.5 else 0.0
+                t6 = x * x
+                t7 = 1.0 - t6
+                t8 = sqrt(t7)
+                t9 = 1.0 / t8
+                t10 = 1.0 - x
+                t11 = x + 1.0
+                t12 = t10 * t11
+                t13 = sqrt(t12)
+                t14 = 1.0 / t13
+                t21 = 1.0 if t5 == 0.0 else -0.0
+                t25 = 1.0 if t5 != 0.0 else -0.0
+                t26 = -t14
+                t27 = t26 / t13
+                t28 = 0.0 if (t27 == 0.0 or t21 == 0.0) else t27 * t21
+                t29 = 0.5 / t13
+                t30 = 0.0 if (t29 == 0.0 or t28 == 0.0) else t29 * t28
+                t31 = 0.0 if (t11 == 0.0 or t30 == 0.0) else t11 * t30
+                t32 = 0.0 if (t10 == 0.0 or t30 == 0.0) else t10 * t30
+                t33 = -t31
+                t34 = t32 + t33
+                t35 = -t9
+                t36 = t35 / t8
+                t37 = 0.0 if (t36 == 0.0 or t25 == 0.0) else t36 * t25
+                t38 = 0.5 / t8
+                t39 = 0.0 if (t38 == 0.0 or t37 == 0.0) else t38 * t37
+                t40 = -t39
+                t41 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+                t42 = t34 + t41
+                t43 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+                t44 = t42 + t43
                 if tx != 0.0:
-                    h = t15
+                    h = t44
                     if h != 0.0:
                         e0 += h * tx
             dpartials[i, 0] = e0
@@ -2807,7 +2880,7 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             x = values[a]
             z = acos(x)
             values[i] = z
-            d0 = -1.0 / sqrt((1.0 - x) * (1.0 + x))
+            d0 = where(lt(abs(x), 0.5), -1.0 / sqrt(1.0 - x * x), -1.0 / sqrt((1.0 - x) * (1.0 + x)))
             d1 = 0.0
             partials[i, 0] = d0
             partials[i, 1] = d1
@@ -2819,21 +2892,40 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             e0 = 0.0
             e1 = 0.0
             if tx != 0.0:
-                t3 = 1.0 - x
-                t4 = x + 1.0
-                t5 = t3 * t4
-                t6 = sqrt(t5)
-                t7 = (-1.0) / t6
-                t8 = -t7
-                t9 = t8 / t6
-                t10 = 0.5 / t6
-                t11 = 0.0 if (t10 == 0.0 or t9 == 0.0) else t10 * t9
-                t12 = 0.0 if (t4 == 0.0 or t11 == 0.0) else t4 * t11
-                t13 = 0.0 if (t3 == 0.0 or t11 == 0.0) else t3 * t11
-                t14 = -t12
-                t15 = t13 + t14
+                t3 = abs(x)
+                t5 = 1.0 if t3 < 0.5 else 0.0
+                t6 = x * x
+                t7 = 1.0 - t6
+                t8 = sqrt(t7)
+                t9 = (-1.0) / t8
+                t10 = 1.0 - x
+                t11 = x + 1.0
+                t12 = t10 * t11
+                t13 = sqrt(t12)
+                t14 = (-1.0) / t13
+                t21 = 1.0 if t5 == 0.0 else -0.0
+                t25 = 1.0 if t5 != 0.0 else -0.0
+                t26 = -t14
+                t27 = t26 / t13
+                t28 = 0.0 if (t27 == 0.0 or t21 == 0.0) else t27 * t21
+                t29 = 0.5 / t13
+                t30 = 0.0 if (t29 == 0.0 or t28 == 0.0) else t29 * t28
+                t31 = 0.0 if (t11 == 0.0 or t30 == 0.0) else t11 * t30
+                t32 = 0.0 if (t10 == 0.0 or t30 == 0.0) else t10 * t30
+                t33 = -t31
+                t34 = t32 + t33
+                t35 = -t9
+                t36 = t35 / t8
+                t37 = 0.0 if (t36 == 0.0 or t25 == 0.0) else t36 * t25
+                t38 = 0.5 / t8
+                t39 = 0.0 if (t38 == 0.0 or t37 == 0.0) else t38 * t37
+                t40 = -t39
+                t41 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+                t42 = t34 + t41
+                t43 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+                t44 = t42 + t43
                 if tx != 0.0:
-                    h = t15
+                    h = t44
                     if h != 0.0:
                         e0 += h * tx
             dpartials[i, 0] = e0
@@ -2941,7 +3033,7 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             x = values[a]
             z = atanh(x)
             values[i] = z
-            d0 = 1.0 / ((1.0 - x) * (1.0 + x))
+            d0 = where(lt(abs(x), 0.5), 1.0 / (1.0 - x * x), 1.0 / ((1.0 - x) * (1.0 + x)))
             d1 = 0.0
             partials[i, 0] = d0
             partials[i, 1] = d1
@@ -2953,18 +3045,34 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             e0 = 0.0
             e1 = 0.0
             if tx != 0.0:
-                t3 = 1.0 - x
-                t4 = x + 1.0
-                t5 = t3 * t4
-                t6 = 1.0 / t5
-                t7 = -t6
-                t8 = t7 / t5
-                t9 = 0.0 if (t4 == 0.0 or t8 == 0.0) else t4 * t8
-                t10 = 0.0 if (t3 == 0.0 or t8 == 0.0) else t3 * t8
-                t11 = -t9
-                t12 = t10 + t11
+                t3 = abs(x)
+                t5 = 1.0 if t3 < 0.5 else 0.0
+                t6 = x * x
+                t7 = 1.0 - t6
+                t8 = 1.0 / t7
+                t9 = 1.0 - x
+                t10 = x + 1.0
+                t11 = t9 * t10
+                t12 = 1.0 / t11
+                t19 = 1.0 if t5 == 0.0 else -0.0
+                t23 = 1.0 if t5 != 0.0 else -0.0
+                t24 = -t12
+                t25 = t24 / t11
+                t26 = 0.0 if (t25 == 0.0 or t19 == 0.0) else t25 * t19
+                t27 = 0.0 if (t10 == 0.0 or t26 == 0.0) else t10 * t26
+                t28 = 0.0 if (t9 == 0.0 or t26 == 0.0) else t9 * t26
+                t29 = -t27
+                t30 = t28 + t29
+                t31 = -t8
+                t32 = t31 / t7
+                t33 = 0.0 if (t32 == 0.0 or t23 == 0.0) else t32 * t23
+                t34 = -t33
+                t35 = 0.0 if (x == 0.0 or t34 == 0.0) else x * t34
+                t36 = t30 + t35
+                t37 = 0.0 if (x == 0.0 or t34 == 0.0) else x * t34
+                t38 = t36 + t37
                 if tx != 0.0:
-                    h = t12
+                    h = t38
                     if h != 0.0:
                         e0 += h * tx
             dpartials[i, 0] = e0
