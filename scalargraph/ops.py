@@ -177,12 +177,12 @@ OPS = (
             "origin the value is +-0 or +-pi (C99) and both partials are NaN (no limit "
             "exists, as in JAX); across the negative x axis the value jumps by 2 pi and the "
             "partials are those of the side the signed zero picks",
-       special=((2.0, 0.0), (0.0, 1.0), (0.0, -1.0), (-0.0, -1.0))),
+       domain=NONZERO, special=((2.0, 0.0), (0.0, 1.0), (0.0, -1.0), (-0.0, -1.0))),
     Op(45, "hypot", BINARY, "hypot(x, y)", ("where(gt(z, 0.0), x / z, 0.0)",
                                             "where(gt(z, 0.0), y / z, 0.0)"),
        note="sqrt(x^2 + y^2) without overflow; at the origin (a cone point) both partials "
             "are 0, as abs'(0) = 0",
-       special=((0.0, 0.0), (3.0, 4.0), (-3.0, 0.0)), commutative=True),
+       domain=NONZERO, special=((0.0, 0.0), (3.0, 4.0), (-3.0, 0.0)), commutative=True),
     # ---- special functions --------------------------------------------------------------------
     Op(46, "erf", UNARY, "erf(x)", ("1.1283791670955126 * exp(-(x * x))",)),
     Op(47, "erfc", UNARY, "erfc(x)", ("-1.1283791670955126 * exp(-(x * x))",)),
@@ -190,8 +190,9 @@ OPS = (
        note="cbrt'(0) = +inf (the two-sided limit); cbrt(-8) = -2 (real cube root)",
        special=((0.0,), (8.0,), (-8.0,))),
     # ---- piecewise --------------------------------------------------------------------------
-    Op(49, "sign", UNARY, "1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)", ("0.0",),
-       note="-1, 0 or 1 (0 keeps the sign of a zero; NaN gives NaN); derivative 0 "
+    Op(49, "sign", UNARY, "1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))",
+       ("0.0",),
+       note="-1, 0 or 1 as np.sign (+0.0 for either zero, NaN for NaN); derivative 0 "
             "everywhere, including at the jump",
        special=((0.0,), (2.0,), (-2.0,)), smooth=False),
     Op(50, "floor", UNARY, "floor(x)", ("0.0",),

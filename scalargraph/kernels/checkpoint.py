@@ -163,7 +163,7 @@ def softplus(x):
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-TABLE_DIGEST = "6f9d42ca3149f87d"
+TABLE_DIGEST = "d549809575a54e72"
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -384,7 +384,7 @@ def segment_values(op, arg0, arg1, consts, s, e, ext, ext_values, values):
             values[j] = z
         elif o == 49:  # sign
             x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
-            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
             values[j] = z
         elif o == 50:  # floor
             x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
@@ -808,7 +808,7 @@ def segment_partials(op, arg0, arg1, consts, s, e, ext, ext_values, values, part
             partials[j, 1] = 0.0
         elif o == 49:  # sign
             x = values[a - s] if a >= s else ext_values[np.searchsorted(ext, a)]
-            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
             values[j] = z
             partials[j, 0] = 0.0
             partials[j, 1] = 0.0

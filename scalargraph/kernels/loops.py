@@ -466,7 +466,7 @@ def forward_values(op, arg0, arg1, consts, inputs, values):
             ip = i
         elif o == 49:  # sign
             x = zp if a == ip else values[a]
-            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
             values[i] = z
             zp = z
             ip = i
@@ -1039,7 +1039,7 @@ def forward_partials(op, arg0, arg1, consts, inputs, values, partials):
             partials[i, 1] = 0.0
         elif o == 49:  # sign
             x = zp if a == ip else values[a]
-            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
             values[i] = z
             zp = z
             ip = i
@@ -1513,7 +1513,7 @@ def forward_values_batch(op, arg0, arg1, consts, inputs, values):
         elif o == 49:  # sign
             for j in range(n_batch):
                 x = values[a, j]
-                z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+                z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
                 values[i, j] = z
         elif o == 50:  # floor
             for j in range(n_batch):
@@ -2015,7 +2015,7 @@ def forward_partials_batch(op, arg0, arg1, consts, inputs, values, partials):
         elif o == 49:  # sign
             for j in range(n_batch):
                 x = values[a, j]
-                z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+                z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
                 values[i, j] = z
                 partials[i, 0, j] = 0.0
                 partials[i, 1, j] = 0.0
@@ -2932,7 +2932,7 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
             twork[ip] = t
         elif o == 49:  # sign
             x = zp if a == ip else work[a]
-            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
             t = 0.0
             ip = s_out[i]
             zp = z
@@ -3669,7 +3669,7 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
             partials[i, 1] = 0.0
         elif o == 49:  # sign
             x = zp if a == ip else values[a]
-            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
             values[i] = z
             zp = z
             ip = i

@@ -154,7 +154,7 @@ def softplus(x):
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-TABLE_DIGEST = "6f9d42ca3149f87d"
+TABLE_DIGEST = "d549809575a54e72"
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -3351,7 +3351,7 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
             dpartials[i, 1] = e1
         elif o == 49:  # sign
             x = values[a]
-            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else x * 0.0)
+            z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
             values[i] = z
             d0 = 0.0
             d1 = 0.0
