@@ -182,7 +182,14 @@ def cbrt(x):
 
 
 def _integral(fn):
-    return lambda x: x if (math.isnan(x) or math.isinf(x)) else float(fn(x))
+    """floor/ceil/round/trunc as IEEE: a zero result keeps the sign of x (ceil(-0.5) = -0.0);
+    Python's int-valued functions lose it."""
+    def rule(x):
+        if math.isnan(x) or math.isinf(x):
+            return x
+        r = float(fn(x))
+        return math.copysign(0.0, x) if r == 0.0 else r
+    return rule
 
 
 def sign(x):
