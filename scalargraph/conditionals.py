@@ -72,6 +72,8 @@ def where(cond, a, b):
             if type(a) is NodeArray or type(b) is NodeArray:
                 return _where_nodearray(c, a, b)
             return _elementwise3(where, c, a, b)
+        if isinstance(cond, (bool, np.bool_)):
+            return a if cond else b
         return a if as_float(cond) != 0.0 else b
     if type(cond) is NodeArray or type(a) is NodeArray or type(b) is NodeArray:
         return _where_nodearray(cond, a, b)

@@ -106,6 +106,7 @@ def test_where_in_a_batch_picks_the_branch_per_point():
 def test_where_on_numbers_and_arrays():
     assert sg.where(1.0, 2.0, 3.0) == 2.0 and sg.where(0.0, 2.0, 3.0) == 3.0
     assert sg.where(math.nan, 2.0, 3.0) == 2.0
+    assert sg.where(True, 2.0, 3.0) == 2.0 and sg.where(np.bool_(False), 2.0, 3.0) == 3.0
     np.testing.assert_array_equal(sg.where(np.array([1.0, 0.0]), [1.0, 2.0], [3.0, 4.0]),
                                   [1.0, 4.0])
     x = sg.var("x")
