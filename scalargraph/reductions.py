@@ -113,7 +113,9 @@ def variance(x, axis=None, ddof=0):
 
 
 def std(x, axis=None, ddof=0):
-    """Standard deviation, the square root of :func:`variance` (``np.std``)."""
+    """Standard deviation, the square root of :func:`variance` (``np.std``).
+
+    Cost: one node more than :func:`variance`."""
     v = variance(x, axis, ddof)
     return sqrt(v)
 
