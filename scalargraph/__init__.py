@@ -31,6 +31,10 @@ from .io import save, load
 from .symbolic import grad, jvp_graph, hessian
 from .warmup import warmup
 from .sparsity import SparsePlan
+from .conditionals import where, custom_gradient
+from .reductions import (max, min, prod, mean, variance, std, clip,  # noqa: A004
+                         logsumexp, softmax, log_sigmoid, silu, gelu)
+from . import numpy_interop as _numpy_interop  # noqa: F401  (NumPy ufuncs and functions on nodes)
 
 __version__ = "0.1.0"
 
@@ -44,4 +48,7 @@ __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "c
            "SparsePlan",
            "value_and_grad", "grad_fn", "jacobian_fn", "hessian_fn",
            "check_grads", "GradCheckError",
+           "where", "custom_gradient",
+           "max", "min", "prod", "mean", "variance", "std", "clip",
+           "logsumexp", "softmax", "log_sigmoid", "silu", "gelu",
            *_function_names]

@@ -413,8 +413,14 @@ def dense(W, h, b=None):
 def variables(n, prefix="x"):
     """``n`` new input variables named ``prefix0 ... prefix{n-1}``, as a NodeArray.
 
+    ``n`` may be a shape tuple, ``sg.variables((m, k))``: m k variables (named in C order,
+    ``prefix0 ... prefix{mk-1}``) as an (m, k) NodeArray.
+
     Cost: 9 B per variable recorded in one step; names are stored as one range, not per node.
     """
+    if isinstance(n, (tuple, list)):
+        shape = tuple(as_count(k, "each entry of the shape") for k in n)
+        return variables(int(np.prod(shape, dtype=np.int64)), prefix).reshape(shape)
     n = as_count(n, "n")
     if not isinstance(prefix, str):
         raise TypeError(f"prefix must be a str, got {type(prefix).__name__}")

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from . import ops
+from . import ops, _numeric
 from .graph import Node, _node, _pool, _record, as_float, foreign_node_error, race_error
 from .arrays import NodeArray, elementwise_binary, elementwise_const_right
 
@@ -58,6 +58,8 @@ def _softplus(x):
 
 
 _NUMERIC.update(sigmoid=_sigmoid, softplus=_softplus)
+
+_NUMERIC.update(_numeric.HELPERS)  # the helpers of the ops added after the first release
 
 
 def _math_names_of_the_rules():
@@ -186,8 +188,9 @@ def _docstring(op, signature):
 
 # Const-right ops that are user functions: the constant's name and default.
 # leaky_relu's 0.1 is the typical alpha of Prince eq. 7.41.
-_PUBLIC_CONST_RIGHT = {"leaky_relu": ("alpha", 0.1)}
-_HIDDEN = {"input", "const", "add", "sub", "mul", "div", "pow", "neg"}
+_PUBLIC_CONST_RIGHT = {"leaky_relu": ("alpha", 0.1), "elu": ("alpha", 1.0)}
+_HIDDEN = {"input", "const", "add", "sub", "mul", "div", "pow", "neg",
+           "select_true", "select_false", "link"}  # sg.where / sg.custom_gradient record these
 
 __all__ = []
 for _op in ops.OPS:

@@ -17,7 +17,7 @@ from array import array
 
 import numpy as np
 
-from . import ops
+from . import ops, nodeinfo as _nodeinfo
 
 _INPUT, _CONST = ops.INPUT, ops.CONST
 _ADD, _ADD_CONST, _MUL, _MUL_CONST = ops.ADD, ops.ADD_CONST, ops.MUL, ops.MUL_CONST
@@ -247,41 +247,50 @@ class Node:
         """The variable's name, for a node made by ``sg.var``; None otherwise."""
         return self.graph.names.get(self.index)
 
+    # ---- readable nodes and identity (logic in nodeinfo.py) ----
     def __repr__(self):
-        op = self.op
-        if op == "input":
-            return f"<Node {self.index}: var {self.name!r}>"
-        if op == "const":
-            return f"<Node {self.index}: const {self.graph.consts[self.graph.arg0[self.index]]!r}>"
-        return f"<Node {self.index}: {op}>"
+        return _nodeinfo.node_repr(self)
+
+    def __format__(self, spec):
+        return _nodeinfo.node_format(self, spec)
+
+    def expr(self, max_length=2000):
+        """The expression of this node as text (small graphs): see ``nodeinfo.expr``."""
+        return _nodeinfo.expr(self, max_length)
 
     def __eq__(self, other):
-        # Identity of handles, so nodes work in sets, dicts and `in`. Against a number the
-        # question is about a value the node does not have yet: refuse rather than say False.
+        # Identity of handles (an Identity: a truth value that refuses arithmetic), so nodes
+        # work in sets, dicts and `in`. Against a number the question is about a value the
+        # node does not have yet: refuse rather than say False.
         if type(other) is Node:
-            return other.graph is self.graph and other.index == self.index
+            return _nodeinfo.Identity(other.graph is self.graph and other.index == self.index)
         if isinstance(other, (int, float, np.integer, np.floating)):
             raise TypeError("`node == number` has no answer while building the graph: the node "
                             "has no value yet. Compare values after evaluating the tape, or "
-                            "build a 0/1 step with sg.gt")
+                            "build a 0/1 node with sg.eq(node, number) (and sg.where to branch)")
         return NotImplemented
 
     def __ne__(self, other):
         result = self.__eq__(other)
-        return result if result is NotImplemented else not result
+        return result if result is NotImplemented else _nodeinfo.Identity(not result)
 
     def __hash__(self):
         return hash((id(self.graph), self.index))
 
     def __bool__(self):
         raise TypeError("a scalargraph node has no truth value: it stands for every value the "
-                        "graph may take. Instead of `if`, use sg.maximum / sg.minimum / sg.relu "
-                        "(or sg.gt for a 0/1 step)")
+                        "graph may take. Instead of `if`, use sg.where(sg.gt(x, y), a, b) "
+                        "(or sg.maximum / sg.minimum / sg.relu). np.where, np.max, np.min, "
+                        "np.clip and np.sign on an object array of nodes ask for one too: "
+                        "use sg.where / sg.max / sg.min / sg.clip / sg.sign, or a NodeArray")
 
     def _no_order(self, other):
         raise TypeError("scalargraph nodes cannot be compared with < <= > >=: a comparison "
-                        "would need a truth value. Use sg.maximum / sg.minimum / sg.relu, "
-                        "or sg.gt(x, y) for a 0/1 step node")
+                        "would need a truth value. Use sg.lt / sg.le / sg.gt / sg.ge for a 0/1 "
+                        "node and sg.where(cond, a, b) to branch (or sg.maximum / sg.minimum). "
+                        "np.max, np.min, np.clip and np.sign on an object array of nodes "
+                        "compare elements: use sg.max / sg.min / sg.clip / sg.sign, or a "
+                        "NodeArray (sg.variables), whose np.max etc. work")
 
     __lt__ = __le__ = __gt__ = __ge__ = _no_order
 

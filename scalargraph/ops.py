@@ -32,11 +32,11 @@ No numba here.
 """
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
-
 
 class Kind(IntEnum):
     """Operand kind of an op: what its node's ``arg0`` / ``arg1`` hold (module docstring)."""
@@ -52,7 +52,44 @@ class Kind(IntEnum):
 INPUT_KIND, CONST_KIND, UNARY, BINARY, CONST_RIGHT = Kind
 
 # How many of arg0/arg1 are parent nodes, by operand kind.
-NODE_ARITY = {Kind.INPUT: 0, Kind.CONST: 0, Kind.UNARY: 1, Kind.BINARY: 2, Kind.CONST_RIGHT: 1}
+NODE_ARITY = {INPUT_KIND: 0, CONST_KIND: 0, UNARY: 1, BINARY: 2, CONST_RIGHT: 1}
+
+# Input domains for the table-driven tests (where the op is smooth and defined).
+REAL, POSITIVE, NONZERO = "real", "positive", "nonzero"
+UNIT, ABOVE_ONE, ABOVE_MINUS_ONE = "unit", "above_one", "above_minus_one"  # |x| < 1, x > 1, x > -1
+DOMAINS = (REAL, POSITIVE, NONZERO, UNIT, ABOVE_ONE, ABOVE_MINUS_ONE)
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation: its opcode, user-facing name, operand kind, value and partial rules.
+
+    ``partials`` holds one expression per parent node (d z / d x, then d z / d y); a
+    ``CONST_RIGHT`` op has one, since its constant gets no derivative.
+    """
+
+    code: int
+    name: str
+    kind: Kind
+    value: str
+    partials: tuple = ()
+    note: str = ""
+    domain: str = REAL
+    special: tuple = field(default_factory=tuple)  # (x[, y]) points the tests check exactly
+    smooth: bool = True
+    # op(x, y) and op(y, x) agree bit for bit (IEEE + and *; NaN payloads aside), values and
+    # partials alike, so common-subexpression elimination may merge a+b with b+a.
+    # maximum/minimum are not: ties (and signed zeros) go to y, so swapping the operands
+    # moves the gradient at a tie.
+    commutative: bool = False
+    # The partials are a rule, not the derivative of the value (stop_gradient's 0, link's
+    # custom partial): finite differences of the value cannot check them.
+    surrogate: bool = False
+
+    @property
+    def arity(self):
+        """Number of parent nodes (0, 1 or 2)."""
+        return NODE_ARITY[self.kind]
 
 
 class Opcode(IntEnum):
@@ -89,38 +126,47 @@ class Opcode(IntEnum):
     RPOW_CONST = 28
     LEAKY_RELU = 29
     GT = 30
-
-# Input domains for the table-driven tests (where the op is smooth and defined).
-REAL, POSITIVE, NONZERO = "real", "positive", "nonzero"
-
-
-@dataclass(frozen=True)
-class Op:
-    """One operation: its opcode, user-facing name, operand kind, value and partial rules.
-
-    ``partials`` holds one expression per parent node (d z / d x, then d z / d y); a
-    ``CONST_RIGHT`` op has one, since its constant gets no derivative.
-    """
-
-    code: int
-    name: str
-    kind: Kind
-    value: str
-    partials: tuple = ()
-    note: str = ""
-    domain: str = REAL
-    special: tuple = field(default_factory=tuple)  # (x[, y]) points the tests check exactly
-    smooth: bool = True
-    # op(x, y) and op(y, x) agree bit for bit (IEEE + and *; NaN payloads aside), values and
-    # partials alike, so common-subexpression elimination may merge a+b with b+a.
-    # maximum/minimum are not: ties (and signed zeros) go to y, so swapping the operands
-    # moves the gradient at a tie.
-    commutative: bool = False
-
-    @property
-    def arity(self):
-        """Number of parent nodes (0, 1 or 2)."""
-        return NODE_ARITY[self.kind]
+    LOG1P = 31
+    EXPM1 = 32
+    LOG2 = 33
+    LOG10 = 34
+    EXP2 = 35
+    SINH = 36
+    COSH = 37
+    ASIN = 38
+    ACOS = 39
+    ATAN = 40
+    ASINH = 41
+    ACOSH = 42
+    ATANH = 43
+    ATAN2 = 44
+    HYPOT = 45
+    ERF = 46
+    ERFC = 47
+    CBRT = 48
+    SIGN = 49
+    FLOOR = 50
+    CEIL = 51
+    ROUND = 52
+    TRUNC = 53
+    FMOD = 54
+    REMAINDER = 55
+    COPYSIGN = 56
+    FMAX = 57
+    FMIN = 58
+    LOGADDEXP = 59
+    LT = 60
+    LE = 61
+    GE = 62
+    EQ = 63
+    NE = 64
+    SELECT_TRUE = 65
+    SELECT_FALSE = 66
+    STOP_GRADIENT = 67
+    LINK = 68
+    DSIGMOID = 69
+    ELU = 70
+    AZMUL = 71
 
 
 OPS = (
@@ -130,9 +176,11 @@ OPS = (
     Op(3, "sub", BINARY, "x - y", ("1.0", "-1.0")),
     Op(4, "mul", BINARY, "x * y", ("y", "x"), commutative=True),
     Op(5, "div", BINARY, "x / y", ("1.0 / y", "-z / y"), domain=NONZERO),
-    Op(6, "pow", BINARY, "x ** y", ("y * x ** (y - gt(abs(y), 0.0))",
+    Op(6, "pow", BINARY, "x ** y", ("where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), "
+                                    "y * x ** (y - 1.0))",
                                     "z * log(x + (1.0 - gt(abs(x), 0.0)))"),
-       note="d/dy at x = 0 is 0 for y >= 0 (log(0) is replaced by 0, as JAX does) and NaN "
+       note="d/dx at y = 0 is 0 (x ** 0 = 1 for every x), with d2/dxdy = 1/x; "
+            "d/dy at x = 0 is 0 for y >= 0 (log(0) is replaced by 0, as JAX does) and NaN "
             "for y < 0, where the value is inf; for x < 0 the value is NaN unless y is an "
             "integer, and d/dy is NaN",
        domain=POSITIVE),
@@ -152,8 +200,10 @@ OPS = (
     Op(14, "tan", UNARY, "tan(x)", ("1.0 + z * z",)),
     Op(15, "sqrt", UNARY, "sqrt(x)", ("0.5 / z",),
        note="sqrt(0) = 0 with derivative +inf (IEEE 0.5 / 0)", domain=POSITIVE),
-    Op(16, "tanh", UNARY, "tanh(x)", ("1.0 - z * z",)),
-    Op(17, "sigmoid", UNARY, "sigmoid(x)", ("z * (1.0 - z)",)),
+    # tanh' = 4 sigmoid'(2x) and sigmoid' = dsigmoid: full relative accuracy in the tails,
+    # where 1 - z * z and z * (1 - z) cancel (and are exactly 0 long before the true value).
+    Op(16, "tanh", UNARY, "tanh(x)", ("4.0 * dsigmoid(2.0 * x)",)),
+    Op(17, "sigmoid", UNARY, "sigmoid(x)", ("dsigmoid(x)",)),
     Op(18, "relu", UNARY, "0.0 if x <= 0.0 else x", ("gt(x, 0.0)",),
        note="relu'(0) = 0: the indicator of x > 0 (lecture notes, Prince ch. 7); "
             "relu(nan) = nan",
@@ -181,6 +231,156 @@ OPS = (
     Op(30, "gt", BINARY, "1.0 if x > y else 0.0", ("0.0", "0.0"),
        note="the step 1{x > y}: derivative zero everywhere, including at the jump",
        special=((1.0, 1.0), (2.0, 1.0), (1.0, 2.0)), smooth=False),
+    # ---- logs and exponentials --------------------------------------------------------------
+    Op(31, "log1p", UNARY, "log1p(x)", ("1.0 / (1.0 + x)",),
+       note="log1p(-1) = -inf with derivative +inf; log1p(x < -1) = NaN", domain=ABOVE_MINUS_ONE),
+    Op(32, "expm1", UNARY, "expm1(x)", ("exp(x)",)),
+    Op(33, "log2", UNARY, "log2(x)", ("1.4426950408889634 / x",),
+       note="log2(0) = -inf with derivative +inf; log2(x < 0) = NaN", domain=POSITIVE),
+    Op(34, "log10", UNARY, "log10(x)", ("0.4342944819032518 / x",),
+       note="log10(0) = -inf with derivative +inf; log10(x < 0) = NaN", domain=POSITIVE),
+    Op(35, "exp2", UNARY, "exp2(x)", ("0.6931471805599453 * z",)),
+    # ---- trigonometric and hyperbolic ---------------------------------------------------------
+    Op(36, "sinh", UNARY, "sinh(x)", ("cosh(x)",)),
+    Op(37, "cosh", UNARY, "cosh(x)", ("sinh(x)",)),
+    # 1 - x^2 as (1 - x)(1 + x) for |x| >= 1/2: exact near |x| = 1, where the derivative
+    # blows up; as 1 - x * x below, whose derivative -2x has no cancellation (that of the
+    # product, (1 - x) - (1 + x), loses all digits at small x: second derivatives).
+    Op(38, "asin", UNARY, "asin(x)", ("where(lt(abs(x), 0.5), 1.0 / sqrt(1.0 - x * x), "
+                                      "1.0 / sqrt((1.0 - x) * (1.0 + x)))",),
+       note="asin'(+-1) = +inf (the one-sided limit); |x| > 1 gives NaN", domain=UNIT),
+    Op(39, "acos", UNARY, "acos(x)", ("where(lt(abs(x), 0.5), -1.0 / sqrt(1.0 - x * x), "
+                                      "-1.0 / sqrt((1.0 - x) * (1.0 + x)))",),
+       note="acos'(+-1) = -inf (the one-sided limit); |x| > 1 gives NaN", domain=UNIT),
+    Op(40, "atan", UNARY, "atan(x)", ("1.0 / (1.0 + x * x)",)),
+    Op(41, "asinh", UNARY, "asinh(x)", ("1.0 / hypot(1.0, x)",)),
+    Op(42, "acosh", UNARY, "acosh(x)", ("1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0))",),
+       note="acosh'(1) = +inf (the one-sided limit); x < 1 gives NaN", domain=ABOVE_ONE),
+    Op(43, "atanh", UNARY, "atanh(x)", ("where(lt(abs(x), 0.5), 1.0 / (1.0 - x * x), "
+                                        "1.0 / ((1.0 - x) * (1.0 + x)))",),
+       note="atanh(+-1) = +-inf with derivative +inf; |x| > 1 gives NaN", domain=UNIT),
+    Op(44, "atan2", BINARY, "atan2(x, y)", ("(y / hypot(x, y)) / hypot(x, y)",
+                                            "(-x / hypot(x, y)) / hypot(x, y)"),
+       note="atan2(y, x), the angle of the point (x, y) (NumPy's argument order); at the "
+            "origin the value is +-0 or +-pi (C99) and both partials are NaN (no limit "
+            "exists, as in JAX); across the negative x axis the value jumps by 2 pi and the "
+            "partials are those of the side the signed zero picks",
+       domain=NONZERO, special=((2.0, 0.0), (0.0, 1.0), (0.0, -1.0), (-0.0, -1.0))),
+    Op(45, "hypot", BINARY, "hypot(x, y)", ("where(gt(z, 0.0), x / z, 0.0)",
+                                            "where(gt(z, 0.0), y / z, 0.0)"),
+       note="sqrt(x^2 + y^2) without overflow; at the origin (a cone point) both partials "
+            "are 0, as abs'(0) = 0",
+       domain=NONZERO, special=((0.0, 0.0), (3.0, 4.0), (-3.0, 0.0)), commutative=True),
+    # ---- special functions --------------------------------------------------------------------
+    Op(46, "erf", UNARY, "erf(x)", ("1.1283791670955126 * exp(-(x * x))",)),
+    Op(47, "erfc", UNARY, "erfc(x)", ("-1.1283791670955126 * exp(-(x * x))",)),
+    Op(48, "cbrt", UNARY, "cbrt(x)", ("1.0 / (3.0 * z * z)",),
+       note="cbrt'(0) = +inf (the two-sided limit); cbrt(-8) = -2 (real cube root)",
+       special=((0.0,), (8.0,), (-8.0,))),
+    # ---- piecewise --------------------------------------------------------------------------
+    Op(49, "sign", UNARY, "1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))",
+       ("0.0",),
+       note="-1, 0 or 1 as np.sign (+0.0 for either zero, NaN for NaN); derivative 0 "
+            "everywhere, including at the jump",
+       special=((0.0,), (2.0,), (-2.0,)), smooth=False),
+    Op(50, "floor", UNARY, "floor(x)", ("0.0",),
+       note="derivative 0 everywhere, including at the integers where it jumps",
+       special=((1.0,), (1.5,), (-1.5,)), smooth=False),
+    Op(51, "ceil", UNARY, "ceil(x)", ("0.0",),
+       note="derivative 0 everywhere, including at the integers where it jumps",
+       special=((1.0,), (1.5,), (-1.5,)), smooth=False),
+    Op(52, "round", UNARY, "round(x)", ("0.0",),
+       note="round half to even (np.round, np.rint); derivative 0 everywhere, including at "
+            "the half-integers where it jumps",
+       special=((0.5,), (1.5,), (2.5,), (-2.5,), (0.49999999999999994,)), smooth=False),
+    Op(53, "trunc", UNARY, "trunc(x)", ("0.0",),
+       note="derivative 0 everywhere, including at the integers where it jumps",
+       special=((1.0,), (1.5,), (-1.5,)), smooth=False),
+    Op(54, "fmod", BINARY, "fmod(x, y)", ("1.0", "-round((x - z) / y)"),
+       note="C fmod, x - n y with n = trunc(x / y) exact, the sign of x (np.fmod); partials "
+            "(1, -n) of the piece the value lies on, also where it jumps (x / y an integer); "
+            "fmod(x, 0) = NaN",
+       domain=NONZERO, special=((3.0, 2.0), (4.0, 2.0), (-3.0, 2.0), (3.0, -2.0)), smooth=False),
+    Op(55, "remainder", BINARY, "remainder(x, y)", ("1.0", "-round((x - z) / y)"),
+       note="IEEE remainder x - n y with n = x / y rounded half to even (math.remainder); "
+            "partials (1, -n) of the piece the value lies on, also where it jumps; "
+            "remainder(x, 0) = NaN",
+       domain=NONZERO, special=((3.0, 2.0), (5.0, 2.0), (1.0, 2.0), (-3.0, 2.0)), smooth=False),
+    Op(56, "copysign", BINARY, "copysign(x, y)",
+       ("(gt(x, 0.0) - lt(x, 0.0)) * copysign(1.0, y)", "0.0"),
+       note="|x| with the sign (bit) of y: d/dx = abs'(x) sign(y), 0 at x = 0 as abs'(0); "
+            "d/dy = 0, also where the sign flips",
+       special=((0.0, 1.0), (2.0, -1.0), (-2.0, 1.0), (2.0, -0.0)), smooth=False),
+    Op(57, "fmax", BINARY, "x if (x > y or y != y) else y",
+       ("gt(x, y) + ne(y, y)", "1.0 - gt(x, y) - ne(y, y)"),
+       note="the larger, ignoring a NaN operand (np.fmax): the gradient goes to x where x > y "
+            "or y is NaN; ties send it all to y (as maximum)",
+       special=((1.0, 1.0), (2.0, 1.0), (1.0, 2.0), (math.nan, 1.0), (1.0, math.nan)),
+       smooth=False),
+    Op(58, "fmin", BINARY, "x if (x < y or y != y) else y",
+       ("lt(x, y) + ne(y, y)", "1.0 - lt(x, y) - ne(y, y)"),
+       note="the smaller, ignoring a NaN operand (np.fmin): the gradient goes to x where x < y "
+            "or y is NaN; ties send it all to y (as minimum)",
+       special=((1.0, 1.0), (2.0, 1.0), (1.0, 2.0), (math.nan, 1.0), (1.0, math.nan)),
+       smooth=False),
+    # log(e^x + e^y) as np.logaddexp; partials sigmoid(x - y), sigmoid(y - x), except 1/2
+    # where x = y = +-inf (x - y is NaN there): the limit along the diagonal.
+    Op(59, "logaddexp", BINARY, "logaddexp(x, y)",
+       ("sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, x - y))",
+        "sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, y - x))"),
+       note="log(exp(x) + exp(y)) without overflow (np.logaddexp); partials sigmoid(x - y), "
+            "sigmoid(y - x), and 1/2 each where x = y = +-inf",
+       commutative=True),
+    # ---- comparisons: 0/1 steps with derivative zero (gt is op 30) ----------------------------
+    Op(60, "lt", BINARY, "1.0 if x < y else 0.0", ("0.0", "0.0"),
+       note="the step 1{x < y}: derivative zero everywhere, including at the jump",
+       special=((1.0, 1.0), (2.0, 1.0), (1.0, 2.0)), smooth=False),
+    Op(61, "le", BINARY, "1.0 if x <= y else 0.0", ("0.0", "0.0"),
+       note="the step 1{x <= y}: derivative zero everywhere, including at the jump",
+       special=((1.0, 1.0), (2.0, 1.0), (1.0, 2.0)), smooth=False),
+    Op(62, "ge", BINARY, "1.0 if x >= y else 0.0", ("0.0", "0.0"),
+       note="the step 1{x >= y}: derivative zero everywhere, including at the jump",
+       special=((1.0, 1.0), (2.0, 1.0), (1.0, 2.0)), smooth=False),
+    Op(63, "eq", BINARY, "1.0 if x == y else 0.0", ("0.0", "0.0"),
+       note="1{x == y} (0 for NaN, 1 for 0.0 == -0.0): derivative zero everywhere",
+       special=((1.0, 1.0), (2.0, 1.0), (0.0, -0.0)), smooth=False, commutative=True),
+    Op(64, "ne", BINARY, "1.0 if x != y else 0.0", ("0.0", "0.0"),
+       note="1{x != y} (1 for NaN): derivative zero everywhere",
+       special=((1.0, 1.0), (2.0, 1.0), (0.0, -0.0)), smooth=False, commutative=True),
+    # ---- conditionals: where(c, a, b) = select_true(c, a) + select_false(c, b) ---------------
+    # The untaken branch gives -0.0 (x + -0.0 == x for every x, signed zeros included) and a
+    # partial of exactly 0, which the sweeps' strong zero turns into no contribution at all.
+    Op(65, "select_true", BINARY, "y if x != 0.0 else -0.0", ("0.0", "ne(x, 0.0)"),
+       note="y where the condition x is nonzero (NaN counts as true, as in NumPy), else -0.0; "
+            "derivative 0 in the condition, 1 or 0 in y",
+       special=((1.0, 2.0), (0.0, 2.0), (-0.0, 2.0), (math.nan, 2.0)), smooth=False),
+    Op(66, "select_false", BINARY, "y if x == 0.0 else -0.0", ("0.0", "eq(x, 0.0)"),
+       note="y where the condition x is zero, else -0.0; derivative 0 in the condition, "
+            "1 or 0 in y",
+       special=((1.0, 2.0), (0.0, 2.0), (-0.0, 2.0), (math.nan, 2.0)), smooth=False),
+    # ---- derivative control -------------------------------------------------------------------
+    Op(67, "stop_gradient", UNARY, "x", ("0.0",),
+       note="the value passes unchanged; the derivative is 0 in every mode and order",
+       surrogate=True),
+    Op(68, "link", BINARY, "-0.0", ("y", "0.0"),
+       note="value -0.0 whatever x and y; d/dx = y (the value of the second operand), "
+            "d/dy = 0: custom_gradient attaches a custom partial y to a variable x with it",
+       surrogate=True),
+    Op(69, "dsigmoid", UNARY, "dsigmoid(x)", ("-z * tanh(0.5 * x)",),
+       note="the derivative of sigmoid, e^-|x| / (1 + e^-|x|)^2, with full relative accuracy "
+            "in both tails (z (1 - z) is exactly 0 past |x| = 37)"),
+    Op(70, "elu", CONST_RIGHT, "x if x > 0.0 else y * expm1(x)",
+       ("where(gt(x, 0.0), 1.0, y * exp(x))",),
+       note="x for x > 0, alpha (e^x - 1) otherwise; the derivative at 0 is alpha (the left "
+            "piece, as leaky_relu)",
+       special=((0.0,), (1.0,), (-1.0,)), smooth=False),
+    # The product of the derivative graphs (sg.grad, jvp_graph, the derived second partials):
+    # the sweeps' strong zero as an op, so that a zero adjoint (the untaken branch of a
+    # where) times an inf or NaN partial is 0 in a derivative graph too (CppAD's azmul).
+    Op(71, "azmul", BINARY, "0.0 if (x == 0.0 or y == 0.0) else x * y", ("y", "x"),
+       note="x * y, except exactly 0.0 where either factor is 0 (0 * inf = 0 * NaN = 0): "
+            "the strong zero of the sweeps; partials (y, x)",
+       special=((0.0, math.inf), (math.nan, 0.0), (2.0, 3.0)), commutative=True),
 )
 
 BY_NAME = {op.name: op for op in OPS}
@@ -221,8 +421,6 @@ def _check_table():
         raise RuntimeError("opcodes must be 0, 1, 2, ... in table order (append, never renumber)")
     if len(BY_NAME) != len(OPS):
         raise RuntimeError("op names must be unique")
-    if [(m.name, m.value) for m in Opcode] != [(op.name.upper(), op.code) for op in OPS]:
-        raise RuntimeError("ops.Opcode must list every record, by name.upper() and code")
     for op in OPS:
         if len(op.partials) != op.arity:
             raise RuntimeError(f"op {op.name!r} needs {op.arity} partial rule(s)")

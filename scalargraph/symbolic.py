@@ -9,10 +9,10 @@ a partial of constants folds to a number (CasADi's idea: the line the numeric ke
 builds the symbolic derivative).
 
 Strong zero, as in the numeric sweeps: a partial or an adjoint/tangent that folds to the
-number 0.0 creates no node and blocks its path. At run time the derivative graph follows
-IEEE arithmetic, though: where a zero that is only known numerically (``relu'(x)`` at
-x <= 0) meets an inf partial (``sqrt'(0)``), the graph gives NaN where the tape's sweeps
-give 0.
+number 0.0 creates no node and blocks its path; a product of two nodes is recorded as
+``azmul`` (0 where either factor is 0, even against inf or NaN), so a zero that is only
+known at run time (``relu'(x)`` at x <= 0, the untaken branch of ``sg.where``) blocks an
+inf partial (``sqrt'(0)``) in the derivative graph as it does in the sweeps.
 
 Nothing recurses: the graph record is walked backwards (or forwards) once, over the
 ancestors of the differentiated nodes that descend from the ``wrt`` nodes (DL book
@@ -21,7 +21,7 @@ Algorithm 6.5's pruned graph G').
 
 import numpy as np
 
-from . import ops, functions
+from . import ops, functions, conditionals as _conditionals
 from .kernels import flatten as _flatten
 from .arrays import NodeArray, as_node_array
 from .graph import Node, _record_const, as_float, foreign_node_error
@@ -35,6 +35,7 @@ _PARTIAL_CODE = [tuple(compile(p, f"<{op.name} partial {k}>", "eval")
 # The vocabulary of the rules, on nodes and numbers: the table's own user functions.
 NAMESPACE = {name: getattr(functions, name) for name in functions.__all__}
 NAMESPACE["abs"] = functions.abs
+NAMESPACE["where"] = _conditionals.where
 NAMESPACE["__builtins__"] = {}
 
 
@@ -52,6 +53,29 @@ def _partial(code, slot, graph, i, a, b, consts):
     with np.errstate(all="ignore"):
         d = eval(_PARTIAL_CODE[code][slot], NAMESPACE, env)
     return d if type(d) is Node else float(d)
+
+
+# ---- select ops (sg.where): the chain rule as a select, not a product -----------------------
+# d select_true(c, a) / da is the 0/1 node ne(c, 0); multiplying it into the adjoint would
+# give 0 * NaN = NaN where the untaken branch's derivative is NaN or inf. Selecting the
+# adjoint instead is exact: the strong zero of the sweeps, written as graph nodes.
+_SELECTS = {ops.BY_NAME["select_true"].code, ops.BY_NAME["select_false"].code}
+_azmul = functions.azmul
+
+
+def _times(code, slot, d, s, graph, a):
+    """The chain-rule term partial d times adjoint/tangent s of op ``code``'s operand ``slot``.
+
+    Node times node is ``azmul``, the strong zero (0 * inf = 0) of the numeric sweeps: a
+    zero that is only known at run time (an untaken branch's adjoint, relu'(x < 0)) blocks
+    an inf or NaN partial (sqrt'(0), the untaken branch's own partials) as it does in the
+    sweeps. A number factor (a partial that folded) is finite or a real inf/NaN: a plain
+    product."""
+    if slot == 1 and code in _SELECTS:
+        return _conditionals.select(code, Node(graph, a), s)
+    if type(d) is Node and type(s) is Node:
+        return _azmul(d, s)
+    return d * s
 
 
 def _accumulate(table, key, term):
@@ -196,7 +220,7 @@ def _reverse(graph, seeds, targets):
             d = _partial(code, slot, graph, i, a, b, consts)
             if _is_zero(d):
                 continue
-            _accumulate(adj, parent, d * s)
+            _accumulate(adj, parent, _times(code, slot, d, s, graph, a))
     return out
 
 
@@ -260,7 +284,8 @@ def jvp_graph(ys, wrt, directions):
                 d = _partial(code, slot, graph, i, a, b, consts)
                 if _is_zero(d):
                     continue
-                t = d * u if t is None else t + d * u
+                term = _times(code, slot, d, u, graph, a)
+                t = term if t is None else t + term
             if t is not None:
                 tangents[i] = t
     return _pack([tangents.get(i, 0.0) for i in y_idx], graph, shape, kind)

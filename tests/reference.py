@@ -15,6 +15,7 @@ Derivative products use the strong zero of the engine (CppAD's azmul): 0 * inf =
 """
 
 import math
+from fractions import Fraction
 
 from scalargraph import ops
 
@@ -126,6 +127,158 @@ def relu(x):
     return x if x > 0.0 else 0.0
 
 
+
+# ---- helpers of the ops added after the first release (written again from the maths) -------
+LN2, LN10, TWO_OVER_SQRT_PI = math.log(2.0), math.log(10.0), 2.0 / math.sqrt(math.pi)
+
+
+def _nan_outside(fn, ok):
+    """fn(x) where ok(x), NaN elsewhere (and for NaN)."""
+    return lambda x: fn(x) if (not math.isnan(x) and ok(x)) else NAN
+
+
+def _log_like(fn):
+    def rule(x):
+        if x == 0.0:
+            return -INF
+        if math.isnan(x) or x < 0.0:
+            return NAN
+        return fn(x)
+    return rule
+
+
+def _overflowing(fn, sign_of_x):
+    def rule(x):
+        try:
+            return fn(x)
+        except OverflowError:
+            return math.copysign(INF, x) if sign_of_x else INF
+    return rule
+
+
+def log1p(x):
+    if x == -1.0:
+        return -INF
+    if math.isnan(x) or x < -1.0:
+        return NAN
+    return math.log1p(x)
+
+
+def atanh(x):
+    if abs(x) == 1.0:
+        return math.copysign(INF, x)
+    if math.isnan(x) or abs(x) > 1.0:
+        return NAN
+    return math.atanh(x)
+
+
+def cbrt(x):
+    x = float(x)
+    if math.isnan(x) or math.isinf(x) or x == 0.0:
+        return x
+    if hasattr(math, "cbrt"):
+        return math.cbrt(x)
+    return math.copysign(abs(x) ** (1.0 / 3.0), x)
+
+
+def _integral(fn):
+    """floor/ceil/round/trunc as IEEE: a zero result keeps the sign of x (ceil(-0.5) = -0.0);
+    Python's int-valued functions lose it."""
+    def rule(x):
+        if math.isnan(x) or math.isinf(x):
+            return x
+        r = float(fn(x))
+        return math.copysign(0.0, x) if r == 0.0 else r
+    return rule
+
+
+def sign(x):
+    if math.isnan(x):
+        return NAN
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+
+def fmod(x, y):
+    if math.isnan(x) or math.isnan(y) or math.isinf(x) or y == 0.0:
+        return NAN
+    return math.fmod(x, y)
+
+
+def remainder(x, y):
+    if math.isnan(x) or math.isnan(y) or math.isinf(x) or y == 0.0:
+        return NAN
+    return math.remainder(x, y)
+
+
+def quotient(x, y, z):
+    """The exact integer n with z = x - n y (fmod / remainder pieces), by rational arithmetic."""
+    if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(z)) or y == 0.0:
+        return NAN
+    n = (Fraction(x) - Fraction(z)) / Fraction(y)
+    return float(n)
+
+
+def fmax(x, y):
+    if math.isnan(y):
+        return x
+    if math.isnan(x):
+        return y
+    return x if x > y else y
+
+
+def fmin(x, y):
+    if math.isnan(y):
+        return x
+    if math.isnan(x):
+        return y
+    return x if x < y else y
+
+
+def logaddexp(x, y):
+    if math.isnan(x) or math.isnan(y):
+        return NAN
+    m = max(x, y)
+    if m == INF:
+        return INF
+    if m == -INF:
+        return -INF
+    return m + math.log1p(math.exp(-abs(x - y)))
+
+
+def logaddexp_partials(x, y):
+    if math.isinf(x) and x == y:
+        return 0.5, 0.5
+    if math.isnan(x) or math.isnan(y):
+        return NAN, NAN
+    return sigmoid(x - y), sigmoid(y - x)
+
+
+def dsigmoid(x):
+    """sigma(x) sigma(-x): both factors are accurate, so is the product."""
+    return sigmoid(x) * sigmoid(-x)
+
+
+def _dsigmoid_value(x):
+    """e^-|x| / (1 + e^-|x|)^2: the symmetric form, so that values at the IEEE special
+    operands agree exactly (the product form above differs in the last bit at x = 1)."""
+    if math.isnan(x):
+        return NAN
+    e = math.exp(-abs(x))
+    return e / ((1.0 + e) * (1.0 + e))
+
+
+def hypot_partials(x, y):
+    h = math.hypot(x, y)
+    if h == 0.0:
+        return 0.0, 0.0
+    return ieee_div(x, h), ieee_div(y, h)
+
+
+def _elu(x, c):
+    if math.isnan(x):
+        return NAN
+    return x if x > 0.0 else c * math.expm1(x)
+
 # ---- value rules: name -> f(x, y); y is the second operand or the op's constant ---------------
 VALUE = {
     "add": lambda x, y: x + y,
@@ -157,6 +310,47 @@ VALUE = {
     "rpow_const": lambda x, c: ieee_pow(c, x),
     "leaky_relu": lambda x, c: x if x > 0.0 else c * x,
     "gt": step,
+    "log1p": lambda x, y: log1p(x),
+    "expm1": lambda x, y: _overflowing(math.expm1, False)(x),
+    "log2": lambda x, y: _log_like(math.log2)(x),
+    "log10": lambda x, y: _log_like(math.log10)(x),
+    "exp2": lambda x, y: ieee_pow(2.0, x),
+    "sinh": lambda x, y: _overflowing(math.sinh, True)(x),
+    "cosh": lambda x, y: _overflowing(math.cosh, False)(x),
+    "asin": lambda x, y: _nan_outside(math.asin, lambda v: abs(v) <= 1.0)(x),
+    "acos": lambda x, y: _nan_outside(math.acos, lambda v: abs(v) <= 1.0)(x),
+    "atan": lambda x, y: math.atan(x),
+    "asinh": lambda x, y: math.asinh(x),
+    "acosh": lambda x, y: _nan_outside(math.acosh, lambda v: v >= 1.0)(x),
+    "atanh": lambda x, y: atanh(x),
+    "atan2": math.atan2,
+    "hypot": math.hypot,
+    "erf": lambda x, y: math.erf(x),
+    "erfc": lambda x, y: math.erfc(x),
+    "cbrt": lambda x, y: cbrt(x),
+    "sign": lambda x, y: sign(x),
+    "floor": lambda x, y: _integral(math.floor)(x),
+    "ceil": lambda x, y: _integral(math.ceil)(x),
+    "round": lambda x, y: _integral(round)(x),  # Python rounds half to even
+    "trunc": lambda x, y: _integral(math.trunc)(x),
+    "fmod": fmod,
+    "remainder": remainder,
+    "copysign": math.copysign,
+    "fmax": fmax,
+    "fmin": fmin,
+    "logaddexp": logaddexp,
+    "lt": lambda x, y: 1.0 if x < y else 0.0,
+    "le": lambda x, y: 1.0 if x <= y else 0.0,
+    "ge": lambda x, y: 1.0 if x >= y else 0.0,
+    "eq": lambda x, y: 1.0 if x == y else 0.0,
+    "ne": lambda x, y: 1.0 if x != y else 0.0,
+    "select_true": lambda c, a: a if (c != 0.0 or math.isnan(c)) else -0.0,
+    "select_false": lambda c, b: b if c == 0.0 else -0.0,
+    "stop_gradient": lambda x, y: x,
+    "link": lambda x, y: -0.0,
+    "dsigmoid": lambda x, y: _dsigmoid_value(x),
+    "elu": _elu,
+    "azmul": lambda x, y: 0.0 if (x == 0.0 or y == 0.0) else x * y,
 }
 
 
@@ -200,6 +394,47 @@ PARTIALS = {
     "rpow_const": lambda x, c, z: (z * ieee_log(c), 0.0),
     "leaky_relu": lambda x, c, z: (1.0 if x > 0.0 else c, 0.0),  # slope alpha at 0 (Prince 7.41)
     "gt": lambda x, y, z: (0.0, 0.0),
+    "log1p": lambda x, y, z: (ieee_div(1.0, 1.0 + x), 0.0),
+    "expm1": lambda x, y, z: (ieee_exp(x), 0.0),
+    "log2": lambda x, y, z: (ieee_div(1.0, x * LN2), 0.0),
+    "log10": lambda x, y, z: (ieee_div(1.0, x * LN10), 0.0),
+    "exp2": lambda x, y, z: (ieee_pow(2.0, x) * LN2, 0.0),
+    "sinh": lambda x, y, z: (_overflowing(math.cosh, False)(x), 0.0),
+    "cosh": lambda x, y, z: (_overflowing(math.sinh, True)(x), 0.0),
+    "asin": lambda x, y, z: (ieee_div(1.0, ieee_sqrt(1.0 - x * x)), 0.0),
+    "acos": lambda x, y, z: (-ieee_div(1.0, ieee_sqrt(1.0 - x * x)), 0.0),
+    "atan": lambda x, y, z: (1.0 / (1.0 + x * x), 0.0),
+    "asinh": lambda x, y, z: (1.0 / math.sqrt(1.0 + x * x), 0.0),
+    "acosh": lambda x, y, z: (ieee_div(1.0, ieee_sqrt(x * x - 1.0)), 0.0),
+    "atanh": lambda x, y, z: (ieee_div(1.0, 1.0 - x * x), 0.0),
+    "atan2": lambda x, y, z: (ieee_div(y, x * x + y * y), ieee_div(-x, x * x + y * y)),
+    "hypot": lambda x, y, z: hypot_partials(x, y),
+    "erf": lambda x, y, z: (TWO_OVER_SQRT_PI * math.exp(-x * x), 0.0),
+    "erfc": lambda x, y, z: (-TWO_OVER_SQRT_PI * math.exp(-x * x), 0.0),
+    "cbrt": lambda x, y, z: (ieee_div(1.0, 3.0 * cbrt(x) ** 2), 0.0),
+    "sign": lambda x, y, z: (0.0, 0.0),
+    "floor": lambda x, y, z: (0.0, 0.0),
+    "ceil": lambda x, y, z: (0.0, 0.0),
+    "round": lambda x, y, z: (0.0, 0.0),
+    "trunc": lambda x, y, z: (0.0, 0.0),
+    "fmod": lambda x, y, z: (1.0, -quotient(x, y, z)),
+    "remainder": lambda x, y, z: (1.0, -quotient(x, y, z)),
+    "copysign": lambda x, y, z: ((step(x, 0.0) - step(0.0, x)) * math.copysign(1.0, y), 0.0),
+    "fmax": lambda x, y, z: (1.0, 0.0) if (x > y or math.isnan(y)) else (0.0, 1.0),
+    "fmin": lambda x, y, z: (1.0, 0.0) if (x < y or math.isnan(y)) else (0.0, 1.0),
+    "logaddexp": lambda x, y, z: logaddexp_partials(x, y),
+    "lt": lambda x, y, z: (0.0, 0.0),
+    "le": lambda x, y, z: (0.0, 0.0),
+    "ge": lambda x, y, z: (0.0, 0.0),
+    "eq": lambda x, y, z: (0.0, 0.0),
+    "ne": lambda x, y, z: (0.0, 0.0),
+    "select_true": lambda c, a, z: (0.0, 0.0 if c == 0.0 else 1.0),
+    "select_false": lambda c, b, z: (0.0, 1.0 if c == 0.0 else 0.0),
+    "stop_gradient": lambda x, y, z: (0.0, 0.0),
+    "link": lambda x, y, z: (y, 0.0),
+    "dsigmoid": lambda x, y, z: (dsigmoid(x) * (sigmoid(-x) - sigmoid(x)), 0.0),
+    "elu": lambda x, c, z: (1.0 if x > 0.0 else c * ieee_exp(x), 0.0),
+    "azmul": lambda x, y, z: (y, x),
 }
 
 
@@ -238,7 +473,42 @@ SECOND = {
     "rdiv_const": lambda x, c: [[2.0 * c / x ** 3, 0.0], [0.0, 0.0]],
     "pow_const": lambda x, c: [[c * (c - 1.0) * x ** (c - 2.0), 0.0], [0.0, 0.0]],
     "rpow_const": lambda x, c: [[c ** x * math.log(c) ** 2, 0.0], [0.0, 0.0]],
+    "sign": _zero, "floor": _zero, "ceil": _zero, "round": _zero, "trunc": _zero,
+    "fmod": _zero, "remainder": _zero, "copysign": _zero, "fmax": _zero, "fmin": _zero,
+    "lt": _zero, "le": _zero, "ge": _zero, "eq": _zero, "ne": _zero,
+    "select_true": _zero, "select_false": _zero, "stop_gradient": _zero,
+    "link": lambda x, y: [[0.0, 1.0], [0.0, 0.0]],  # d(partial_x = y)/dy = 1, not symmetric
+    "azmul": lambda x, y: [[0.0, 1.0], [1.0, 0.0]],
+    "log1p": _unary(lambda x: -1.0 / (1.0 + x) ** 2),
+    "expm1": _unary(math.exp),
+    "log2": _unary(lambda x: -1.0 / (x * x * LN2)),
+    "log10": _unary(lambda x: -1.0 / (x * x * LN10)),
+    "exp2": _unary(lambda x: 2.0 ** x * LN2 * LN2),
+    "sinh": _unary(math.sinh),
+    "cosh": _unary(math.cosh),
+    "asin": _unary(lambda x: x / (1.0 - x * x) ** 1.5),
+    "acos": _unary(lambda x: -x / (1.0 - x * x) ** 1.5),
+    "atan": _unary(lambda x: -2.0 * x / (1.0 + x * x) ** 2),
+    "asinh": _unary(lambda x: -x / (1.0 + x * x) ** 1.5),
+    "acosh": _unary(lambda x: -x / (x * x - 1.0) ** 1.5),
+    "atanh": _unary(lambda x: 2.0 * x / (1.0 - x * x) ** 2),
+    "atan2": lambda a, b: [[-2.0 * a * b / (a * a + b * b) ** 2, (a * a - b * b) / (a * a + b * b) ** 2],
+                           [(a * a - b * b) / (a * a + b * b) ** 2, 2.0 * a * b / (a * a + b * b) ** 2]],
+    "hypot": lambda a, b: [[b * b / math.hypot(a, b) ** 3, -a * b / math.hypot(a, b) ** 3],
+                           [-a * b / math.hypot(a, b) ** 3, a * a / math.hypot(a, b) ** 3]],
+    "erf": _unary(lambda x: -2.0 * x * TWO_OVER_SQRT_PI * math.exp(-x * x)),
+    "erfc": _unary(lambda x: 2.0 * x * TWO_OVER_SQRT_PI * math.exp(-x * x)),
+    "cbrt": _unary(lambda x: -2.0 / (9.0 * cbrt(x) ** 5)),
+    "logaddexp": lambda a, b: [[dsigmoid(a - b), -dsigmoid(a - b)],
+                               [-dsigmoid(a - b), dsigmoid(a - b)]],
+    "dsigmoid": _unary(lambda x: dsigmoid(x) * ((sigmoid(-x) - sigmoid(x)) ** 2
+                                                - 2.0 * dsigmoid(x))),
+    "elu": lambda x, c: [[0.0 if x > 0.0 else c * math.exp(x), 0.0], [0.0, 0.0]],
 }
+
+# Ops whose pieces are not affine (elu's left piece curves): which piece a point is on, for
+# strategies.away_from_kinks (the affine test would call every point of a curved piece a kink).
+PIECES = {"elu": lambda x, c: x > 0.0}
 
 
 def missing_rules():

@@ -33,11 +33,18 @@ DOMAIN_MARGIN = 0.25  # operands of log/sqrt/pow stay >= this; of div, |y| >= th
 INPUT_RANGE = 2.0
 CONST_RANGE = (0.25, 3.0)
 
-COMPUTED_OPS = tuple(op for op in ops.OPS if op.kind not in (ops.INPUT_KIND,))
+# Surrogate ops (stop_gradient, link) are left out: their partials are not the derivative
+# of their value, so central differences, one of the oracles every drawn graph must pass,
+# cannot hold (tests/test_custom.py covers them).
+COMPUTED_OPS = tuple(op for op in ops.OPS
+                     if op.kind not in (ops.INPUT_KIND,) and not op.surrogate)
 _DOMAIN_OK = {
     ops.REAL: lambda v: True,
     ops.POSITIVE: lambda v: v >= DOMAIN_MARGIN,
     ops.NONZERO: lambda v: abs(v) >= DOMAIN_MARGIN,
+    ops.UNIT: lambda v: abs(v) <= 1.0 - DOMAIN_MARGIN,
+    ops.ABOVE_ONE: lambda v: v >= 1.0 + DOMAIN_MARGIN,
+    ops.ABOVE_MINUS_ONE: lambda v: v >= -1.0 + DOMAIN_MARGIN,
 }
 
 
@@ -50,6 +57,17 @@ def away_from_kinks(name, operands, constant):
     def at(args):
         full = list(args) + [constant] * (2 - len(args))
         return reference.op_value(name, *full), reference.op_partials(name, *full)
+
+    if name in reference.PIECES:  # curved pieces: the same piece within the margin
+        piece = reference.PIECES[name]
+        here = piece(*(list(operands) + [constant] * (2 - len(operands))))
+        for slot in range(len(operands)):
+            for sign in (-1.0, 1.0):
+                moved = list(operands) + [constant] * (2 - len(operands))
+                moved[slot] += sign * KINK_MARGIN
+                if piece(*moved) != here:
+                    return False
+        return True
 
     z0, p0 = at(operands)
     for slot in range(len(operands)):

@@ -28,7 +28,12 @@ RELEASED = ("input", "const", "add", "sub", "mul", "div", "pow", "maximum", "min
 
 # The rule vocabulary (ops.py docstring): operands, the op's own value, and these functions.
 VOCABULARY = {"x", "y", "z", "exp", "log", "sin", "cos", "tan", "sqrt", "tanh", "sigmoid",
-              "softplus", "abs", "gt"}
+              "softplus", "abs", "gt",
+              # added with the elementary functions (issue 13): helpers of the kernel prelude
+              "lt", "le", "ge", "eq", "ne", "where", "dsigmoid", "log1p", "expm1", "log2",
+              "log10", "exp2", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh",
+              "atanh", "atan2", "hypot", "erf", "erfc", "cbrt", "floor", "ceil", "round",
+              "trunc", "fmod", "remainder", "copysign", "logaddexp"}
 
 
 def test_generated_rules_are_fresh():
@@ -66,9 +71,10 @@ def test_every_record_has_a_known_kind_domain_and_one_partial_per_parent():
     kinds = {ops.INPUT_KIND, ops.CONST_KIND, ops.UNARY, ops.BINARY, ops.CONST_RIGHT}
     for op in ops.OPS:
         assert op.kind in kinds, op.name
-        assert op.domain in (ops.REAL, ops.POSITIVE, ops.NONZERO), op.name
+        assert op.domain in ops.DOMAINS, op.name
         assert len(op.partials) == op.arity, op.name
         assert isinstance(op.value, str) and op.value, op.name
+        # A rule that a number can satisfy (e.g. "-0.0") compiles in every kernel as well.
         assert all(isinstance(p, str) and p for p in op.partials), op.name
 
 
@@ -103,8 +109,19 @@ def _ops_recorded_by_operators():
         return {ops.BY_CODE[int(c)].name for c in np.unique(op)}
 
 
+def _ops_recorded_by_conditionals():
+    """Names of the ops that sg.where and sg.custom_gradient record."""
+    with sg.Graph() as g:
+        x, y = sg.var("x"), sg.var("y")
+        sg.where(sg.gt(x, y), x, y)
+        sg.custom_gradient(x * y, [x], [y])
+        op, _, _, _ = g.arrays()
+        return {ops.BY_CODE[int(c)].name for c in np.unique(op)}
+
+
 def test_every_op_is_a_user_function_or_recorded_by_an_operator():
     public = {op.name for op in ops.OPS if callable(getattr(sg, op.name, None))}
+    public |= _ops_recorded_by_conditionals()
     reachable = public | _ops_recorded_by_operators()
     unreachable = [op.name for op in ops.OPS if op.name not in reachable]
     assert unreachable == [], f"ops no user can record: {unreachable}"

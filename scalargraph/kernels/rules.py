@@ -15,18 +15,18 @@ import math
 import numpy as np
 from numba import njit
 
-from .scalar import gt, sigmoid, softplus
+from .scalar import cbrt, ceil, dsigmoid, eq, exp2, floor, fmod, gt, logaddexp, lt, ne, remainder, round, sigmoid, softplus, trunc, where
 
-cos, exp, log, sin, sqrt, tan, tanh = math.cos, math.exp, math.log, math.sin, math.sqrt, math.tan, math.tanh
+acos, acosh, asin, asinh, atan, atan2, atanh, copysign, cos, cosh, erf, erfc, exp, expm1, hypot, log, log10, log1p, log2, sin, sinh, sqrt, tan, tanh = math.acos, math.acosh, math.asin, math.asinh, math.atan, math.atan2, math.atanh, math.copysign, math.cos, math.cosh, math.erf, math.erfc, math.exp, math.expm1, math.hypot, math.log, math.log10, math.log1p, math.log2, math.sin, math.sinh, math.sqrt, math.tan, math.tanh
 
 # Digest of the op table this file was generated from: scalargraph.kernels checks it at import.
-TABLE_DIGEST = "c1e7e12ff80915a1"
+TABLE_DIGEST = "f977e3b11937f882"
 
 # Operand kind of each opcode (ops.Kind: 0 input, 1 const, 2 unary, 3 binary, 4 const_right)
 # and how many of arg0/arg1 are parent nodes.
-KIND = np.array([0, 1, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 4, 4, 4, 4, 4, 4, 4, 4, 3], dtype=np.uint8)
-ARITY = np.array([0, 0, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2], dtype=np.uint8)
-N_OPS = 31
+KIND = np.array([0, 1, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 4, 4, 4, 4, 4, 4, 4, 4, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 3, 2, 4, 3], dtype=np.uint8)
+ARITY = np.array([0, 0, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 2, 1, 1, 2], dtype=np.uint8)
+N_OPS = 72
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -58,6 +58,52 @@ def unary(o, x):
         return abs(x)
     elif o == 21:  # square
         return x * x
+    elif o == 31:  # log1p
+        return log1p(x)
+    elif o == 32:  # expm1
+        return expm1(x)
+    elif o == 33:  # log2
+        return log2(x)
+    elif o == 34:  # log10
+        return log10(x)
+    elif o == 35:  # exp2
+        return exp2(x)
+    elif o == 36:  # sinh
+        return sinh(x)
+    elif o == 37:  # cosh
+        return cosh(x)
+    elif o == 38:  # asin
+        return asin(x)
+    elif o == 39:  # acos
+        return acos(x)
+    elif o == 40:  # atan
+        return atan(x)
+    elif o == 41:  # asinh
+        return asinh(x)
+    elif o == 42:  # acosh
+        return acosh(x)
+    elif o == 43:  # atanh
+        return atanh(x)
+    elif o == 46:  # erf
+        return erf(x)
+    elif o == 47:  # erfc
+        return erfc(x)
+    elif o == 48:  # cbrt
+        return cbrt(x)
+    elif o == 49:  # sign
+        return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
+    elif o == 50:  # floor
+        return floor(x)
+    elif o == 51:  # ceil
+        return ceil(x)
+    elif o == 52:  # round
+        return round(x)
+    elif o == 53:  # trunc
+        return trunc(x)
+    elif o == 67:  # stop_gradient
+        return x
+    elif o == 69:  # dsigmoid
+        return dsigmoid(x)
     else:  # not an op of the table (a validated tape has none)
         return math.nan
 
@@ -88,10 +134,10 @@ def unary_partials(o, x):
         return z, 0.5 / z
     elif o == 16:  # tanh
         z = tanh(x)
-        return z, 1.0 - z * z
+        return z, 4.0 * dsigmoid(2.0 * x)
     elif o == 17:  # sigmoid
         z = sigmoid(x)
-        return z, z * (1.0 - z)
+        return z, dsigmoid(x)
     elif o == 18:  # relu
         z = 0.0 if x <= 0.0 else x
         return z, gt(x, 0.0)
@@ -104,6 +150,75 @@ def unary_partials(o, x):
     elif o == 21:  # square
         z = x * x
         return z, 2.0 * x
+    elif o == 31:  # log1p
+        z = log1p(x)
+        return z, 1.0 / (1.0 + x)
+    elif o == 32:  # expm1
+        z = expm1(x)
+        return z, exp(x)
+    elif o == 33:  # log2
+        z = log2(x)
+        return z, 1.4426950408889634 / x
+    elif o == 34:  # log10
+        z = log10(x)
+        return z, 0.4342944819032518 / x
+    elif o == 35:  # exp2
+        z = exp2(x)
+        return z, 0.6931471805599453 * z
+    elif o == 36:  # sinh
+        z = sinh(x)
+        return z, cosh(x)
+    elif o == 37:  # cosh
+        z = cosh(x)
+        return z, sinh(x)
+    elif o == 38:  # asin
+        z = asin(x)
+        return z, where(lt(abs(x), 0.5), 1.0 / sqrt(1.0 - x * x), 1.0 / sqrt((1.0 - x) * (1.0 + x)))
+    elif o == 39:  # acos
+        z = acos(x)
+        return z, where(lt(abs(x), 0.5), -1.0 / sqrt(1.0 - x * x), -1.0 / sqrt((1.0 - x) * (1.0 + x)))
+    elif o == 40:  # atan
+        z = atan(x)
+        return z, 1.0 / (1.0 + x * x)
+    elif o == 41:  # asinh
+        z = asinh(x)
+        return z, 1.0 / hypot(1.0, x)
+    elif o == 42:  # acosh
+        z = acosh(x)
+        return z, 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0))
+    elif o == 43:  # atanh
+        z = atanh(x)
+        return z, where(lt(abs(x), 0.5), 1.0 / (1.0 - x * x), 1.0 / ((1.0 - x) * (1.0 + x)))
+    elif o == 46:  # erf
+        z = erf(x)
+        return z, 1.1283791670955126 * exp(-(x * x))
+    elif o == 47:  # erfc
+        z = erfc(x)
+        return z, -1.1283791670955126 * exp(-(x * x))
+    elif o == 48:  # cbrt
+        z = cbrt(x)
+        return z, 1.0 / (3.0 * z * z)
+    elif o == 49:  # sign
+        z = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else (0.0 if x == 0.0 else x))
+        return z, 0.0
+    elif o == 50:  # floor
+        z = floor(x)
+        return z, 0.0
+    elif o == 51:  # ceil
+        z = ceil(x)
+        return z, 0.0
+    elif o == 52:  # round
+        z = round(x)
+        return z, 0.0
+    elif o == 53:  # trunc
+        z = trunc(x)
+        return z, 0.0
+    elif o == 67:  # stop_gradient
+        z = x
+        return z, 0.0
+    elif o == 69:  # dsigmoid
+        z = dsigmoid(x)
+        return z, -z * tanh(0.5 * x)
     else:  # not an op of the table (a validated tape has none)
         return math.nan, 0.0
 
@@ -127,6 +242,40 @@ def binary(o, x, y):
         return x if (x < y or x != x) else y
     elif o == 30:  # gt
         return 1.0 if x > y else 0.0
+    elif o == 44:  # atan2
+        return atan2(x, y)
+    elif o == 45:  # hypot
+        return hypot(x, y)
+    elif o == 54:  # fmod
+        return fmod(x, y)
+    elif o == 55:  # remainder
+        return remainder(x, y)
+    elif o == 56:  # copysign
+        return copysign(x, y)
+    elif o == 57:  # fmax
+        return x if (x > y or y != y) else y
+    elif o == 58:  # fmin
+        return x if (x < y or y != y) else y
+    elif o == 59:  # logaddexp
+        return logaddexp(x, y)
+    elif o == 60:  # lt
+        return 1.0 if x < y else 0.0
+    elif o == 61:  # le
+        return 1.0 if x <= y else 0.0
+    elif o == 62:  # ge
+        return 1.0 if x >= y else 0.0
+    elif o == 63:  # eq
+        return 1.0 if x == y else 0.0
+    elif o == 64:  # ne
+        return 1.0 if x != y else 0.0
+    elif o == 65:  # select_true
+        return y if x != 0.0 else -0.0
+    elif o == 66:  # select_false
+        return y if x == 0.0 else -0.0
+    elif o == 68:  # link
+        return -0.0
+    elif o == 71:  # azmul
+        return 0.0 if (x == 0.0 or y == 0.0) else x * y
     else:  # not an op of the table (a validated tape has none)
         return math.nan
 
@@ -148,7 +297,7 @@ def binary_partials(o, x, y):
         return z, 1.0 / y, -z / y
     elif o == 6:  # pow
         z = x ** y
-        return z, y * x ** (y - gt(abs(y), 0.0)), z * log(x + (1.0 - gt(abs(x), 0.0)))
+        return z, where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), y * x ** (y - 1.0)), z * log(x + (1.0 - gt(abs(x), 0.0)))
     elif o == 7:  # maximum
         z = x if (x > y or x != x) else y
         return z, gt(x, y), 1.0 - gt(x, y)
@@ -158,6 +307,57 @@ def binary_partials(o, x, y):
     elif o == 30:  # gt
         z = 1.0 if x > y else 0.0
         return z, 0.0, 0.0
+    elif o == 44:  # atan2
+        z = atan2(x, y)
+        return z, (y / hypot(x, y)) / hypot(x, y), (-x / hypot(x, y)) / hypot(x, y)
+    elif o == 45:  # hypot
+        z = hypot(x, y)
+        return z, where(gt(z, 0.0), x / z, 0.0), where(gt(z, 0.0), y / z, 0.0)
+    elif o == 54:  # fmod
+        z = fmod(x, y)
+        return z, 1.0, -round((x - z) / y)
+    elif o == 55:  # remainder
+        z = remainder(x, y)
+        return z, 1.0, -round((x - z) / y)
+    elif o == 56:  # copysign
+        z = copysign(x, y)
+        return z, (gt(x, 0.0) - lt(x, 0.0)) * copysign(1.0, y), 0.0
+    elif o == 57:  # fmax
+        z = x if (x > y or y != y) else y
+        return z, gt(x, y) + ne(y, y), 1.0 - gt(x, y) - ne(y, y)
+    elif o == 58:  # fmin
+        z = x if (x < y or y != y) else y
+        return z, lt(x, y) + ne(y, y), 1.0 - lt(x, y) - ne(y, y)
+    elif o == 59:  # logaddexp
+        z = logaddexp(x, y)
+        return z, sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, x - y)), sigmoid(where(eq(x, y) * ne(x - y, x - y), 0.0, y - x))
+    elif o == 60:  # lt
+        z = 1.0 if x < y else 0.0
+        return z, 0.0, 0.0
+    elif o == 61:  # le
+        z = 1.0 if x <= y else 0.0
+        return z, 0.0, 0.0
+    elif o == 62:  # ge
+        z = 1.0 if x >= y else 0.0
+        return z, 0.0, 0.0
+    elif o == 63:  # eq
+        z = 1.0 if x == y else 0.0
+        return z, 0.0, 0.0
+    elif o == 64:  # ne
+        z = 1.0 if x != y else 0.0
+        return z, 0.0, 0.0
+    elif o == 65:  # select_true
+        z = y if x != 0.0 else -0.0
+        return z, 0.0, ne(x, 0.0)
+    elif o == 66:  # select_false
+        z = y if x == 0.0 else -0.0
+        return z, 0.0, eq(x, 0.0)
+    elif o == 68:  # link
+        z = -0.0
+        return z, y, 0.0
+    elif o == 71:  # azmul
+        z = 0.0 if (x == 0.0 or y == 0.0) else x * y
+        return z, y, x
     else:  # not an op of the table (a validated tape has none)
         return math.nan, 0.0, 0.0
 
@@ -181,6 +381,8 @@ def const_right(o, x, y):
         return y ** x
     elif o == 29:  # leaky_relu
         return x if x > 0.0 else y * x
+    elif o == 70:  # elu
+        return x if x > 0.0 else y * expm1(x)
     else:  # not an op of the table (a validated tape has none)
         return math.nan
 
@@ -212,6 +414,9 @@ def const_right_partials(o, x, y):
     elif o == 29:  # leaky_relu
         z = x if x > 0.0 else y * x
         return z, y + (1.0 - y) * gt(x, 0.0)
+    elif o == 70:  # elu
+        z = x if x > 0.0 else y * expm1(x)
+        return z, where(gt(x, 0.0), 1.0, y * exp(x))
     else:  # not an op of the table (a validated tape has none)
         return math.nan, 0.0
 
@@ -236,41 +441,92 @@ def second(o, x, y, z):
         t10 = t9 / y
         t11 = -t8
         t12 = t11 * t3
-        t13 = t11 * t5
-        t14 = t10 + t13
-        return 0.0, t7, t12, t14
+        t13 = t12 + 0.0
+        t14 = t11 * t5
+        t15 = t10 + t14
+        return 0.0, t7, t13, t15
     elif o == 6:  # pow
-        t3 = abs(y)
-        t5 = 1.0 if t3 > 0.0 else 0.0
-        t6 = y - t5
-        t7 = x ** t6
-        t8 = y * t7
-        t9 = abs(x)
-        t11 = 1.0 if t9 > 0.0 else 0.0
-        t12 = 1.0 - t11
-        t13 = x + t12
-        t14 = log(t13)
-        t15 = z * t14
-        t16 = abs(t6)
-        t18 = 1.0 if t16 > 0.0 else 0.0
-        t19 = t6 - t18
-        t20 = x ** t19
-        t21 = t6 * t20
-        t22 = t21 * y
-        t23 = abs(x)
-        t25 = 1.0 if t23 > 0.0 else 0.0
-        t26 = 1.0 - t25
-        t27 = x + t26
-        t28 = log(t27)
-        t29 = t7 * t28
-        t30 = t29 * y
-        t31 = t7 + t30
-        t33 = 1.0 / t13
-        t34 = t33 * z
-        t36 = t14 * t8
-        t37 = t34 + t36
-        t38 = t14 * t15
-        return t22, t31, t37, t38
+        t4 = 1.0 if x == 0.0 else 0.0
+        t5 = 1.0 if x != x else 0.0
+        t6 = t4 + t5
+        t7 = abs(y)
+        t9 = 1.0 if t7 > 0.0 else 0.0
+        t10 = y - t9
+        t11 = x ** t10
+        t12 = y * t11
+        t13 = y + (-1.0)
+        t14 = x ** t13
+        t15 = y * t14
+        t16 = t12 if t6 != 0.0 else -0.0
+        t17 = t15 if t6 == 0.0 else -0.0
+        t18 = t16 + t17
+        t19 = abs(x)
+        t21 = 1.0 if t19 > 0.0 else 0.0
+        t22 = 1.0 - t21
+        t23 = x + t22
+        t24 = log(t23)
+        t25 = z * t24
+        t29 = 1.0 if t6 == 0.0 else -0.0
+        t33 = 1.0 if t6 != 0.0 else -0.0
+        t34 = 0.0 if (t14 == 0.0 or t29 == 0.0) else t14 * t29
+        t35 = 0.0 if (y == 0.0 or t29 == 0.0) else y * t29
+        t37 = 1.0 if x == 0.0 else 0.0
+        t38 = 1.0 if x != x else 0.0
+        t39 = t37 + t38
+        t40 = abs(t13)
+        t42 = 1.0 if t40 > 0.0 else 0.0
+        t43 = t13 - t42
+        t44 = x ** t43
+        t45 = t13 * t44
+        t46 = t13 + (-1.0)
+        t47 = x ** t46
+        t48 = t13 * t47
+        t49 = t45 if t39 != 0.0 else -0.0
+        t50 = t48 if t39 == 0.0 else -0.0
+        t51 = t49 + t50
+        t52 = 0.0 if (t51 == 0.0 or t35 == 0.0) else t51 * t35
+        t53 = abs(x)
+        t55 = 1.0 if t53 > 0.0 else 0.0
+        t56 = 1.0 - t55
+        t57 = x + t56
+        t58 = log(t57)
+        t59 = t14 * t58
+        t60 = 0.0 if (t59 == 0.0 or t35 == 0.0) else t59 * t35
+        t61 = t34 + t60
+        t62 = 0.0 if (t11 == 0.0 or t33 == 0.0) else t11 * t33
+        t63 = t61 + t62
+        t64 = 0.0 if (y == 0.0 or t33 == 0.0) else y * t33
+        t66 = 1.0 if x == 0.0 else 0.0
+        t67 = 1.0 if x != x else 0.0
+        t68 = t66 + t67
+        t69 = abs(t10)
+        t71 = 1.0 if t69 > 0.0 else 0.0
+        t72 = t10 - t71
+        t73 = x ** t72
+        t74 = t10 * t73
+        t75 = t10 + (-1.0)
+        t76 = x ** t75
+        t77 = t10 * t76
+        t78 = t74 if t68 != 0.0 else -0.0
+        t79 = t77 if t68 == 0.0 else -0.0
+        t80 = t78 + t79
+        t81 = 0.0 if (t80 == 0.0 or t64 == 0.0) else t80 * t64
+        t82 = t52 + t81
+        t83 = abs(x)
+        t85 = 1.0 if t83 > 0.0 else 0.0
+        t86 = 1.0 - t85
+        t87 = x + t86
+        t88 = log(t87)
+        t89 = t11 * t88
+        t90 = 0.0 if (t89 == 0.0 or t64 == 0.0) else t89 * t64
+        t91 = t63 + t90
+        t93 = 1.0 / t23
+        t94 = 0.0 if (t93 == 0.0 or z == 0.0) else t93 * z
+        t96 = t24 * t18
+        t97 = t94 + t96
+        t98 = t24 * t25
+        t99 = t98 + 0.0
+        return t82, t91, t97, t99
     elif o == 7:  # maximum
         return 0.0, 0.0, 0.0, 0.0
     elif o == 8:  # minimum
@@ -278,7 +534,8 @@ def second(o, x, y, z):
     elif o == 9:  # neg
         return 0.0, 0.0, 0.0, 0.0
     elif o == 10:  # exp
-        return z, 0.0, 0.0, 0.0
+        t3 = z + 0.0
+        return t3, 0.0, 0.0, 0.0
     elif o == 11:  # log
         t3 = 1.0 / x
         t4 = -t3
@@ -297,35 +554,37 @@ def second(o, x, y, z):
         t4 = t3 + 1.0
         t5 = z + z
         t6 = t5 * t4
-        return t6, 0.0, 0.0, 0.0
+        t7 = t6 + 0.0
+        return t7, 0.0, 0.0, 0.0
     elif o == 15:  # sqrt
         t3 = 0.5 / z
         t4 = -t3
         t5 = t4 / z
         t6 = t5 * t3
-        return t6, 0.0, 0.0, 0.0
+        t7 = t6 + 0.0
+        return t7, 0.0, 0.0, 0.0
     elif o == 16:  # tanh
-        t3 = z * z
-        t4 = 1.0 - t3
-        t5 = -z
-        t6 = -z
-        t7 = t5 + t6
-        t8 = t7 * t4
-        return t8, 0.0, 0.0, 0.0
+        t3 = x * 2.0
+        t4 = dsigmoid(t3)
+        t6 = -t4
+        t7 = t3 * 0.5
+        t8 = tanh(t7)
+        t9 = t6 * t8
+        t10 = t9 * 4.0
+        t11 = t10 * 2.0
+        return t11, 0.0, 0.0, 0.0
     elif o == 17:  # sigmoid
-        t3 = 1.0 - z
-        t4 = z * t3
-        t5 = -z
-        t6 = t3 + t5
-        t7 = t6 * t4
+        t3 = dsigmoid(x)
+        t4 = -t3
+        t5 = x * 0.5
+        t6 = tanh(t5)
+        t7 = t4 * t6
         return t7, 0.0, 0.0, 0.0
     elif o == 18:  # relu
         return 0.0, 0.0, 0.0, 0.0
     elif o == 19:  # softplus
-        t3 = sigmoid(x)
-        t4 = 1.0 - t3
-        t5 = t3 * t4
-        return t5, 0.0, 0.0, 0.0
+        t4 = dsigmoid(x)
+        return t4, 0.0, 0.0, 0.0
     elif o == 20:  # abs
         return 0.0, 0.0, 0.0, 0.0
     elif o == 21:  # square
@@ -352,13 +611,22 @@ def second(o, x, y, z):
         t3 = abs(y)
         t5 = 1.0 if t3 > 0.0 else 0.0
         t6 = y - t5
-        t9 = abs(t6)
-        t11 = 1.0 if t9 > 0.0 else 0.0
-        t12 = t6 - t11
-        t13 = x ** t12
-        t14 = t6 * t13
-        t15 = t14 * y
-        return t15, 0.0, 0.0, 0.0
+        t10 = 1.0 if x == 0.0 else 0.0
+        t11 = 1.0 if x != x else 0.0
+        t12 = t10 + t11
+        t13 = abs(t6)
+        t15 = 1.0 if t13 > 0.0 else 0.0
+        t16 = t6 - t15
+        t17 = x ** t16
+        t18 = t6 * t17
+        t19 = t6 + (-1.0)
+        t20 = x ** t19
+        t21 = t6 * t20
+        t22 = t18 if t12 != 0.0 else -0.0
+        t23 = t21 if t12 == 0.0 else -0.0
+        t24 = t22 + t23
+        t25 = 0.0 if (t24 == 0.0 or y == 0.0) else t24 * y
+        return t25, 0.0, 0.0, 0.0
     elif o == 28:  # rpow_const
         t3 = abs(y)
         t5 = 1.0 if t3 > 0.0 else 0.0
@@ -367,11 +635,411 @@ def second(o, x, y, z):
         t8 = log(t7)
         t9 = z * t8
         t13 = t8 * t9
-        return t13, 0.0, 0.0, 0.0
+        t14 = t13 + 0.0
+        return t14, 0.0, 0.0, 0.0
     elif o == 29:  # leaky_relu
         return 0.0, 0.0, 0.0, 0.0
     elif o == 30:  # gt
         return 0.0, 0.0, 0.0, 0.0
+    elif o == 31:  # log1p
+        t3 = x + 1.0
+        t4 = 1.0 / t3
+        t5 = -t4
+        t6 = t5 / t3
+        return t6, 0.0, 0.0, 0.0
+    elif o == 32:  # expm1
+        t3 = exp(x)
+        return t3, 0.0, 0.0, 0.0
+    elif o == 33:  # log2
+        t3 = 1.4426950408889634 / x
+        t4 = -t3
+        t5 = t4 / x
+        return t5, 0.0, 0.0, 0.0
+    elif o == 34:  # log10
+        t3 = 0.4342944819032518 / x
+        t4 = -t3
+        t5 = t4 / x
+        return t5, 0.0, 0.0, 0.0
+    elif o == 35:  # exp2
+        t3 = z * 0.6931471805599453
+        t4 = t3 * 0.6931471805599453
+        t5 = t4 + 0.0
+        return t5, 0.0, 0.0, 0.0
+    elif o == 36:  # sinh
+        t4 = sinh(x)
+        return t4, 0.0, 0.0, 0.0
+    elif o == 37:  # cosh
+        t4 = cosh(x)
+        return t4, 0.0, 0.0, 0.0
+    elif o == 38:  # asin
+        t3 = abs(x)
+        t5 = 1.0 if t3 < 0.5 else 0.0
+        t6 = x * x
+        t7 = 1.0 - t6
+        t8 = sqrt(t7)
+        t9 = 1.0 / t8
+        t10 = 1.0 - x
+        t11 = x + 1.0
+        t12 = t10 * t11
+        t13 = sqrt(t12)
+        t14 = 1.0 / t13
+        t21 = 1.0 if t5 == 0.0 else -0.0
+        t25 = 1.0 if t5 != 0.0 else -0.0
+        t26 = -t14
+        t27 = t26 / t13
+        t28 = 0.0 if (t27 == 0.0 or t21 == 0.0) else t27 * t21
+        t29 = 0.5 / t13
+        t30 = 0.0 if (t29 == 0.0 or t28 == 0.0) else t29 * t28
+        t31 = 0.0 if (t11 == 0.0 or t30 == 0.0) else t11 * t30
+        t32 = 0.0 if (t10 == 0.0 or t30 == 0.0) else t10 * t30
+        t33 = -t31
+        t34 = t32 + t33
+        t35 = -t9
+        t36 = t35 / t8
+        t37 = 0.0 if (t36 == 0.0 or t25 == 0.0) else t36 * t25
+        t38 = 0.5 / t8
+        t39 = 0.0 if (t38 == 0.0 or t37 == 0.0) else t38 * t37
+        t40 = -t39
+        t41 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+        t42 = t34 + t41
+        t43 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+        t44 = t42 + t43
+        return t44, 0.0, 0.0, 0.0
+    elif o == 39:  # acos
+        t3 = abs(x)
+        t5 = 1.0 if t3 < 0.5 else 0.0
+        t6 = x * x
+        t7 = 1.0 - t6
+        t8 = sqrt(t7)
+        t9 = (-1.0) / t8
+        t10 = 1.0 - x
+        t11 = x + 1.0
+        t12 = t10 * t11
+        t13 = sqrt(t12)
+        t14 = (-1.0) / t13
+        t21 = 1.0 if t5 == 0.0 else -0.0
+        t25 = 1.0 if t5 != 0.0 else -0.0
+        t26 = -t14
+        t27 = t26 / t13
+        t28 = 0.0 if (t27 == 0.0 or t21 == 0.0) else t27 * t21
+        t29 = 0.5 / t13
+        t30 = 0.0 if (t29 == 0.0 or t28 == 0.0) else t29 * t28
+        t31 = 0.0 if (t11 == 0.0 or t30 == 0.0) else t11 * t30
+        t32 = 0.0 if (t10 == 0.0 or t30 == 0.0) else t10 * t30
+        t33 = -t31
+        t34 = t32 + t33
+        t35 = -t9
+        t36 = t35 / t8
+        t37 = 0.0 if (t36 == 0.0 or t25 == 0.0) else t36 * t25
+        t38 = 0.5 / t8
+        t39 = 0.0 if (t38 == 0.0 or t37 == 0.0) else t38 * t37
+        t40 = -t39
+        t41 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+        t42 = t34 + t41
+        t43 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+        t44 = t42 + t43
+        return t44, 0.0, 0.0, 0.0
+    elif o == 40:  # atan
+        t3 = x * x
+        t4 = t3 + 1.0
+        t5 = 1.0 / t4
+        t6 = -t5
+        t7 = t6 / t4
+        t8 = 0.0 if (x == 0.0 or t7 == 0.0) else x * t7
+        t9 = 0.0 if (x == 0.0 or t7 == 0.0) else x * t7
+        t10 = t8 + t9
+        return t10, 0.0, 0.0, 0.0
+    elif o == 41:  # asinh
+        t4 = hypot(1.0, x)
+        t5 = 1.0 / t4
+        t6 = -t5
+        t7 = t6 / t4
+        t9 = 1.0 if t4 > 0.0 else 0.0
+        t10 = x / t4
+        t11 = t10 if t9 != 0.0 else -0.0
+        t13 = 0.0 if t9 == 0.0 else -0.0
+        t14 = t11 + t13
+        t15 = 0.0 if (t14 == 0.0 or t7 == 0.0) else t14 * t7
+        return t15, 0.0, 0.0, 0.0
+    elif o == 42:  # acosh
+        t3 = x + (-1.0)
+        t4 = sqrt(t3)
+        t5 = x + 1.0
+        t6 = sqrt(t5)
+        t7 = t4 * t6
+        t8 = 1.0 / t7
+        t9 = -t8
+        t10 = t9 / t7
+        t11 = 0.0 if (t6 == 0.0 or t10 == 0.0) else t6 * t10
+        t12 = 0.0 if (t4 == 0.0 or t10 == 0.0) else t4 * t10
+        t13 = 0.5 / t6
+        t14 = 0.0 if (t13 == 0.0 or t12 == 0.0) else t13 * t12
+        t15 = 0.5 / t4
+        t16 = 0.0 if (t15 == 0.0 or t11 == 0.0) else t15 * t11
+        t17 = t14 + t16
+        return t17, 0.0, 0.0, 0.0
+    elif o == 43:  # atanh
+        t3 = abs(x)
+        t5 = 1.0 if t3 < 0.5 else 0.0
+        t6 = x * x
+        t7 = 1.0 - t6
+        t8 = 1.0 / t7
+        t9 = 1.0 - x
+        t10 = x + 1.0
+        t11 = t9 * t10
+        t12 = 1.0 / t11
+        t19 = 1.0 if t5 == 0.0 else -0.0
+        t23 = 1.0 if t5 != 0.0 else -0.0
+        t24 = -t12
+        t25 = t24 / t11
+        t26 = 0.0 if (t25 == 0.0 or t19 == 0.0) else t25 * t19
+        t27 = 0.0 if (t10 == 0.0 or t26 == 0.0) else t10 * t26
+        t28 = 0.0 if (t9 == 0.0 or t26 == 0.0) else t9 * t26
+        t29 = -t27
+        t30 = t28 + t29
+        t31 = -t8
+        t32 = t31 / t7
+        t33 = 0.0 if (t32 == 0.0 or t23 == 0.0) else t32 * t23
+        t34 = -t33
+        t35 = 0.0 if (x == 0.0 or t34 == 0.0) else x * t34
+        t36 = t30 + t35
+        t37 = 0.0 if (x == 0.0 or t34 == 0.0) else x * t34
+        t38 = t36 + t37
+        return t38, 0.0, 0.0, 0.0
+    elif o == 44:  # atan2
+        t3 = hypot(x, y)
+        t4 = y / t3
+        t5 = hypot(x, y)
+        t6 = t4 / t5
+        t7 = -x
+        t8 = hypot(x, y)
+        t9 = t7 / t8
+        t10 = hypot(x, y)
+        t11 = t9 / t10
+        t12 = 1.0 / t5
+        t13 = -t6
+        t14 = t13 / t5
+        t16 = 1.0 if t5 > 0.0 else 0.0
+        t17 = x / t5
+        t18 = t17 if t16 != 0.0 else -0.0
+        t20 = 0.0 if t16 == 0.0 else -0.0
+        t21 = t18 + t20
+        t22 = 0.0 if (t21 == 0.0 or t14 == 0.0) else t21 * t14
+        t24 = 1.0 if t5 > 0.0 else 0.0
+        t25 = y / t5
+        t26 = t25 if t24 != 0.0 else -0.0
+        t28 = 0.0 if t24 == 0.0 else -0.0
+        t29 = t26 + t28
+        t30 = 0.0 if (t29 == 0.0 or t14 == 0.0) else t29 * t14
+        t31 = 1.0 / t3
+        t32 = 0.0 if (t31 == 0.0 or t12 == 0.0) else t31 * t12
+        t33 = t30 + t32
+        t34 = -t4
+        t35 = t34 / t3
+        t36 = 0.0 if (t35 == 0.0 or t12 == 0.0) else t35 * t12
+        t38 = 1.0 if t3 > 0.0 else 0.0
+        t39 = x / t3
+        t40 = t39 if t38 != 0.0 else -0.0
+        t42 = 0.0 if t38 == 0.0 else -0.0
+        t43 = t40 + t42
+        t44 = 0.0 if (t43 == 0.0 or t36 == 0.0) else t43 * t36
+        t45 = t22 + t44
+        t47 = 1.0 if t3 > 0.0 else 0.0
+        t48 = y / t3
+        t49 = t48 if t47 != 0.0 else -0.0
+        t51 = 0.0 if t47 == 0.0 else -0.0
+        t52 = t49 + t51
+        t53 = 0.0 if (t52 == 0.0 or t36 == 0.0) else t52 * t36
+        t54 = t33 + t53
+        t55 = 1.0 / t10
+        t56 = -t11
+        t57 = t56 / t10
+        t59 = 1.0 if t10 > 0.0 else 0.0
+        t60 = x / t10
+        t61 = t60 if t59 != 0.0 else -0.0
+        t63 = 0.0 if t59 == 0.0 else -0.0
+        t64 = t61 + t63
+        t65 = 0.0 if (t64 == 0.0 or t57 == 0.0) else t64 * t57
+        t67 = 1.0 if t10 > 0.0 else 0.0
+        t68 = y / t10
+        t69 = t68 if t67 != 0.0 else -0.0
+        t71 = 0.0 if t67 == 0.0 else -0.0
+        t72 = t69 + t71
+        t73 = 0.0 if (t72 == 0.0 or t57 == 0.0) else t72 * t57
+        t74 = 1.0 / t8
+        t75 = 0.0 if (t74 == 0.0 or t55 == 0.0) else t74 * t55
+        t76 = -t9
+        t77 = t76 / t8
+        t78 = 0.0 if (t77 == 0.0 or t55 == 0.0) else t77 * t55
+        t80 = 1.0 if t8 > 0.0 else 0.0
+        t81 = x / t8
+        t82 = t81 if t80 != 0.0 else -0.0
+        t84 = 0.0 if t80 == 0.0 else -0.0
+        t85 = t82 + t84
+        t86 = 0.0 if (t85 == 0.0 or t78 == 0.0) else t85 * t78
+        t87 = t65 + t86
+        t89 = 1.0 if t8 > 0.0 else 0.0
+        t90 = y / t8
+        t91 = t90 if t89 != 0.0 else -0.0
+        t93 = 0.0 if t89 == 0.0 else -0.0
+        t94 = t91 + t93
+        t95 = 0.0 if (t94 == 0.0 or t78 == 0.0) else t94 * t78
+        t96 = t73 + t95
+        t97 = -t75
+        t98 = t87 + t97
+        return t45, t54, t98, t96
+    elif o == 45:  # hypot
+        t4 = 1.0 if z > 0.0 else 0.0
+        t5 = x / z
+        t6 = t5 if t4 != 0.0 else -0.0
+        t8 = 0.0 if t4 == 0.0 else -0.0
+        t9 = t6 + t8
+        t11 = 1.0 if z > 0.0 else 0.0
+        t12 = y / z
+        t13 = t12 if t11 != 0.0 else -0.0
+        t15 = 0.0 if t11 == 0.0 else -0.0
+        t16 = t13 + t15
+        t20 = 1.0 if t4 != 0.0 else -0.0
+        t21 = 1.0 / z
+        t22 = 0.0 if (t21 == 0.0 or t20 == 0.0) else t21 * t20
+        t23 = -t5
+        t24 = t23 / z
+        t25 = 0.0 if (t24 == 0.0 or t20 == 0.0) else t24 * t20
+        t26 = t25 * t9
+        t27 = t22 + t26
+        t28 = t25 * t16
+        t29 = t28 + 0.0
+        t33 = 1.0 if t11 != 0.0 else -0.0
+        t34 = 1.0 / z
+        t35 = 0.0 if (t34 == 0.0 or t33 == 0.0) else t34 * t33
+        t36 = -t12
+        t37 = t36 / z
+        t38 = 0.0 if (t37 == 0.0 or t33 == 0.0) else t37 * t33
+        t39 = t38 * t9
+        t40 = t39 + 0.0
+        t41 = t38 * t16
+        t42 = t35 + t41
+        return t27, t29, t40, t42
+    elif o == 46:  # erf
+        t3 = x * x
+        t4 = -t3
+        t5 = exp(t4)
+        t7 = t5 * 1.1283791670955126
+        t8 = -t7
+        t9 = 0.0 if (x == 0.0 or t8 == 0.0) else x * t8
+        t10 = 0.0 if (x == 0.0 or t8 == 0.0) else x * t8
+        t11 = t9 + t10
+        return t11, 0.0, 0.0, 0.0
+    elif o == 47:  # erfc
+        t3 = x * x
+        t4 = -t3
+        t5 = exp(t4)
+        t7 = t5 * (-1.1283791670955126)
+        t8 = -t7
+        t9 = 0.0 if (x == 0.0 or t8 == 0.0) else x * t8
+        t10 = 0.0 if (x == 0.0 or t8 == 0.0) else x * t8
+        t11 = t9 + t10
+        return t11, 0.0, 0.0, 0.0
+    elif o == 48:  # cbrt
+        t3 = z * 3.0
+        t4 = t3 * z
+        t5 = 1.0 / t4
+        t6 = -t5
+        t7 = t6 / t4
+        t8 = 0.0 if (z == 0.0 or t7 == 0.0) else z * t7
+        t9 = 0.0 if (t3 == 0.0 or t7 == 0.0) else t3 * t7
+        t10 = t8 * 3.0
+        t11 = t9 + t10
+        t12 = t11 * t5
+        t13 = t12 + 0.0
+        return t13, 0.0, 0.0, 0.0
+    elif o == 49:  # sign
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 50:  # floor
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 51:  # ceil
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 52:  # round
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 53:  # trunc
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 54:  # fmod
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 55:  # remainder
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 56:  # copysign
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 57:  # fmax
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 58:  # fmin
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 59:  # logaddexp
+        t3 = 1.0 if x == y else 0.0
+        t4 = x - y
+        t5 = x - y
+        t6 = 1.0 if t4 != t5 else 0.0
+        t7 = t3 * t6
+        t8 = x - y
+        t10 = 0.0 if t7 != 0.0 else -0.0
+        t11 = t8 if t7 == 0.0 else -0.0
+        t12 = t10 + t11
+        t14 = 1.0 if x == y else 0.0
+        t15 = x - y
+        t16 = x - y
+        t17 = 1.0 if t15 != t16 else 0.0
+        t18 = t14 * t17
+        t19 = y - x
+        t21 = 0.0 if t18 != 0.0 else -0.0
+        t22 = t19 if t18 == 0.0 else -0.0
+        t23 = t21 + t22
+        t25 = dsigmoid(t12)
+        t28 = t25 if t7 == 0.0 else -0.0
+        t29 = -t28
+        t30 = dsigmoid(t23)
+        t33 = t30 if t18 == 0.0 else -0.0
+        t34 = -t33
+        return t28, t29, t34, t33
+    elif o == 60:  # lt
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 61:  # le
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 62:  # ge
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 63:  # eq
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 64:  # ne
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 65:  # select_true
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 66:  # select_false
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 67:  # stop_gradient
+        return 0.0, 0.0, 0.0, 0.0
+    elif o == 68:  # link
+        return 0.0, 1.0, 0.0, 0.0
+    elif o == 69:  # dsigmoid
+        t3 = -z
+        t4 = x * 0.5
+        t5 = tanh(t4)
+        t6 = t3 * t5
+        t7 = t4 * 2.0
+        t8 = dsigmoid(t7)
+        t9 = t8 * 4.0
+        t10 = 0.0 if (t9 == 0.0 or t3 == 0.0) else t9 * t3
+        t11 = t10 * 0.5
+        t12 = -t5
+        t13 = t12 * t6
+        t14 = t11 + t13
+        return t14, 0.0, 0.0, 0.0
+    elif o == 70:  # elu
+        t4 = 1.0 if x > 0.0 else 0.0
+        t5 = exp(x)
+        t14 = 1.0 if t4 == 0.0 else -0.0
+        t16 = 0.0 if (y == 0.0 or t14 == 0.0) else y * t14
+        t17 = 0.0 if (t5 == 0.0 or t16 == 0.0) else t5 * t16
+        return t17, 0.0, 0.0, 0.0
+    elif o == 71:  # azmul
+        return 0.0, 1.0, 1.0, 0.0
     else:  # not an op of the table (a validated tape has none)
         return 0.0, 0.0, 0.0, 0.0
 
@@ -466,6 +1134,129 @@ def value_row(o, X, Y, c, Z):
     elif o == 30:  # gt
         for j in range(Z.shape[0]):
             Z[j] = 1.0 if X[j] > Y[j] else 0.0
+    elif o == 31:  # log1p
+        for j in range(Z.shape[0]):
+            Z[j] = log1p(X[j])
+    elif o == 32:  # expm1
+        for j in range(Z.shape[0]):
+            Z[j] = expm1(X[j])
+    elif o == 33:  # log2
+        for j in range(Z.shape[0]):
+            Z[j] = log2(X[j])
+    elif o == 34:  # log10
+        for j in range(Z.shape[0]):
+            Z[j] = log10(X[j])
+    elif o == 35:  # exp2
+        for j in range(Z.shape[0]):
+            Z[j] = exp2(X[j])
+    elif o == 36:  # sinh
+        for j in range(Z.shape[0]):
+            Z[j] = sinh(X[j])
+    elif o == 37:  # cosh
+        for j in range(Z.shape[0]):
+            Z[j] = cosh(X[j])
+    elif o == 38:  # asin
+        for j in range(Z.shape[0]):
+            Z[j] = asin(X[j])
+    elif o == 39:  # acos
+        for j in range(Z.shape[0]):
+            Z[j] = acos(X[j])
+    elif o == 40:  # atan
+        for j in range(Z.shape[0]):
+            Z[j] = atan(X[j])
+    elif o == 41:  # asinh
+        for j in range(Z.shape[0]):
+            Z[j] = asinh(X[j])
+    elif o == 42:  # acosh
+        for j in range(Z.shape[0]):
+            Z[j] = acosh(X[j])
+    elif o == 43:  # atanh
+        for j in range(Z.shape[0]):
+            Z[j] = atanh(X[j])
+    elif o == 44:  # atan2
+        for j in range(Z.shape[0]):
+            Z[j] = atan2(X[j], Y[j])
+    elif o == 45:  # hypot
+        for j in range(Z.shape[0]):
+            Z[j] = hypot(X[j], Y[j])
+    elif o == 46:  # erf
+        for j in range(Z.shape[0]):
+            Z[j] = erf(X[j])
+    elif o == 47:  # erfc
+        for j in range(Z.shape[0]):
+            Z[j] = erfc(X[j])
+    elif o == 48:  # cbrt
+        for j in range(Z.shape[0]):
+            Z[j] = cbrt(X[j])
+    elif o == 49:  # sign
+        for j in range(Z.shape[0]):
+            Z[j] = 1.0 if X[j] > 0.0 else (-1.0 if X[j] < 0.0 else (0.0 if X[j] == 0.0 else X[j]))
+    elif o == 50:  # floor
+        for j in range(Z.shape[0]):
+            Z[j] = floor(X[j])
+    elif o == 51:  # ceil
+        for j in range(Z.shape[0]):
+            Z[j] = ceil(X[j])
+    elif o == 52:  # round
+        for j in range(Z.shape[0]):
+            Z[j] = round(X[j])
+    elif o == 53:  # trunc
+        for j in range(Z.shape[0]):
+            Z[j] = trunc(X[j])
+    elif o == 54:  # fmod
+        for j in range(Z.shape[0]):
+            Z[j] = fmod(X[j], Y[j])
+    elif o == 55:  # remainder
+        for j in range(Z.shape[0]):
+            Z[j] = remainder(X[j], Y[j])
+    elif o == 56:  # copysign
+        for j in range(Z.shape[0]):
+            Z[j] = copysign(X[j], Y[j])
+    elif o == 57:  # fmax
+        for j in range(Z.shape[0]):
+            Z[j] = X[j] if (X[j] > Y[j] or Y[j] != Y[j]) else Y[j]
+    elif o == 58:  # fmin
+        for j in range(Z.shape[0]):
+            Z[j] = X[j] if (X[j] < Y[j] or Y[j] != Y[j]) else Y[j]
+    elif o == 59:  # logaddexp
+        for j in range(Z.shape[0]):
+            Z[j] = logaddexp(X[j], Y[j])
+    elif o == 60:  # lt
+        for j in range(Z.shape[0]):
+            Z[j] = 1.0 if X[j] < Y[j] else 0.0
+    elif o == 61:  # le
+        for j in range(Z.shape[0]):
+            Z[j] = 1.0 if X[j] <= Y[j] else 0.0
+    elif o == 62:  # ge
+        for j in range(Z.shape[0]):
+            Z[j] = 1.0 if X[j] >= Y[j] else 0.0
+    elif o == 63:  # eq
+        for j in range(Z.shape[0]):
+            Z[j] = 1.0 if X[j] == Y[j] else 0.0
+    elif o == 64:  # ne
+        for j in range(Z.shape[0]):
+            Z[j] = 1.0 if X[j] != Y[j] else 0.0
+    elif o == 65:  # select_true
+        for j in range(Z.shape[0]):
+            Z[j] = Y[j] if X[j] != 0.0 else -0.0
+    elif o == 66:  # select_false
+        for j in range(Z.shape[0]):
+            Z[j] = Y[j] if X[j] == 0.0 else -0.0
+    elif o == 67:  # stop_gradient
+        for j in range(Z.shape[0]):
+            Z[j] = X[j]
+    elif o == 68:  # link
+        for j in range(Z.shape[0]):
+            Z[j] = -0.0
+    elif o == 69:  # dsigmoid
+        for j in range(Z.shape[0]):
+            Z[j] = dsigmoid(X[j])
+    elif o == 70:  # elu
+        for j in range(Z.shape[0]):
+            Z[j] = X[j] if X[j] > 0.0 else c * expm1(X[j])
+    elif o == 71:  # azmul
+        for j in range(Z.shape[0]):
+            Z[j] = 0.0 if (X[j] == 0.0 or Y[j] == 0.0) else X[j] * Y[j]
     else:  # not an op of the table (a validated tape has none)
         Z[:] = math.nan
 
@@ -501,7 +1292,7 @@ def partials_row(o, X, Y, c, Z, D0, D1):
         for j in range(Z.shape[0]):
             z = X[j] ** Y[j]
             Z[j] = z
-            D0[j] = Y[j] * X[j] ** (Y[j] - gt(abs(Y[j]), 0.0))
+            D0[j] = where(eq(X[j], 0.0) + ne(X[j], X[j]), Y[j] * X[j] ** (Y[j] - gt(abs(Y[j]), 0.0)), Y[j] * X[j] ** (Y[j] - 1.0))
             D1[j] = z * log(X[j] + (1.0 - gt(abs(X[j]), 0.0)))
     elif o == 7:  # maximum
         for j in range(Z.shape[0]):
@@ -561,13 +1352,13 @@ def partials_row(o, X, Y, c, Z, D0, D1):
         for j in range(Z.shape[0]):
             z = tanh(X[j])
             Z[j] = z
-            D0[j] = 1.0 - z * z
+            D0[j] = 4.0 * dsigmoid(2.0 * X[j])
             D1[j] = 0.0
     elif o == 17:  # sigmoid
         for j in range(Z.shape[0]):
             z = sigmoid(X[j])
             Z[j] = z
-            D0[j] = z * (1.0 - z)
+            D0[j] = dsigmoid(X[j])
             D1[j] = 0.0
     elif o == 18:  # relu
         for j in range(Z.shape[0]):
@@ -647,5 +1438,251 @@ def partials_row(o, X, Y, c, Z, D0, D1):
             Z[j] = z
             D0[j] = 0.0
             D1[j] = 0.0
+    elif o == 31:  # log1p
+        for j in range(Z.shape[0]):
+            z = log1p(X[j])
+            Z[j] = z
+            D0[j] = 1.0 / (1.0 + X[j])
+            D1[j] = 0.0
+    elif o == 32:  # expm1
+        for j in range(Z.shape[0]):
+            z = expm1(X[j])
+            Z[j] = z
+            D0[j] = exp(X[j])
+            D1[j] = 0.0
+    elif o == 33:  # log2
+        for j in range(Z.shape[0]):
+            z = log2(X[j])
+            Z[j] = z
+            D0[j] = 1.4426950408889634 / X[j]
+            D1[j] = 0.0
+    elif o == 34:  # log10
+        for j in range(Z.shape[0]):
+            z = log10(X[j])
+            Z[j] = z
+            D0[j] = 0.4342944819032518 / X[j]
+            D1[j] = 0.0
+    elif o == 35:  # exp2
+        for j in range(Z.shape[0]):
+            z = exp2(X[j])
+            Z[j] = z
+            D0[j] = 0.6931471805599453 * z
+            D1[j] = 0.0
+    elif o == 36:  # sinh
+        for j in range(Z.shape[0]):
+            z = sinh(X[j])
+            Z[j] = z
+            D0[j] = cosh(X[j])
+            D1[j] = 0.0
+    elif o == 37:  # cosh
+        for j in range(Z.shape[0]):
+            z = cosh(X[j])
+            Z[j] = z
+            D0[j] = sinh(X[j])
+            D1[j] = 0.0
+    elif o == 38:  # asin
+        for j in range(Z.shape[0]):
+            z = asin(X[j])
+            Z[j] = z
+            D0[j] = where(lt(abs(X[j]), 0.5), 1.0 / sqrt(1.0 - X[j] * X[j]), 1.0 / sqrt((1.0 - X[j]) * (1.0 + X[j])))
+            D1[j] = 0.0
+    elif o == 39:  # acos
+        for j in range(Z.shape[0]):
+            z = acos(X[j])
+            Z[j] = z
+            D0[j] = where(lt(abs(X[j]), 0.5), -1.0 / sqrt(1.0 - X[j] * X[j]), -1.0 / sqrt((1.0 - X[j]) * (1.0 + X[j])))
+            D1[j] = 0.0
+    elif o == 40:  # atan
+        for j in range(Z.shape[0]):
+            z = atan(X[j])
+            Z[j] = z
+            D0[j] = 1.0 / (1.0 + X[j] * X[j])
+            D1[j] = 0.0
+    elif o == 41:  # asinh
+        for j in range(Z.shape[0]):
+            z = asinh(X[j])
+            Z[j] = z
+            D0[j] = 1.0 / hypot(1.0, X[j])
+            D1[j] = 0.0
+    elif o == 42:  # acosh
+        for j in range(Z.shape[0]):
+            z = acosh(X[j])
+            Z[j] = z
+            D0[j] = 1.0 / (sqrt(X[j] - 1.0) * sqrt(X[j] + 1.0))
+            D1[j] = 0.0
+    elif o == 43:  # atanh
+        for j in range(Z.shape[0]):
+            z = atanh(X[j])
+            Z[j] = z
+            D0[j] = where(lt(abs(X[j]), 0.5), 1.0 / (1.0 - X[j] * X[j]), 1.0 / ((1.0 - X[j]) * (1.0 + X[j])))
+            D1[j] = 0.0
+    elif o == 44:  # atan2
+        for j in range(Z.shape[0]):
+            z = atan2(X[j], Y[j])
+            Z[j] = z
+            D0[j] = (Y[j] / hypot(X[j], Y[j])) / hypot(X[j], Y[j])
+            D1[j] = (-X[j] / hypot(X[j], Y[j])) / hypot(X[j], Y[j])
+    elif o == 45:  # hypot
+        for j in range(Z.shape[0]):
+            z = hypot(X[j], Y[j])
+            Z[j] = z
+            D0[j] = where(gt(z, 0.0), X[j] / z, 0.0)
+            D1[j] = where(gt(z, 0.0), Y[j] / z, 0.0)
+    elif o == 46:  # erf
+        for j in range(Z.shape[0]):
+            z = erf(X[j])
+            Z[j] = z
+            D0[j] = 1.1283791670955126 * exp(-(X[j] * X[j]))
+            D1[j] = 0.0
+    elif o == 47:  # erfc
+        for j in range(Z.shape[0]):
+            z = erfc(X[j])
+            Z[j] = z
+            D0[j] = -1.1283791670955126 * exp(-(X[j] * X[j]))
+            D1[j] = 0.0
+    elif o == 48:  # cbrt
+        for j in range(Z.shape[0]):
+            z = cbrt(X[j])
+            Z[j] = z
+            D0[j] = 1.0 / (3.0 * z * z)
+            D1[j] = 0.0
+    elif o == 49:  # sign
+        for j in range(Z.shape[0]):
+            z = 1.0 if X[j] > 0.0 else (-1.0 if X[j] < 0.0 else (0.0 if X[j] == 0.0 else X[j]))
+            Z[j] = z
+            D0[j] = 0.0
+            D1[j] = 0.0
+    elif o == 50:  # floor
+        for j in range(Z.shape[0]):
+            z = floor(X[j])
+            Z[j] = z
+            D0[j] = 0.0
+            D1[j] = 0.0
+    elif o == 51:  # ceil
+        for j in range(Z.shape[0]):
+            z = ceil(X[j])
+            Z[j] = z
+            D0[j] = 0.0
+            D1[j] = 0.0
+    elif o == 52:  # round
+        for j in range(Z.shape[0]):
+            z = round(X[j])
+            Z[j] = z
+            D0[j] = 0.0
+            D1[j] = 0.0
+    elif o == 53:  # trunc
+        for j in range(Z.shape[0]):
+            z = trunc(X[j])
+            Z[j] = z
+            D0[j] = 0.0
+            D1[j] = 0.0
+    elif o == 54:  # fmod
+        for j in range(Z.shape[0]):
+            z = fmod(X[j], Y[j])
+            Z[j] = z
+            D0[j] = 1.0
+            D1[j] = -round((X[j] - z) / Y[j])
+    elif o == 55:  # remainder
+        for j in range(Z.shape[0]):
+            z = remainder(X[j], Y[j])
+            Z[j] = z
+            D0[j] = 1.0
+            D1[j] = -round((X[j] - z) / Y[j])
+    elif o == 56:  # copysign
+        for j in range(Z.shape[0]):
+            z = copysign(X[j], Y[j])
+            Z[j] = z
+            D0[j] = (gt(X[j], 0.0) - lt(X[j], 0.0)) * copysign(1.0, Y[j])
+            D1[j] = 0.0
+    elif o == 57:  # fmax
+        for j in range(Z.shape[0]):
+            z = X[j] if (X[j] > Y[j] or Y[j] != Y[j]) else Y[j]
+            Z[j] = z
+            D0[j] = gt(X[j], Y[j]) + ne(Y[j], Y[j])
+            D1[j] = 1.0 - gt(X[j], Y[j]) - ne(Y[j], Y[j])
+    elif o == 58:  # fmin
+        for j in range(Z.shape[0]):
+            z = X[j] if (X[j] < Y[j] or Y[j] != Y[j]) else Y[j]
+            Z[j] = z
+            D0[j] = lt(X[j], Y[j]) + ne(Y[j], Y[j])
+            D1[j] = 1.0 - lt(X[j], Y[j]) - ne(Y[j], Y[j])
+    elif o == 59:  # logaddexp
+        for j in range(Z.shape[0]):
+            z = logaddexp(X[j], Y[j])
+            Z[j] = z
+            D0[j] = sigmoid(where(eq(X[j], Y[j]) * ne(X[j] - Y[j], X[j] - Y[j]), 0.0, X[j] - Y[j]))
+            D1[j] = sigmoid(where(eq(X[j], Y[j]) * ne(X[j] - Y[j], X[j] - Y[j]), 0.0, Y[j] - X[j]))
+    elif o == 60:  # lt
+        for j in range(Z.shape[0]):
+            z = 1.0 if X[j] < Y[j] else 0.0
+            Z[j] = z
+            D0[j] = 0.0
+            D1[j] = 0.0
+    elif o == 61:  # le
+        for j in range(Z.shape[0]):
+            z = 1.0 if X[j] <= Y[j] else 0.0
+            Z[j] = z
+            D0[j] = 0.0
+            D1[j] = 0.0
+    elif o == 62:  # ge
+        for j in range(Z.shape[0]):
+            z = 1.0 if X[j] >= Y[j] else 0.0
+            Z[j] = z
+            D0[j] = 0.0
+            D1[j] = 0.0
+    elif o == 63:  # eq
+        for j in range(Z.shape[0]):
+            z = 1.0 if X[j] == Y[j] else 0.0
+            Z[j] = z
+            D0[j] = 0.0
+            D1[j] = 0.0
+    elif o == 64:  # ne
+        for j in range(Z.shape[0]):
+            z = 1.0 if X[j] != Y[j] else 0.0
+            Z[j] = z
+            D0[j] = 0.0
+            D1[j] = 0.0
+    elif o == 65:  # select_true
+        for j in range(Z.shape[0]):
+            z = Y[j] if X[j] != 0.0 else -0.0
+            Z[j] = z
+            D0[j] = 0.0
+            D1[j] = ne(X[j], 0.0)
+    elif o == 66:  # select_false
+        for j in range(Z.shape[0]):
+            z = Y[j] if X[j] == 0.0 else -0.0
+            Z[j] = z
+            D0[j] = 0.0
+            D1[j] = eq(X[j], 0.0)
+    elif o == 67:  # stop_gradient
+        for j in range(Z.shape[0]):
+            z = X[j]
+            Z[j] = z
+            D0[j] = 0.0
+            D1[j] = 0.0
+    elif o == 68:  # link
+        for j in range(Z.shape[0]):
+            z = -0.0
+            Z[j] = z
+            D0[j] = Y[j]
+            D1[j] = 0.0
+    elif o == 69:  # dsigmoid
+        for j in range(Z.shape[0]):
+            z = dsigmoid(X[j])
+            Z[j] = z
+            D0[j] = -z * tanh(0.5 * X[j])
+            D1[j] = 0.0
+    elif o == 70:  # elu
+        for j in range(Z.shape[0]):
+            z = X[j] if X[j] > 0.0 else c * expm1(X[j])
+            Z[j] = z
+            D0[j] = where(gt(X[j], 0.0), 1.0, c * exp(X[j]))
+            D1[j] = 0.0
+    elif o == 71:  # azmul
+        for j in range(Z.shape[0]):
+            z = 0.0 if (X[j] == 0.0 or Y[j] == 0.0) else X[j] * Y[j]
+            Z[j] = z
+            D0[j] = Y[j]
+            D1[j] = X[j]
     else:  # not an op of the table (a validated tape has none)
         Z[:] = math.nan

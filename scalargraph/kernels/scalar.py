@@ -8,13 +8,119 @@ bits. Every helper is inlined into the loops that call it.
 
 import math
 
+import numpy as np
 from numba import njit
+
+# Functions the rules call that are not taken from ``math``: math.exp2 is Python 3.11+, and
+# in Numba math.floor/ceil/trunc return ints where the rules need floats (NumPy's give floats).
+exp2 = getattr(math, "exp2", np.exp2)
+floor, ceil, trunc, fmod = np.floor, np.ceil, np.trunc, np.fmod
 
 
 @njit(cache=True, inline="always")
 def gt(x, y):
-    """Step 1{x > y} as a float (derivative zero everywhere)."""
+    """Step 1{x > y} as a float."""
     return 1.0 if x > y else 0.0
+
+
+@njit(cache=True, inline="always")
+def lt(x, y):
+    """Step 1{x < y} as a float."""
+    return 1.0 if x < y else 0.0
+
+
+@njit(cache=True, inline="always")
+def ge(x, y):
+    """Step 1{x >= y} as a float."""
+    return 1.0 if x >= y else 0.0
+
+
+@njit(cache=True, inline="always")
+def le(x, y):
+    """Step 1{x <= y} as a float."""
+    return 1.0 if x <= y else 0.0
+
+
+@njit(cache=True, inline="always")
+def eq(x, y):
+    """1{x == y} as a float."""
+    return 1.0 if x == y else 0.0
+
+
+@njit(cache=True, inline="always")
+def ne(x, y):
+    """1{x != y} as a float (1 for NaN)."""
+    return 1.0 if x != y else 0.0
+
+
+@njit(cache=True, inline="always")
+def where(c, a, b):
+    """a where c != 0 (NaN counts as true), else b: both are already computed."""
+    return a if c != 0.0 else b
+
+
+@njit(cache=True, inline="always")
+def dsigmoid(x):
+    """sigmoid'(x) = e^-|x| / (1 + e^-|x|)^2, full relative accuracy in both tails."""
+    e = math.exp(-abs(x))
+    d = 1.0 + e
+    return e / (d * d)
+
+
+@njit(cache=True, inline="always")
+def round(x):
+    """Round half to even, as np.rint (exact)."""
+    return np.rint(x)
+
+
+@njit(cache=True, inline="always")
+def cbrt(x):
+    """Real cube root: pow(|x|, 1/3) and one Newton step (within 1.3 ulp), sign of x."""
+    if x == 0.0 or not math.isfinite(x):
+        return x + x
+    a = abs(x)
+    c = a ** (1.0 / 3.0)
+    c = c - (c * c * c - a) / (3.0 * c * c)
+    return math.copysign(c, x)
+
+
+@njit(cache=True, inline="always")
+def remainder(x, y):
+    """IEEE remainder, CPython's math.remainder algorithm (every step exact)."""
+    if math.isfinite(x) and math.isfinite(y):
+        if y == 0.0:
+            return math.nan
+        ax = abs(x)
+        ay = abs(y)
+        m = np.fmod(ax, ay)
+        c = ay - m
+        if m < c:
+            r = m
+        elif m > c:
+            r = -c
+        else:
+            r = m - 2.0 * np.fmod(0.5 * (ax - m), ay)
+        return math.copysign(1.0, x) * r
+    if x != x:
+        return x
+    if y != y:
+        return y
+    if math.isinf(x):
+        return math.nan
+    return x
+
+
+@njit(cache=True, inline="always")
+def logaddexp(x, y):
+    """log(e^x + e^y) as np.logaddexp: max + log1p(exp(-|x - y|))."""
+    if x == y:
+        return x + 0.6931471805599453
+    d = x - y
+    if d > 0.0:
+        return x + math.log1p(math.exp(-d))
+    if d <= 0.0:
+        return y + math.log1p(math.exp(d))
+    return d
 
 
 @njit(cache=True, inline="always")
@@ -32,4 +138,4 @@ def softplus(x):
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-HELPERS = ("gt", "sigmoid", "softplus")
+HELPERS = ('exp2', 'floor', 'ceil', 'trunc', 'fmod', 'gt', 'lt', 'ge', 'le', 'eq', 'ne', 'where', 'dsigmoid', 'round', 'cbrt', 'remainder', 'logaddexp', 'sigmoid', 'softplus')
