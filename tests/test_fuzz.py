@@ -201,7 +201,7 @@ def check_derivatives_consistent(tape, x):
         G = tape.gradient(X, output=0, workers=1)
         assert_same(G, np.stack([tape.gradient(p, output=0) for p in X]))
 
-    _, partials = tape._linearize(x)
+    _, partials = tape.linearize(x)
     if not np.isfinite(partials).all():
         TRIED["points with non-finite partials (modes not compared)"] += 1
         return forward, None
@@ -263,7 +263,7 @@ def test_random_tapes_match_central_differences(data):
         for step in (-h, -h / 2, h / 2, h):
             p = x.copy()
             p[j] += step
-            v, d = tape._linearize(p)
+            v, d = tape.linearize(p)
             if branch_key(tape, v, d) != key or not np.isfinite(v).all():
                 TRIED["Jacobian columns skipped: a kink or a domain edge in the stencil"] += 1
                 break
