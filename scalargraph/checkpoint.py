@@ -175,9 +175,15 @@ def gradient(tape, x, output, checkpoints):
     if tape.n_nodes == n_in:
         return keep_adjoints[:n_in].copy()
     m = p.longest + p.widest  # a segment as a local tape: its outside parents, then its nodes
+    # The segment's local tape is written by the kernel and read by the plain sweeps' range
+    # kernels through read-only views, the type those kernels are compiled for on a tape's
+    # own arrays (writable arrays would compile them a second time: 17 s).
+    local = (np.empty(m, np.uint8), np.empty(m, np.int32), np.empty(m, np.int32))
+    views = tuple(a.view() for a in local)
+    for v in views:
+        v.flags.writeable = False
     _ck.checkpointed_adjoints(
         tape.op, tape.arg0, tape.arg1, tape.consts, x, p.bounds, p.ext_ptr, p.ext_nodes,
         p.ext_slot, p.keep, p.keep_lo, seed_nodes, seed_values, np.empty(p.keep.shape[0]),
-        keep_adjoints, np.empty(m, np.uint8), np.empty(m, np.int32), np.empty(m, np.int32),
-        np.empty(m), np.empty((m, 2)), np.empty(m))
+        keep_adjoints, *local, *views, np.empty(m), np.empty((m, 2)), np.empty(m))
     return keep_adjoints[:n_in].copy()

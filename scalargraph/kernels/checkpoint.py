@@ -137,12 +137,13 @@ def _localize(op, arg0, arg1, s, e, ext, lop, la0, la1):
 @njit(cache=True, nogil=True, error_model="numpy")
 def checkpointed_adjoints(op, arg0, arg1, consts, x, bounds, ext_ptr, ext_nodes, ext_slot,
                           keep, keep_lo, seed_nodes, seed_values, keep_values, keep_adjoints,
-                          lop, la0, la1, lvalues, lpartials, ladjoints):
+                          lop, la0, la1, rop, ra0, ra1, lvalues, lpartials, ladjoints):
     """Adjoints of the boundary nodes (inputs first) by the checkpointed sweep.
 
     On entry ``keep_adjoints`` holds the seeds of boundary nodes, and ``seed_nodes`` /
     ``seed_values`` the seeds of the other nodes (sorted by node). ``keep_values`` and the
-    local-tape buffers (``lop``, ``la0``, ``la1``, ``lvalues``, ``lpartials``, ``ladjoints``:
+    local-tape buffers (``lop``, ``la0``, ``la1``, and ``rop``, ``ra0``, ``ra1`` read-only views of
+    the same three, ``lvalues``, ``lpartials``, ``ladjoints``:
     the most boundary parents of a segment plus its length) are work memory, overwritten.
     On exit ``keep_adjoints[:n_inputs]`` is the gradient.
     """
@@ -158,7 +159,7 @@ def checkpointed_adjoints(op, arg0, arg1, consts, x, bounds, ext_ptr, ext_nodes,
         _localize(op, arg0, arg1, s, e, ext_nodes[p0:p1], lop, la0, la1)
         for q in range(w):
             lvalues[q] = keep_values[ext_slot[p0 + q]]
-        values_range(lop, la0, la1, consts, lvalues, w, w + e - s)
+        values_range(rop, ra0, ra1, consts, lvalues, w, w + e - s)
         for q in range(keep_lo[J], keep_lo[J + 1]):
             keep_values[q] = lvalues[keep[q] - s + w]
     # Reverse: recompute each segment, sweep it, pass its outflowing adjoints on.
@@ -174,7 +175,7 @@ def checkpointed_adjoints(op, arg0, arg1, consts, x, bounds, ext_ptr, ext_nodes,
             lpartials[q, 0] = 0.0
             lpartials[q, 1] = 0.0
             ladjoints[q] = keep_adjoints[ext_slot[p0 + q]]
-        partials_range(lop, la0, la1, consts, lvalues, lpartials, w, m)
+        partials_range(rop, ra0, ra1, consts, lvalues, lpartials, w, m)
         for j in range(w, m):
             ladjoints[j] = 0.0
         for q in range(keep_lo[J], keep_lo[J + 1]):

@@ -13,7 +13,7 @@ deep graph (the 10^6 chain: 4.9 -> 3.0 ns/node forward).
 
 from numba import njit
 
-from . import rules
+from . import rules, shared
 
 # ops.Kind, per opcode in rules.KIND. Each loop dispatches on the kind to load the operands,
 # then calls that kind's rule switch (rules.py), so every op's rule is compiled once per
@@ -140,11 +140,11 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
         k = _KIND[o]
         d1 = 0.0
         if k == _UNARY:
-            z, d0 = rules.unary_partials(o, zp if a == ip else work[a])
+            z, d0 = shared.unary_partials(o, zp if a == ip else work[a])
         elif k == _CONST_RIGHT:
-            z, d0 = rules.const_right_partials(o, zp if a == ip else work[a], consts[b])
+            z, d0 = shared.const_right_partials(o, zp if a == ip else work[a], consts[b])
         elif k == _BINARY:
-            z, d0, d1 = rules.binary_partials(o, zp if a == ip else work[a],
+            z, d0, d1 = shared.binary_partials(o, zp if a == ip else work[a],
                                               zp if b == ip else work[b])
         else:
             z = consts[a]

@@ -17,7 +17,7 @@ with no parent); ``tangents``, ``adjoints``, ``adjoint_tangents`` float64[n].
 
 from numba import njit
 
-from . import rules
+from . import rules, shared
 
 _CONST, _UNARY, _BINARY, _CONST_RIGHT = 1, 2, 3, 4  # ops.Kind
 _KIND = rules.KIND
@@ -30,7 +30,7 @@ def partial_tangents(o, x, y, z, tx, ty):
     e0 = 0.0
     e1 = 0.0
     if tx != 0.0 or ty != 0.0:
-        h00, h01, h10, h11 = rules.second(o, x, y, z)
+        h00, h01, h10, h11 = shared.second(o, x, y, z)
         if tx != 0.0:
             if h00 != 0.0:
                 e0 += h00 * tx
@@ -113,17 +113,17 @@ def forward_second_fused(op, arg0, arg1, consts, inputs, direction, values, part
         ty = 0.0
         if k == _UNARY:
             x = values[a]
-            z, d0 = rules.unary_partials(o, x)
+            z, d0 = shared.unary_partials(o, x)
         elif k == _CONST_RIGHT:
             x = values[a]
             y = consts[arg1[i]]
-            z, d0 = rules.const_right_partials(o, x, y)
+            z, d0 = shared.const_right_partials(o, x, y)
         elif k == _BINARY:
             b = arg1[i]
             x = values[a]
             y = values[b]
             ty = tangents[b]
-            z, d0, d1 = rules.binary_partials(o, x, y)
+            z, d0, d1 = shared.binary_partials(o, x, y)
         else:
             values[i] = consts[a]
             partials[i, 0] = 0.0

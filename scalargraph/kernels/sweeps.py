@@ -16,7 +16,7 @@ or [n, k] for k seeds/directions at once (k innermost, contiguous).
 
 from numba import njit
 
-from .forward import load_inputs, partials_loop
+from .forward import load_inputs, partials_range
 
 
 @njit(cache=True, inline="always")
@@ -99,7 +99,7 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
     if gradient.shape[0] != n_in:
         raise ValueError("value_and_gradient_kernel: gradient must have one entry per input")
     load_inputs(inputs, values, partials)
-    partials_loop(op, arg0, arg1, consts, values, partials, n_in, n)
+    partials_range(op, arg0, arg1, consts, values, partials, n_in, n)
     # Plain loops, not slice assignments: an array-to-array slice copy may allocate a
     # temporary (Numba guards against overlap), and this kernel must not allocate.
     for i in range(n):
