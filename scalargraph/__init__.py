@@ -30,6 +30,7 @@ from .io import save, load
 from .symbolic import grad, jvp_graph, hessian
 from .warmup import warmup
 from .sparsity import SparsePlan
+from .specialize import Specialized
 
 __version__ = "0.1.0"
 
@@ -40,7 +41,7 @@ __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "c
            "optimize",
            "save", "load",
            "grad", "jvp_graph", "hessian", "warmup",
-           "SparsePlan",
+           "SparsePlan", "Specialized",
            "value_and_grad", "grad_fn", "jacobian_fn", "hessian_fn",
            "check_grads", "GradCheckError",
            *_function_names]
