@@ -26,6 +26,7 @@ Three renderings:
 """
 
 import ast
+import keyword
 import math
 
 from . import ops
@@ -429,7 +430,8 @@ def jvp_rows(X, V, out):
 # ---- readable Python ---------------------------------------------------------------------
 def _ident(name, fallback):
     return name if isinstance(name, str) and name.isidentifier() and not name.startswith("_") \
-        and name not in _MATH and name not in ("gt", "sigmoid", "softplus", "x", "g") \
+        and not keyword.iskeyword(name) \
+        and name not in _MATH and name not in ("gt", "sigmoid", "softplus", "inputs", "inf", "nan") \
         and not (name[:1] in "vg" and name[1:].isdigit()) else fallback
 
 
@@ -444,7 +446,7 @@ def _atom(expr):
 def python_source(tape, output=None):
     """Readable straight-line Python of one output's value and gradient (a str).
 
-    ``value_and_gradient(x)`` returns ``(value, [d value / d x_i ...])``: a forward pass,
+    ``value_and_gradient(inputs)`` returns ``(value, [d value / d x_i ...])``: a forward pass,
     one line per node, then a backward pass, one line per node: ``g_p`` = d value / d node p
     is the sum over p's children c of ``g_c * (d c / d p)``, in the interpreter's order (no
     strong-zero selects here, for readability: at inf or NaN partials the tape's methods
@@ -473,13 +475,13 @@ def python_source(tape, output=None):
         return names.get(i, f"v{i}")
 
     lines = ["from math import " + ", ".join(_MATH + ("inf", "nan")), "", "", _PY_HELPERS, "",
-             "def value_and_gradient(x):",
-             f'    """Output {k} of the tape and its gradient at x ({plan.n_inputs} numbers).',
+             "def value_and_gradient(inputs):",
+             f'    """Output {k} of the tape and its gradient at ``inputs`` ({plan.n_inputs} numbers).',
              "",
              "    Forward pass: one line per node. Backward pass: g_i = d output / d node i, one",
              '    line per node, summing over the node\'s children (chain rule)."""',
              "    " + ", ".join(name(i) for i in range(plan.n_inputs))
-             + (", = x" if plan.n_inputs == 1 else " = x") if plan.n_inputs else "    pass",
+             + (", = inputs" if plan.n_inputs == 1 else " = inputs") if plan.n_inputs else "    pass",
              "    # forward pass"]
     for i in range(plan.n_inputs, plan.n):
         if keep[i]:
@@ -532,6 +534,8 @@ def _c_expr(node):
         sym = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<=", ast.Eq: "==",
                ast.NotEq: "!="}[type(node.ops[0])]
         return f"({_c_expr(node.left)} {sym} {_c_expr(node.comparators[0])})"
+    if isinstance(node, ast.Subscript):  # x[i], v[i]: the arguments
+        return f"{_c_expr(node.value)}[{int(node.slice.value)}]"
     if isinstance(node, ast.IfExp):
         return f"({_c_expr(node.test)} ? {_c_expr(node.body)} : {_c_expr(node.orelse)})"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
@@ -584,7 +588,7 @@ def c_source(tape, prefix="tape"):
     fwd = s.forward(partials=True)
 
     def seed(ks):
-        return "(" + " || ".join(f"output == {k}" for k in ks) + " ? 1.0 : 0.0)"
+        return "(1.0 if (" + " or ".join(f"output == {k}" for k in ks) + ") else 0.0)"
 
     out += [f"double {prefix}_value_and_gradient(const double *x, int output, double *g)", "{",
             f"    if (output < 0 || output >= {m})", "        return NAN;"]
