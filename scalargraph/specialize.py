@@ -3,7 +3,7 @@
 The interpreter (``scalargraph/kernels``) pays per node for dispatching on the opcode and for
 work arrays, and per call for checking eleven array arguments: nothing on a 10^6-node tape,
 most of the time on a seven-node one. A specialized tape is one Numba function per pass
-with every node a local variable (:func:`scalargraph.source.numba_module`), the same
+with every node a local variable (:func:`scalargraph.source_numba.numba_module`), the same
 operations in the same order as the sweeps, so the results are the interpreter's bit for bit.
 
 **Cache.** Numba cannot cache a function built by ``exec``, so the source is written to a
@@ -14,12 +14,15 @@ the kernels' sources, so a changed helper never meets a stale compiled tape. The
 rewritten whenever its text is not what the generator writes now, so what runs is always
 generated from the tape in hand.
 
-**Size.** LLVM's compile time grows faster than the function: measured (2-core machine,
-random graphs over every op, value-and-gradient, first call, no cache) ~0.4 s at 100
-nodes, ~1.3 s at 1000, ~6 s at 3000, see docs in /work/notes (issue 17). Past
-:data:`MAX_NODES` the straight-line code is refused: on such tapes the interpreter's sweeps
-run at 1-3 ns per node, where the per-call overhead that specializing removes no longer
-matters, and a compile would take tens of seconds.
+**Size.** Numba's front end and LLVM take time in proportion to the function, and more:
+measured with ``tools/specialize_compile_time.py`` (random graphs over every op, first call,
+empty cache, a busy 2-core machine), value-and-gradient took 2.4 s at 115 nodes, 5.2 s at
+215, 10 s at 415, 21 s at 815 and about 100 s at 2015 (25-50 ms per node); a later process
+loads it from the disk cache in about 10 ms. The time saved is a few ns per node and call,
+so a compile pays for itself after ~10^7 calls whatever the size, and past a couple of
+thousand nodes it takes minutes. Past :data:`MAX_NODES` the straight-line code is refused:
+on such tapes the interpreter's sweeps run at 1-3 ns per node and its per-call overhead is
+already small.
 """
 
 import hashlib
@@ -32,15 +35,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import batch, kernels, source, threads
+from . import batch, kernels, source_numba, threads
 from . import evaluation as _evaluation
 
 # Largest tape specialize() compiles unless told otherwise (see the module docstring).
-MAX_NODES = 3000
+MAX_NODES = 2000
 
 _HERE = Path(__file__).resolve().parent
 _GENERATOR = hashlib.sha256(b"".join(
-    (_HERE / name).read_bytes() for name in ("source.py", "specialize.py"))).hexdigest()[:16]
+    (_HERE / name).read_bytes() for name in ("source.py", "source_numba.py", "specialize.py"))).hexdigest()[:16]
 
 _lock = threading.Lock()
 _modules = {}  # digest -> imported module, for this process
@@ -77,7 +80,7 @@ def _module(tape):
         module = _modules.get(digest)
         if module is not None:
             return module
-        text = source.numba_module(tape)
+        text = source_numba.numba_module(tape)
         path = _folder() / f"tape_{digest}.py"
         try:
             current = path.read_text()
@@ -102,14 +105,14 @@ def specialize(tape, max_nodes=None):
 
     Raises ValueError above ``max_nodes`` nodes (default :data:`MAX_NODES`), saying why.
     Cost: O(n_nodes) Python to write the source; Numba compiles each method on its first
-    call (about 0.4 s + 1 ms per node for value-and-gradient), then loads it from the disk
-    cache in later processes (milliseconds).
+    call (seconds: 25-50 ms per node for value-and-gradient), then loads it from the disk
+    cache in later processes (about 10 ms).
     """
     limit = MAX_NODES if max_nodes is None else max_nodes
     if tape.n_nodes > limit:
         raise ValueError(
             f"this tape has {tape.n_nodes} nodes, over the {limit} that specialize() compiles: "
-            "LLVM's compile time grows faster than the code (seconds per thousand nodes), "
+            "the compile time grows with the code (25-50 ms per node: minutes here), "
             "while on a tape this large the interpreter's sweeps (tape.gradient, "
             "tape.value_and_gradient, tape.bind()) already run at 1-3 ns per node and the "
             "per-call overhead that specializing removes is small. Use the tape's own "

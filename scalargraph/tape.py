@@ -500,7 +500,7 @@ class Tape:
         ``__call__``, ``gradient``, ``value_and_gradient``, ``jvp`` (and batches) giving this
         tape's results bit for bit, and ``kernel`` for user ``@njit`` loops. See
         :class:`scalargraph.specialize.Specialized`. Cost: O(n_nodes) to write; each method
-        compiles on first call (about 0.4 s + 1 ms per node), later loaded from disk."""
+        compiles on first call (25-50 ms per node), later loaded from disk (~10 ms)."""
         from .specialize import specialize
         return specialize(self, max_nodes)
 
