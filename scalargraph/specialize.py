@@ -148,10 +148,14 @@ class Specialized:
         self._shape = (tape.n_inputs,)
         self._single = tape.n_outputs == 1
 
-    def _plain(self, x, output):
-        """True for the common call: one float64 contiguous point, the only output."""
+    def _plain(self, x, output=None):
+        """True for the common call: one float64 contiguous point (and the only output)."""
         return (type(x) is np.ndarray and x.shape == self._shape and x.dtype == np.float64
                 and x.flags.c_contiguous and output is None and self._single)
+
+    def _is_point(self, x):
+        return (type(x) is np.ndarray and x.shape == self._shape and x.dtype == np.float64
+                and x.flags.c_contiguous)
 
     def __repr__(self):
         return (f"<Specialized tape: {self.tape.n_nodes} nodes, {self.tape.n_inputs} inputs, "
@@ -166,6 +170,10 @@ class Specialized:
         """Outputs at x (n_inputs,): array (n_outputs,); at rows of x (B, n_inputs): (B,
         n_outputs). As :meth:`Tape.__call__`. Cost: one straight-line pass per point."""
         t = self.tape
+        if self._is_point(x):  # checked as _point would, at less cost
+            out = np.empty(t.n_outputs)
+            self._m.values(x, out)
+            return out
         X = t._points(x)
         if X is None:
             out = np.empty(t.n_outputs)

@@ -140,6 +140,10 @@ def test_arguments_are_checked_as_the_tape_checks_them(big_random):
         with pytest.raises((ValueError, TypeError)) as e_tape:
             tape.value_and_gradient(bad, output=0)
         assert str(e_spec.value) == str(e_tape.value)
+    ints = np.array([1, 0, -1, 2, 1])  # converted as the tape converts them
+    assert same_bits(spec(ints), tape(ints))
+    assert same_bits(spec.gradient(ints, output=2), tape.gradient(ints, output=2))
+    assert same_bits(spec(x[::-1].copy()[::-1]), tape(x))  # a non-contiguous view
     with pytest.raises(IndexError):
         spec.gradient(x, output=3)
     with pytest.raises(ValueError, match="outputs"):
