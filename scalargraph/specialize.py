@@ -37,6 +37,7 @@ import numpy as np
 
 from . import batch, kernels, source_numba, threads
 from . import evaluation as _evaluation
+from .graph import as_count
 
 # Largest tape specialize() compiles unless told otherwise (see the module docstring).
 MAX_NODES = 2000
@@ -108,7 +109,7 @@ def specialize(tape, max_nodes=None):
     call (seconds: 25-50 ms per node for value-and-gradient), then loads it from the disk
     cache in later processes (about 10 ms).
     """
-    limit = MAX_NODES if max_nodes is None else max_nodes
+    limit = MAX_NODES if max_nodes is None else as_count(max_nodes, "max_nodes")
     if tape.n_nodes > limit:
         raise ValueError(
             f"this tape has {tape.n_nodes} nodes, over the {limit} that specialize() compiles: "

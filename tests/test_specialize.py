@@ -160,6 +160,8 @@ def test_large_tapes_are_refused_with_the_reason():
     tape, _ = strategies.random_tape(np.random.default_rng(5), 2, 40, 1)
     with pytest.raises(ValueError, match="compile time.*interpreter"):
         tape.specialize(max_nodes=10)
+    with pytest.raises(TypeError, match="max_nodes"):
+        tape.specialize(max_nodes=1e6)
 
 
 def test_the_cache_file_is_named_by_the_tape_content(big_random):
