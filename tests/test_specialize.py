@@ -242,7 +242,7 @@ def test_c_source_compiles_and_matches_the_tape(tmp_path, big_random):
         d = np.linspace(-1.0, 1.0, tape.n_inputs)
         dll.tape_jvp(p.ctypes.data_as(ptr), d.ctypes.data_as(ptr), out.ctypes.data_as(ptr))
         assert np.allclose(out, tape.jvp(p, d), rtol=1e-12, atol=1e-300, equal_nan=True)
-    # Report how many agreed to the last bit (the notes quote it); glibc and Numba agree.
+    # How many agreed to the last bit (printed with -s); glibc and Numba agree here.
     print(f"C export: {exact}/{total} value-and-gradient results equal to the last bit")
     assert exact == total
 
