@@ -35,6 +35,7 @@ from .conditionals import where, custom_gradient
 from .reductions import (max, min, prod, mean, variance, std, clip,  # noqa: A004
                          logsumexp, softmax, log_sigmoid, silu, gelu)
 from . import numpy_interop as _numpy_interop  # noqa: F401  (NumPy ufuncs and functions on nodes)
+from .specialize import Specialized
 
 __version__ = "0.1.0"
 
@@ -45,7 +46,7 @@ __all__ = ["Graph", "Node", "NodeArray", "Tape", "var", "const", "variables", "c
            "optimize",
            "save", "load",
            "grad", "jvp_graph", "hessian", "warmup",
-           "SparsePlan",
+           "SparsePlan", "Specialized",
            "value_and_grad", "grad_fn", "jacobian_fn", "hessian_fn",
            "check_grads", "GradCheckError",
            "where", "custom_gradient",

@@ -457,6 +457,24 @@ class Tape:
         """
         return _Bound(self, self._output(output))
 
+    # ---- straight-line code (scalargraph/specialize.py, source.py) -------------------------
+    def specialize(self, max_nodes=None):
+        """This tape as straight-line Numba code, compiled and cached on disk: an object with
+        ``__call__``, ``gradient``, ``value_and_gradient``, ``jvp`` (and batches) giving this
+        tape's results bit for bit, and ``kernel`` for user ``@njit`` loops. See
+        :class:`scalargraph.specialize.Specialized`. Cost: O(n_nodes) to write; each method
+        compiles on first call (25-50 ms per node), later loaded from disk (~10 ms)."""
+        from .specialize import specialize
+        return specialize(self, max_nodes)
+
+    def to_source(self, language="python", output=None):
+        """Straight-line source of this tape: ``"python"`` (readable forward and backward
+        pass, one line per node), ``"c"`` (C99 value, gradient and jvp) or ``"numba"``. See
+        :mod:`scalargraph.source`. Cost: O(n_nodes) Python."""
+        from .source import to_source
+        return to_source(self, language, output)
+    # ---- end of straight-line code
+
     # ---- where nodes sit ------------------------------------------------------------------
     def index(self, node):
         """Position of ``node`` in this tape's arrays (what :meth:`values` etc. index by).

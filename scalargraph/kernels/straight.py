@@ -1,0 +1,61 @@
+"""The op rules as small compiled functions, for the straight-line code of ``Tape.specialize``.
+
+``scalargraph/specialize.py`` writes a tape as one Numba function with a local per node.
+Rules that are plain arithmetic and ``math`` calls are written there in line; a rule with a
+branch (``maximum``, ``relu``, ``gt``, ``leaky_relu``, the ``sigmoid`` helper) and the
+strong-zero select are calls of the functions below instead, with the opcode a float
+literal (``17.0``: Numba would compile a new specialization for every integer literal, as
+``Literal[int](17)``, while a float argument has the one type float64).
+Numba gives every branch its own basic block and its passes grow faster than linearly in
+blocks (215 nodes with in-line selects took 30-60 s to compile); these are compiled once,
+cached with the other kernels, and LLVM inlines them into the caller, where the literal
+opcode folds each ``rules`` switch down to the one op. They call the interpreter's own rules,
+so the bits are the interpreter's.
+"""
+
+from numba import njit
+
+from . import rules
+
+_JIT = dict(cache=True, nogil=True, error_model="numpy")
+
+
+@njit(**_JIT)
+def sz(d, u):
+    """``d * u`` under the strong zero of the sweeps: 0.0 where d or u is 0."""
+    return d * u if (d != 0.0 and u != 0.0) else 0.0
+
+
+@njit(**_JIT)
+def unary(o, x):
+    return rules.unary(o, x)
+
+
+@njit(**_JIT)
+def binary(o, x, y):
+    return rules.binary(o, x, y)
+
+
+@njit(**_JIT)
+def const_right(o, x, c):
+    return rules.const_right(o, x, c)
+
+
+@njit(**_JIT)
+def unary_d(o, x):
+    return rules.unary_partials(o, x)[1]
+
+
+@njit(**_JIT)
+def binary_d0(o, x, y):
+    return rules.binary_partials(o, x, y)[1]
+
+
+@njit(**_JIT)
+def binary_d1(o, x, y):
+    return rules.binary_partials(o, x, y)[2]
+
+
+@njit(**_JIT)
+def const_right_d(o, x, c):
+    return rules.const_right_partials(o, x, c)[1]
