@@ -16,7 +16,18 @@ from . import ops
 # The table's function vocabulary (ops.py's rules, kernels/loops.py's helpers) in JavaScript.
 _FUNCTIONS = {"exp": "Math.exp", "log": "Math.log", "sin": "Math.sin", "cos": "Math.cos",
               "tan": "Math.tan", "sqrt": "Math.sqrt", "tanh": "Math.tanh", "abs": "Math.abs",
-              "log1p": "Math.log1p", "gt": "_gt", "sigmoid": "_sigmoid", "softplus": "_softplus"}
+              "log1p": "Math.log1p", "gt": "_gt", "sigmoid": "_sigmoid", "softplus": "_softplus",
+              "expm1": "Math.expm1", "log2": "Math.log2", "log10": "Math.log10",
+              "exp2": "_exp2", "sinh": "Math.sinh", "cosh": "Math.cosh", "asin": "Math.asin",
+              "acos": "Math.acos", "atan": "Math.atan", "asinh": "Math.asinh",
+              "acosh": "Math.acosh", "atanh": "Math.atanh", "atan2": "Math.atan2",
+              "hypot": "Math.hypot", "floor": "Math.floor", "ceil": "Math.ceil",
+              "trunc": "Math.trunc", "fmod": "_fmod", "copysign": "_copysign", "cbrt": "_cbrt",
+              "round": "_rint", "remainder": "_remainder", "logaddexp": "_logaddexp",
+              "dsigmoid": "_dsigmoid", "where": "_where", "lt": "_lt", "le": "_le",
+              "ge": "_ge", "eq": "_eq", "ne": "_ne"}
+# erf and erfc have no JavaScript (Math has neither): ops that use them fall back to the
+# precomputed points, with the note the page shows.
 
 # The helpers, as kernels/loops.py computes them (same branches, same order of operations;
 # Numba's max(x, 0.0) keeps x unless 0.0 > x, so NaN and -0.0 pass through).
@@ -32,6 +43,42 @@ function _sigmoid(x) {
   const e = Math.exp(x); return e / (1.0 + e);
 }
 function _softplus(x) { return (0.0 > x ? 0.0 : x) + Math.log1p(Math.exp(-Math.abs(x))); }
+function _lt(x, y) { return x < y ? 1.0 : 0.0; }
+function _le(x, y) { return x <= y ? 1.0 : 0.0; }
+function _ge(x, y) { return x >= y ? 1.0 : 0.0; }
+function _eq(x, y) { return x === y ? 1.0 : 0.0; }
+function _ne(x, y) { return x !== y ? 1.0 : 0.0; }
+function _where(c, a, b) { return c !== 0.0 ? a : b; }  // NaN counts as true, as in Numba
+function _exp2(x) { return _pow(2.0, x); }
+function _fmod(x, y) { return x % y; }  // JavaScript's % is C's fmod
+function _copysign(x, y) { return (y < 0.0 || Object.is(y, -0.0)) ? -Math.abs(x) : Math.abs(x); }
+function _dsigmoid(x) { const e = Math.exp(-Math.abs(x)); return e / ((1.0 + e) * (1.0 + e)); }
+function _cbrt(x) {
+  if (x === 0.0 || !isFinite(x)) return x + x;
+  const a = Math.abs(x); let c = _pow(a, 1.0 / 3.0);
+  c = c - (c * c * c - a) / (3.0 * c * c);
+  return _copysign(c, x);
+}
+function _rint(x) {  // round half to even, as np.rint
+  const r = Math.round(x);
+  return (Math.abs(x % 1.0) === 0.5 && r % 2.0 !== 0.0) ? r - 1.0 : r;
+}
+function _remainder(x, y) {  // IEEE remainder, CPython's algorithm (every step exact)
+  if (isNaN(x)) return x;
+  if (isNaN(y)) return y;
+  if (!isFinite(x) || y === 0.0) return NaN;
+  if (!isFinite(y)) return x;
+  const ax = Math.abs(x), ay = Math.abs(y), m = ax % ay, c = ay - m;
+  const r = m < c ? m : (m > c ? -c : m - 2.0 * ((0.5 * (ax - m)) % ay));
+  return _copysign(1.0, x) * r;
+}
+function _logaddexp(x, y) {
+  if (x === y) return x + 0.6931471805599453;
+  const d = x - y;
+  if (d > 0.0) return x + Math.log1p(Math.exp(-d));
+  if (d <= 0.0) return y + Math.log1p(Math.exp(d));
+  return d;
+}
 """
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}  # ** is _pow

@@ -28,7 +28,9 @@ needs_browser = pytest.mark.skipif(WHY_NOT is not None, reason=f"no browser: {WH
 
 
 def bits(v):
-    return struct.pack("<d", float(v))
+    """The bits of a float; every NaN the same (JavaScript has one NaN, without a sign)."""
+    v = float(v)
+    return b"nan" if v != v else struct.pack("<d", v)
 
 
 def staged():
@@ -46,11 +48,23 @@ def domke():
     return sg.compile([x], [sg.exp(f3) + sg.sin(f3)])
 
 
+def _translatable(rec):
+    try:
+        [_jsops.translate(r) for r in (rec.value, *rec.partials)]
+        return True
+    except _jsops.Untranslatable:
+        return False
+
+
 def every_op():
-    """A graph that uses every op of the table at least once (tame at the points used)."""
+    """A graph that uses every op of the table that has a JavaScript rule (erf and erfc have
+    none) at least once (tame at the points used)."""
     a, b = sg.var("a"), sg.var("b")
     nodes = [a, b]
     for rec in ops.OPS:
+        if not _translatable(rec) or rec.name in ("select_true", "select_false", "link",
+                                                  "azmul"):
+            continue
         if rec.kind == ops.UNARY:
             fn = getattr(sg, rec.name, None) or (lambda v: -v)  # neg is the - operator
             nodes.append(fn(a if rec.domain == ops.REAL else b))
@@ -98,16 +112,16 @@ def test_a_long_chain_wraps_into_rows(tmp_path):
 
 def test_every_op_of_the_table_translates():
     source, missing = _jsops.op_table_js()
-    assert missing == []
+    assert missing == [r.name for r in ops.OPS if not _translatable(r)] == ["erf", "erfc"]
     for rec in ops.OPS:
-        if rec.kind not in (ops.INPUT_KIND, ops.CONST_KIND):
+        if rec.kind not in (ops.INPUT_KIND, ops.CONST_KIND) and _translatable(rec):
             assert f"case {rec.code}:" in source
 
 
 def test_an_op_the_translator_cannot_read_is_listed_not_guessed():
-    fake = ops.Op(99, "erf", ops.UNARY, "erf(x)", ("2.0 / sqrt(3.14159) * exp(-x * x)",))
+    fake = ops.Op(99, "lgamma", ops.UNARY, "lgamma(x)", ("digamma(x)",))
     source, missing = _jsops.op_table_js(ops.OPS + (fake,))
-    assert missing == ["erf"] and "case 99" not in source
+    assert "lgamma" in missing and "case 99" not in source
     assert _jsops.translate("-x ** 2.0") == "(-_pow(x, 2.0))"  # -x ** 2 is a syntax error in JS
     with pytest.raises(_jsops.Untranslatable):
         _jsops.translate("x.real")
