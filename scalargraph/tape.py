@@ -9,15 +9,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import ops, batch
+from . import ops, batch, workmem as _workmem
 from . import evaluation as _evaluation  # batches in every method
-from .kernels import flatten as _flatten, forward as _kernels, sweeps as _sweeps
+from .kernels import flatten as _flatten, forward as _kernels, packed as _packed, sweeps as _sweeps
 from .graph import Node, as_count
 
 _N_OPS = len(ops.OPS)
 _NODE_ARITY = ops.ARITY_TABLE
 _KIND_OF = np.array([list(ops.NODE_ARITY).index(op.kind) for op in ops.OPS], dtype=np.uint8)
 _K_INPUT, _K_CONST, _K_UNARY, _K_BINARY, _K_CONST_RIGHT = range(5)
+_F64 = np.dtype(np.float64)
 
 # Directions (or seeds) per jacobian block: as many as keep the block within 8 MiB, and at
 # most 64. Measured on 10^4-input wide_sum (forward) and fan_out (reverse): blocks of 2, 4,
@@ -35,17 +36,23 @@ class Tape:
 
     Memory: 9 B per node (uint8 ``op``, int32 ``arg0``, ``arg1``) + 8 B per constant in
     ``consts``; a tape made from a graph also keeps 4 B per node to answer :meth:`index`.
-    Work memory per call: values 8 B/node; gradients and tangents add partials 16 B/node and
-    adjoints/tangents 8 B/node (32 B/node in all), freed when the call returns.
+    Work memory: values 8 B/node; gradients and tangents add partials 16 B/node and
+    adjoints/tangents 8 B/node (32 B/node in all). Plain calls keep it between calls, one
+    buffer per thread, up to 1 GiB per tape and thread (:mod:`scalargraph.workmem`):
+    :attr:`kept_bytes` says how much is held, :meth:`release` frees it.
 
-    A tape is immutable and no sweep mutates shared state, so one tape may be evaluated from
-    several threads at once.
+    A tape is immutable and no two threads share a work buffer, so one tape may be
+    evaluated from several threads at once.
     """
 
     # Node counts before and after the passes of sg.optimize / sg.compile(cse=, fold=), else None.
     compile_stats = None
     # Graph nodes merged into another node by CSE: (sorted graph indices, tape positions).
     _merged = None
+    # Work buffers kept between plain calls, per thread (scalargraph/workmem.py); the packed
+    # small-tape kernel is taken when _small (at most PACKED_NODES nodes, one output).
+    _kept = None
+    _small = False
 
     def __init__(self, op, arg0, arg1, consts, outputs, input_names=None, *, n_data=0,
                  _graph=None, _source=None, _trusted=False):
@@ -74,6 +81,8 @@ class Tape:
         self._slots = None
         for a in (self.op, self.arg0, self.arg1, self.consts, self.outputs):
             a.flags.writeable = False
+        self._small = self.n_nodes <= _workmem.PACKED_NODES and self.n_outputs == 1
+        self._in_shape = (self.n_inputs,)
 
     # ---- sizes ----------------------------------------------------------------------------
     @property
@@ -89,6 +98,20 @@ class Tape:
     def nbytes(self):
         """Bytes of the tape arrays (op, arg0, arg1, consts, outputs)."""
         return sum(a.nbytes for a in (self.op, self.arg0, self.arg1, self.consts, self.outputs))
+
+    @property
+    def kept_bytes(self):
+        """Bytes of work memory this tape keeps between plain calls, over all threads (see
+        :mod:`scalargraph.workmem`). Cost: O(threads)."""
+        return _workmem.kept_bytes(self)
+
+    def release(self):
+        """Free the work buffers this tape keeps between calls, every thread's at once (a
+        call under way keeps its own until it returns). The next call allocates again.
+
+        Cost: O(1); frees up to 64 B/node per thread that called the tape.
+        """
+        _workmem.release(self)
 
     def op_counts(self):
         """Dict of op name -> number of nodes with that op. Cost: O(n_nodes)."""
@@ -205,22 +228,39 @@ class Tape:
         _kernels.forward_partials(self.op, self.arg0, self.arg1, self.consts, x, values, partials)
         return values, partials
 
-    def _reverse(self, x, seed_at, seeds):
-        values, partials = self._linearize(x)
-        adjoints = np.zeros(self.n_nodes)
+    # The plain calls below carve their work arrays from this thread's kept buffer
+    # (scalargraph/workmem.py: take ... give); what they return never shares its memory.
+    def _partials_into(self, x, buf):
+        n = self.n_nodes
+        values, partials = buf[:n], buf[n:3 * n].reshape(n, 2)
+        _kernels.forward_partials(self.op, self.arg0, self.arg1, self.consts, x, values, partials)
+        return partials
+
+    def _reverse(self, x, seed_at, seeds, whole):
+        """Adjoints of every node (a new array if ``whole``, else the inputs' only)."""
+        n = self.n_nodes
+        buf = _workmem.take(self, 3 * n if whole else 4 * n)
+        partials = self._partials_into(x, buf)
+        adjoints = np.zeros(n) if whole else buf[3 * n:4 * n]
+        if not whole:
+            adjoints.fill(0.0)
         if np.ndim(seed_at) == 0:
             adjoints[seed_at] = seeds
         else:
             np.add.at(adjoints, seed_at, seeds)  # an output listed twice gets both seeds
         _sweeps.reverse_adjoints(self.arg0, self.arg1, partials, adjoints)
-        return values, adjoints
+        out = adjoints if whole else adjoints[:self.n_inputs].copy()
+        _workmem.give(self, buf)
+        return out
 
     def _forward(self, x, v):
-        values, partials = self._linearize(x)
+        buf = _workmem.take(self, 3 * self.n_nodes)
+        partials = self._partials_into(x, buf)
         tangents = np.empty(self.n_nodes)
         tangents[:self.n_inputs] = v
         _sweeps.forward_tangents(self.n_inputs, self.arg0, self.arg1, partials, tangents)
-        return values, tangents
+        _workmem.give(self, buf)
+        return tangents
 
     # ---- public evaluation ----------------------------------------------------------------
     def __call__(self, x, workers=None):
@@ -236,7 +276,12 @@ class Tape:
         X = self._points(x)
         if X is not None:
             return batch.values(self, X, workers)
-        return self._values(self._point(x))[self.outputs]
+        x = self._point(x)
+        buf = _workmem.take(self, self.n_nodes)
+        _kernels.forward_values(self.op, self.arg0, self.arg1, self.consts, x, buf)
+        out = buf[self.outputs]  # a copy (fancy indexing)
+        _workmem.give(self, buf)
+        return out
 
     def values(self, x, workers=None):
         """Value of every tape node at ``x``: array (n_nodes,), indexed as :meth:`index` says;
@@ -284,12 +329,23 @@ class Tape:
         return self._fused(self._point(x), self._output(output))[1]
 
     def _fused(self, x, k):
-        """Value and gradient of output k: one kernel call (the plain-call fast path)."""
+        """Value and gradient of output k: one kernel call (the plain-call fast path).
+
+        A small tape takes the packed kernel (5 arrays for Numba's dispatcher to check, not
+        11: kernels/packed.py); both keep their work arrays between calls (workmem.py).
+        """
         n = self.n_nodes
         gradient = np.empty(self.n_inputs)
+        if n <= _workmem.PACKED_NODES:
+            ints, work = _workmem.packed(self)
+            value = _packed.value_and_gradient_packed(ints, self.op, work, k, x, gradient)
+            _workmem.give_packed(self, work)
+            return value, gradient
+        buf = _workmem.take(self, 4 * n)
         value = _sweeps.value_and_gradient(self.op, self.arg0, self.arg1, self.consts,
-                                            self.outputs, k, np.empty(n), np.empty((n, 2)),
-                                            np.empty(n), x, gradient)
+                                            self.outputs, k, buf[:n], buf[n:3 * n].reshape(n, 2),
+                                            buf[3 * n:4 * n], x, gradient)
+        _workmem.give(self, buf)
         return value, gradient
 
     def gradient_sum(self, X, output=None, workers=None):
@@ -362,6 +418,13 @@ class Tape:
         For points ``x`` (B, n_inputs): ``(values (B,), gradients (B, n_inputs))``.
         Cost: as :meth:`gradient` (one fused kernel call).
         """
+        if (self._small and output is None and type(x) is np.ndarray  # the small-tape path
+                and x.shape == self._in_shape and x.dtype == _F64 and x.flags.c_contiguous):
+            gradient = np.empty(self._in_shape)
+            ints, work = _workmem.packed(self)
+            value = _packed.value_and_gradient_packed(ints, self.op, work, 0, x, gradient)
+            _workmem.give_packed(self, work)
+            return value, gradient
         if not (type(x) is np.ndarray and x.ndim == 1):  # batches: scalargraph/evaluation.py
             X = self._points(x)
             if X is not None:
@@ -379,8 +442,7 @@ class Tape:
             return _evaluation.vjp(self, X, w, workers)
         x = self._point(x)
         w = self._vector(w, self.n_outputs, "output weights w")
-        _, adjoints = self._reverse(x, self.outputs, w)
-        return adjoints[:self.n_inputs].copy()
+        return self._reverse(x, self.outputs, w, whole=False)
 
     def jvp(self, x, v, workers=None):
         """Forward mode: ``J @ v`` for an input direction ``v`` (n_inputs,), array (n_outputs,).
@@ -395,10 +457,13 @@ class Tape:
         x = self._point(x)
         v = self._vector(v, self.n_inputs, "direction v")
         s_arg0, s_arg1, s_out, n_slots = self._slot_tape()
-        work, twork = np.empty(n_slots), np.empty(n_slots)
+        buf = _workmem.take(self, 2 * n_slots)
+        work, twork = buf[:n_slots], buf[n_slots:2 * n_slots]
         _kernels.forward_tangents_slots(self.op, s_arg0, s_arg1, s_out, self.consts, x, work,
                                         v, twork)
-        return twork[s_out[self.outputs]]
+        out = twork[s_out[self.outputs]]  # a copy (fancy indexing)
+        _workmem.give(self, buf)
+        return out
 
     def adjoints(self, x, output=None, workers=None):
         """d output / d node for every tape node: the "gradtable" of DL book Algorithm 6.2.
@@ -411,7 +476,7 @@ class Tape:
         if X is not None:
             return _evaluation.adjoints(self, X, self._output(output), workers)
         x = self._point(x)
-        return self._reverse(x, self.outputs[self._output(output)], 1.0)[1]
+        return self._reverse(x, self.outputs[self._output(output)], 1.0, whole=True)
 
     def tangents(self, x, v, workers=None):
         """d node / d direction ``v`` for every tape node (Prince problem 7.13), array (n_nodes,).
@@ -423,7 +488,7 @@ class Tape:
         if X is not None:
             return _evaluation.tangents(self, X, v, workers)
         x = self._point(x)
-        return self._forward(x, self._vector(v, self.n_inputs, "direction v"))[1]
+        return self._forward(x, self._vector(v, self.n_inputs, "direction v"))
 
     def jacobian(self, x, mode="auto", workers=None):
         """The Jacobian d outputs / d inputs, array (n_outputs, n_inputs); for points ``x``
