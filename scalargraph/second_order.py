@@ -18,6 +18,7 @@ import weakref
 
 import numpy as np
 
+from . import workmem as _workmem
 from .kernels import forward as _forward, second as _so
 from .arrays import NodeArray
 from .graph import Graph
@@ -25,6 +26,14 @@ from .symbolic import grad
 
 _GRADIENT_TAPES = weakref.WeakKeyDictionary()  # tape -> {output: gradient tape}
 _LOCK = threading.Lock()
+
+
+def _work(tape, buf):
+    """values, partials, tangents, dpartials, adjoints, adjoint tangents: views of ``buf``
+    (8 n elements, from the tape's kept buffer: scalargraph/workmem.py)."""
+    n = tape.n_nodes
+    return (buf[:n], buf[n:3 * n].reshape(n, 2), buf[3 * n:4 * n],
+            buf[4 * n:6 * n].reshape(n, 2), buf[6 * n:7 * n], buf[7 * n:8 * n])
 
 
 def _second_sweeps(tape, values, partials, v, seed_at, tangents, dpartials, adjoints,
@@ -57,7 +66,8 @@ def hvp(tape, x, v, output=None):
 
     Cost: two sweeps (values, partials and their tangents; adjoints and their tangents),
     about 1.2 to 2 times the gradient whatever n_inputs is (benchmarks/bench_second_order.py);
-    48 B/node work memory (partials and their tangents 32, adjoints and their tangents 16).
+    64 B/node work memory (values 8, partials and their tangents 32, tangents 8, adjoints
+    and their tangents 16), kept between calls (:mod:`scalargraph.workmem`).
     Kinks: the second partials of relu, abs, maximum, minimum, leaky_relu and gt are 0
     (derivatives of their step-function partials); first-order kinks as in
     :meth:`Tape.gradient`. A zero factor blocks its path (strong zero).
@@ -65,11 +75,12 @@ def hvp(tape, x, v, output=None):
     x = tape._point(x)
     v = tape._vector(v, tape.n_inputs, "direction v")
     seed_at = int(tape.outputs[tape._output(output)])
-    n = tape.n_nodes
-    values, partials = np.empty(n), np.empty((n, 2))
+    buf = _workmem.take(tape, 8 * tape.n_nodes)
+    values, partials, *work = _work(tape, buf)
     _forward.forward_partials(tape.op, tape.arg0, tape.arg1, tape.consts, x, values, partials)
-    work = (np.empty(n), np.empty((n, 2)), np.empty(n), np.empty(n))
-    return _second_sweeps(tape, values, partials, v, seed_at, *work)
+    out = _second_sweeps(tape, values, partials, v, seed_at, *work)  # a copy
+    _workmem.give(tape, buf)
+    return out
 
 
 def hessian(tape, x, output=None):
@@ -88,13 +99,15 @@ def hessian(tape, x, output=None):
     hess = np.zeros((n_in, n_in))
     if n_in == 0:
         return hess
-    values, partials = tape._linearize(x)
-    work = (np.empty(n), np.empty((n, 2)), np.empty(n), np.empty(n))
+    buf = _workmem.take(tape, 8 * n)
+    values, partials, *work = _work(tape, buf)
+    _forward.forward_partials(tape.op, tape.arg0, tape.arg1, tape.consts, x, values, partials)
     e = np.zeros(n_in)
     for j in range(n_in):
         e[j] = 1.0
         hess[j] = _second_sweeps(tape, values, partials, e, seed_at, *work)
         e[j] = 0.0
+    _workmem.give(tape, buf)
     return hess
 
 
