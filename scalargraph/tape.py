@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import ops, batch, workmem as _workmem
+from . import ops, batch, workmem as _workmem, tiles as _tiles
 from . import evaluation as _evaluation  # batches in every method
 from .kernels import flatten as _flatten, forward as _kernels, packed as _packed, sweeps as _sweeps
 from .graph import Node, as_count
@@ -53,6 +53,7 @@ class Tape:
     # small-tape kernel is taken when _small (at most PACKED_NODES nodes, one output).
     _kept = None
     _small = False
+    _jslots = None  # the forward Jacobian's slot map (scalargraph/tiles.py), on first use
 
     def __init__(self, op, arg0, arg1, consts, outputs, input_names=None, *, n_data=0,
                  _graph=None, _source=None, _trusted=False):
@@ -502,8 +503,10 @@ class Tape:
             (n_outputs seeds); "auto" picks forward when n_inputs <= n_outputs.
 
         Cost: one forward sweep with partials, then blocks of up to 64 directions or seeds,
-        each block one sweep costing about k times a single one; work memory 8 B per node
-        per direction of a block (at most 8 MiB, or one direction) on top of 24 B/node.
+        each block one sweep costing about k times a single one. Work memory on top of
+        24 B/node: forward, 8 B per *live* node per direction of a block (the rows of nodes
+        alive at once, :mod:`scalargraph.tiles`); reverse, 8 B per node per seed of a block
+        (at most 8 MiB, or one seed). Kept between calls (:mod:`scalargraph.workmem`).
         """
         X = self._points(x)  # batches: scalargraph/evaluation.py
         if X is not None:
@@ -517,21 +520,20 @@ class Tape:
         jac = np.zeros((m, n))
         if n == 0 or m == 0:
             return jac
-        _, partials = self._linearize(x)
-        count = n if mode == "forward" else m
-        block = int(max(1, min(64, count, _BLOCK_ELEMENTS // max(self.n_nodes, 1))))
+        if mode == "forward":
+            return _tiles.jacobian_forward(self, x, jac)
+        count, nn = m, self.n_nodes
+        block = int(max(1, min(64, count, _BLOCK_ELEMENTS // max(nn, 1))))
+        buf = _workmem.take(self, 3 * nn + nn * block)
+        partials = self._partials_into(x, buf)
         for start in range(0, count, block):
             k = min(block, count - start)
-            if mode == "forward":
-                tangents = np.zeros((self.n_nodes, k))
-                tangents[start + np.arange(k), np.arange(k)] = 1.0
-                _sweeps.forward_tangents_block(n, self.arg0, self.arg1, partials, tangents)
-                jac[:, start:start + k] = tangents[self.outputs]
-            else:
-                adjoints = np.zeros((self.n_nodes, k))
-                np.add.at(adjoints, (self.outputs[start:start + k], np.arange(k)), 1.0)
-                _sweeps.reverse_adjoints_block(self.arg0, self.arg1, partials, adjoints)
-                jac[start:start + k] = adjoints[:n].T
+            adjoints = buf[3 * nn:3 * nn + nn * k].reshape(nn, k)
+            adjoints.fill(0.0)
+            np.add.at(adjoints, (self.outputs[start:start + k], np.arange(k)), 1.0)
+            _sweeps.reverse_adjoints_block(self.arg0, self.arg1, partials, adjoints)
+            jac[start:start + k] = adjoints[:n].T
+        _workmem.give(self, buf)
         return jac
 
     # ---- hot loops --------------------------------------------------------------------------
