@@ -5,6 +5,7 @@ calls Numba kernels that trust them: Numba does not check bounds, so nothing unc
 reach a kernel.
 """
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +20,8 @@ _NODE_ARITY = ops.ARITY_TABLE
 _KIND_OF = np.array([list(ops.NODE_ARITY).index(op.kind) for op in ops.OPS], dtype=np.uint8)
 _K_INPUT, _K_CONST, _K_UNARY, _K_BINARY, _K_CONST_RIGHT = range(5)
 _F64 = np.dtype(np.float64)
+_get_ident = threading.get_ident
+_packed_vg0 = _packed.value_and_gradient_packed0
 
 # Directions (or seeds) per jacobian block: as many as keep the block within 8 MiB, and at
 # most 64. Measured on 10^4-input wide_sum (forward) and fan_out (reverse): blocks of 2, 4,
@@ -52,8 +55,11 @@ class Tape:
     # Work buffers kept between plain calls, per thread (scalargraph/workmem.py); the packed
     # small-tape kernel is taken when _small (at most PACKED_NODES nodes, one output).
     _kept = None
+    _small_work = None
+    _ints = None
     _small = False
     _jslots = None  # the forward Jacobian's slot map (scalargraph/tiles.py), on first use
+    _rest_order = None  # argsort of _source past the inputs, for index()
 
     def __init__(self, op, arg0, arg1, consts, outputs, input_names=None, *, n_data=0,
                  _graph=None, _source=None, _trusted=False):
@@ -270,7 +276,7 @@ class Tape:
 
         ``workers`` threads share a batch (default: every core).
         Cost: one forward sweep per point, O(n_nodes) time, 8 B per node (and point of a
-        chunk, for a batch) of work memory. (The slot-renamed sweep of :meth:`jvp` would need
+        chunk, for a batch) of work memory, kept between calls (:mod:`scalargraph.workmem`). (The slot-renamed sweep of :meth:`jvp` would need
         8 B per live node instead, but reading the slot map costs more than writing every
         value: 1.6 vs 1.4 ns/node on a dense network, bench_sweeps.)
         """
@@ -315,7 +321,8 @@ class Tape:
             ``checkpoints_for_budget`` to pick k from a memory budget).
 
         Cost: one forward sweep with partials + one reverse sweep, whatever n_inputs is;
-        O(n_nodes) time, 32 B/node work memory.
+        O(n_nodes) time, 32 B/node work memory, kept between calls per thread (see
+        :mod:`scalargraph.workmem`; :meth:`release` frees it).
         Kinks: see each op's note (relu'(0) = 0, maximum's gradient goes to x only where x > y,
         abs'(0) = 0); a zero partial or adjoint blocks its path even against inf or NaN.
         """
@@ -339,9 +346,7 @@ class Tape:
         gradient = np.empty(self.n_inputs)
         if n <= _workmem.PACKED_NODES:
             ints, work = _workmem.packed(self)
-            value = _packed.value_and_gradient_packed(ints, self.op, work, k, x, gradient)
-            _workmem.give_packed(self, work)
-            return value, gradient
+            return _packed.value_and_gradient_packed(ints, work, k, x, gradient), gradient
         buf = _workmem.take(self, 4 * n)
         value = _sweeps.value_and_gradient(self.op, self.arg0, self.arg1, self.consts,
                                             self.outputs, k, buf[:n], buf[n:3 * n].reshape(n, 2),
@@ -417,15 +422,20 @@ class Tape:
         """``(value, gradient)`` of one output from the same sweeps as :meth:`gradient`.
 
         For points ``x`` (B, n_inputs): ``(values (B,), gradients (B, n_inputs))``.
-        Cost: as :meth:`gradient` (one fused kernel call).
+        Cost: as :meth:`gradient` (one fused kernel call). A float64 array ``x`` on a small
+        tape (one output, up to ``workmem.PACKED_NODES`` nodes) takes the packed kernel:
+        about 1 us a call from Python on the 7-node Domke graph.
         """
-        if (self._small and output is None and type(x) is np.ndarray  # the small-tape path
-                and x.shape == self._in_shape and x.dtype == _F64 and x.flags.c_contiguous):
+        # The small-tape path (about 1 us on Domke): the checks that keep the kernel from
+        # being compiled again for another layout; the kernel checks the lengths.
+        if (output is None and type(x) is np.ndarray and x.dtype is _F64 and self._small
+                and x.shape == self._in_shape and x.flags.c_contiguous):
+            small = self._small_work
+            work = None if small is None else small.get(_get_ident())
+            if work is None:
+                work = _workmem.packed(self)[1]
             gradient = np.empty(self._in_shape)
-            ints, work = _workmem.packed(self)
-            value = _packed.value_and_gradient_packed(ints, self.op, work, 0, x, gradient)
-            _workmem.give_packed(self, work)
-            return value, gradient
+            return _packed_vg0(self._ints, work, x, gradient), gradient
         if not (type(x) is np.ndarray and x.ndim == 1):  # batches: scalargraph/evaluation.py
             X = self._points(x)
             if X is not None:
@@ -568,7 +578,8 @@ class Tape:
         Raises ValueError for a node of another graph, or one that is not in the tape
         because no output depends on it.
 
-        Cost: O(log n_nodes) (binary searches; the inputs' order is sorted once per tape). After common-subexpression elimination a node
+        Cost: O(log n_nodes) (binary searches; the positions are sorted once per tape, 4 B/node
+        kept). After common-subexpression elimination a node
         merged away answers the position of the node it merged into.
         """
         if type(node) is not Node:
@@ -586,9 +597,11 @@ class Tape:
         if j < order.shape[0] and source[order[j]] == node.index:
             return int(order[j])
         rest = source[self.n_inputs:]
-        j = int(np.searchsorted(rest, node.index))
-        if j < rest.shape[0] and rest[j] == node.index:
-            return self.n_inputs + j
+        if self._rest_order is None:  # sorted once: a depth-first tape is not in record order
+            self._rest_order = np.argsort(rest, kind="stable").astype(np.int32)
+        j = int(np.searchsorted(rest, node.index, sorter=self._rest_order))
+        if j < rest.shape[0] and rest[self._rest_order[j]] == node.index:
+            return self.n_inputs + int(self._rest_order[j])
         if self._merged is not None:  # CSE merged it: the surviving node's position
             graph_idx, position = self._merged
             j = int(np.searchsorted(graph_idx, node.index))

@@ -12,8 +12,9 @@ one per thread, as :meth:`Tape.bind` and the batch path (:mod:`scalargraph.batch
 **Policy.** What is kept: per tape and per thread that has called it, one buffer as large
 as the largest work any call on that thread needed (32 B/node after a gradient, 64 B/node
 after an ``hvp``, 24 B/node plus a block of directions after a ``jacobian``), and for a
-small tape (up to :data:`PACKED_NODES` nodes) a packed copy of its index arrays (8 B/node,
-see ``kernels/packed.py``). A call whose work is over :data:`KEEP_BYTES` (per tape and
+small tape (up to :data:`PACKED_NODES` nodes) the packed kernel's work array (32 B/node +
+8 B per constant). With the tape itself (not counted as work, not released): a small tape's
+packed copy of its opcodes and index arrays (12 B/node, ``kernels/packed.py``). A call whose work is over :data:`KEEP_BYTES` (per tape and
 thread, 1 GiB by default: a 3 * 10^7-node gradient) allocates it for that call alone and
 keeps nothing. Results never share memory with the buffer. How to release:
 :meth:`Tape.release` frees every thread's buffers of that tape at once; they also go with
@@ -23,7 +24,8 @@ the tape, and a thread's with the thread (at the next call on the tape from a ne
 **Threads.** A call takes its thread's buffer out of the tape's table and puts it back when
 done, so two threads never share one, and a call re-entered on the same thread (a signal
 handler, a callback) gets a buffer of its own: several threads on one tape give the
-results a serial run gives.
+results a serial run gives. (The packed small-tape kernel leaves its array in place: see
+:func:`packed`.)
 """
 
 import threading
@@ -73,53 +75,54 @@ def give(tape, buf):
 
 def _prune(table):
     """Drop the buffers of threads that have ended (their ids may be reused)."""
-    if len(table) > 2:
+    if len(table) > 1:
         alive = {t.ident for t in threading.enumerate()}
-        for key in list(table):
-            owner = key[0] if type(key) is tuple else key
-            if type(owner) is int and owner not in alive:
-                table.pop(key, None)
+        for ident in list(table):
+            if ident not in alive:
+                table.pop(ident, None)
 
 
 def packed(tape):
-    """``(ints, op, work)`` for ``kernels.packed.value_and_gradient_packed`` on this thread.
+    """``(ints, work)`` for ``kernels.packed`` on this thread: ``ints`` (int32: sizes, arg0,
+    arg1, outputs, opcodes) made once per tape, ``work`` (float64: the constants, then
+    32 B/node of work) once per thread and kept in ``tape._small_work``.
 
-    ``ints`` (int32: sizes, arg0, arg1, outputs) is made once per tape; ``work`` (float64:
-    the constants, then 32 B/node of work) once per thread. Pair with :func:`give_packed`.
+    Not taken out of the table during a call, unlike :func:`take`: the kernel reads and
+    writes ``work`` in one call that no Python code of this thread can interrupt, and the
+    caller reads nothing from it afterwards, so a re-entered call on this thread cannot
+    spoil a result.
     """
-    table = _table(tape)
-    ident = _get_ident()
-    work = table.pop((ident, "packed"), None)
+    ints = tape._ints
+    if ints is None:
+        ints = np.concatenate([
+            np.array([tape.n_nodes, tape.n_inputs, tape.n_outputs, tape.consts.shape[0]],
+                     dtype=np.int32), tape.arg0, tape.arg1, tape.outputs,
+            tape.op.astype(np.int32)]).astype(np.int32)
+        ints.flags.writeable = False
+        tape._ints = ints
+    small = tape._small_work
+    if small is None:
+        with _lock:
+            if tape._small_work is None:
+                tape._small_work = {}
+            small = tape._small_work
+    work = small.get(_get_ident())
     if work is None:
-        ints = table.get("ints")
-        if ints is None:
-            ints = np.concatenate([
-                np.array([tape.n_nodes, tape.n_inputs, tape.n_outputs, tape.consts.shape[0]],
-                         dtype=np.int32), tape.arg0, tape.arg1, tape.outputs]).astype(np.int32)
-            ints.flags.writeable = False
-            table["ints"] = ints
         c = tape.consts.shape[0]
         work = np.empty(c + 4 * tape.n_nodes)
         work[:c] = tape.consts
-        _prune(table)
-    return table["ints"], work
-
-
-def give_packed(tape, work):
-    """Keep the packed work array for this thread's next small-tape call."""
-    table = tape._kept
-    if table is not None:
-        table[(_get_ident(), "packed")] = work
+        _prune(small)
+        small[_get_ident()] = work
+    return ints, work
 
 
 def kept_bytes(tape):
     """Bytes of work memory ``tape`` keeps now, over all threads."""
-    table = tape._kept
-    if not table:
-        return 0
-    return sum(a.nbytes for a in list(table.values()))
+    return sum(a.nbytes for table in (tape._kept, tape._small_work) if table
+               for a in list(table.values()))
 
 
 def release(tape):
     """Drop every buffer ``tape`` keeps (calls under way keep theirs until they return)."""
     tape._kept = None
+    tape._small_work = None

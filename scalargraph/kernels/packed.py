@@ -23,7 +23,7 @@ HEADER = 4
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def value_and_gradient_packed(ints, op, work, output, inputs, gradient):
+def value_and_gradient_packed(ints, work, output, inputs, gradient):
     """Value of output ``output`` at ``inputs``; its gradient written into ``gradient``.
 
     Checks in O(1) that the packed arrays agree with their header and that ``inputs`` and
@@ -34,8 +34,8 @@ def value_and_gradient_packed(ints, op, work, output, inputs, gradient):
     n_in = np.int64(ints[1])
     m = np.int64(ints[2])
     c = np.int64(ints[3])
-    if n < 0 or m < 0 or c < 0 or n_in < 0 or n_in > n or op.shape[0] != n or \
-            ints.shape[0] != HEADER + 2 * n + m or work.shape[0] < c + 4 * n:
+    if n < 0 or m < 0 or c < 0 or n_in < 0 or n_in > n or \
+            ints.shape[0] != HEADER + 3 * n + m or work.shape[0] < c + 4 * n:
         raise ValueError("packed tape arrays of different lengths")
     if output < 0 or output >= m:
         raise ValueError("output index out of range")
@@ -43,6 +43,7 @@ def value_and_gradient_packed(ints, op, work, output, inputs, gradient):
         raise ValueError("x and gradient must have one value per input")
     arg0 = ints[HEADER:HEADER + n]
     arg1 = ints[HEADER + n:HEADER + 2 * n]
+    op = ints[HEADER + 2 * n + m:HEADER + 3 * n + m]  # int32 opcodes: the same rules
     seed = ints[HEADER + 2 * n + output]
     if seed < 0 or seed >= n:
         raise ValueError("output node out of range")
@@ -59,4 +60,12 @@ def value_and_gradient_packed(ints, op, work, output, inputs, gradient):
     for i in range(n_in):
         gradient[i] = adjoints[i]
     return values[seed]
+
+
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def value_and_gradient_packed0(ints, work, inputs, gradient):
+    """``value_and_gradient_packed`` of output 0: four arguments for the dispatcher."""
+    return value_and_gradient_packed(ints, work, 0, inputs, gradient)
 
