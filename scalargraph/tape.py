@@ -326,6 +326,16 @@ class Tape:
         Kinks: see each op's note (relu'(0) = 0, maximum's gradient goes to x only where x > y,
         abs'(0) = 0); a zero partial or adjoint blocks its path even against inf or NaN.
         """
+        if (output is None and checkpoints is None and type(x) is np.ndarray  # as in
+                and x.dtype is _F64 and self._small and x.shape == self._in_shape  # value_and_
+                and x.flags.c_contiguous):  # gradient: the small-tape path
+            small = self._small_work
+            work = None if small is None else small.get(_get_ident())
+            if work is None:
+                work = _workmem.packed(self)[1]
+            gradient = np.empty(self._in_shape)
+            _packed_vg0(self._ints, work, x, gradient)
+            return gradient
         X = self._points(x)
         if checkpoints is not None:
             if X is not None:
