@@ -30,6 +30,7 @@ from .io import save, load
 from .symbolic import grad, jvp_graph, hessian
 from .warmup import warmup
 from .sparsity import SparsePlan
+from . import order  # sg.order.locality(tape); sg.compile(..., order=)
 
 __version__ = "0.1.0"
 
