@@ -277,8 +277,9 @@ class Tape:
         ``workers`` threads share a batch (default: every core).
         Cost: one forward sweep per point, O(n_nodes) time, 8 B per node (and point of a
         chunk, for a batch) of work memory, kept between calls (:mod:`scalargraph.workmem`).
-        (The slot-renamed sweep of :meth:`jvp` would need 8 B per live node instead, but reading the slot map costs more than writing every
-        value: 1.6 vs 1.4 ns/node on a dense network, bench_sweeps.)
+        (The slot-renamed sweep of :meth:`jvp` would need 8 B per live node instead, but
+        reading the slot map costs more than writing every value: 1.6 vs 1.4 ns/node on a
+        dense network, bench_sweeps.)
         """
         X = self._points(x)
         if X is not None:
