@@ -2,7 +2,7 @@
 allocate-per-call plain call interleaved, record vs depth-first order, forward Jacobian per
 direction. CPU-time clock (bench.interleaved), interleaved A B C ..., median per call.
 
-python tools/bench_bigtape.py [table|order|jacobian|domke] [--big]
+python tools/bench_bigtape.py [table|chain7|order|jacobian|jacobian_quick|domke] [--big]
 """
 
 import sys
@@ -127,6 +127,30 @@ def jacobian(big):
         print(f"slope of (time / nodes) against n, {label}: {np.polyfit(lx, ly, 1)[0]:.2f}")
 
 
+def jacobian_quick():
+    """Forward Jacobian, old vs new, min of a few calls (one at 10^5 inputs: ~3 min)."""
+    res = {}
+    for size in (1000, 10000, 100000):
+        w = W.build("wide_sum", size)
+        t, x = w.tape, w.x
+        best = {"new": 1e9, "old": 1e9}
+        for _ in range(1 if size == 100000 else 5):
+            for k, fn in (("new", lambda: t.jacobian(x, mode="forward")),
+                          ("old", lambda: old_jacobian_forward(t, x))):
+                t0 = time.process_time()
+                fn()
+                best[k] = min(best[k], time.process_time() - t0)
+        res[size] = best
+        print(f"| {size:,} | {t.n_nodes:,} | {best['old'] * 1e9 / (size * t.n_nodes):.3f} | "
+              f"{best['new'] * 1e9 / (size * t.n_nodes):.3f} | {best['old']:.3f} s | "
+              f"{best['new']:.3f} s |", flush=True)
+    ns = np.array(sorted(res))
+    for k in ("old", "new"):
+        ts = np.array([res[n][k] for n in ns]) / (4 * ns)
+        print(f"slope of (time / nodes) against n, {k}: "
+              f"{np.polyfit(np.log(ns), np.log(ts), 1)[0]:.2f}")
+
+
 def domke():
     w = W.build("domke", 1)
     t, x = w.tape, w.x
@@ -153,4 +177,5 @@ if __name__ == "__main__":
     big = "--big" in sys.argv
     {"table": lambda: table(big), "chain7": lambda: table(True, ("chain", 10**7)),
      "order": order_table, "jacobian": lambda: jacobian(big),
+     "jacobian_quick": jacobian_quick,
      "domke": domke}[what]()
