@@ -36,6 +36,7 @@ from .reductions import (max, min, prod, mean, variance, std, clip,  # noqa: A00
                          logsumexp, softmax, log_sigmoid, silu, gelu)
 from . import numpy_interop as _numpy_interop  # noqa: F401  (NumPy ufuncs and functions on nodes)
 from .specialize import Specialized
+from . import order  # sg.order.locality(tape); sg.compile(..., order=)
 
 __version__ = "0.1.0"
 

@@ -35,7 +35,7 @@ import weakref
 
 import numpy as np
 
-from . import ops, validate
+from . import ops, validate, workmem as _workmem
 from .kernels import checkpoint as _ck
 
 _NODE_ARITY = ops.ARITY_TABLE
@@ -175,15 +175,22 @@ def gradient(tape, x, output, checkpoints):
     if tape.n_nodes == n_in:
         return keep_adjoints[:n_in].copy()
     m = p.longest + p.widest  # a segment as a local tape: its outside parents, then its nodes
-    # The segment's local tape is written by the kernel and read by the plain sweeps' range
-    # kernels through read-only views, the type those kernels are compiled for on a tape's
-    # own arrays (writable arrays would compile them a second time: 17 s).
-    local = (np.empty(m, np.uint8), np.empty(m, np.int32), np.empty(m, np.int32))
+    # Work from the tape's kept buffer (scalargraph/workmem.py): the checkpoint values, the
+    # segment's values, partials, adjoints (4 m), its opcodes and renamed parents (9 m B).
+    # The local tape is written by the kernel and read by the plain sweeps' range kernels
+    # through read-only views, the type those kernels are compiled for on a tape's own
+    # arrays (writable arrays would compile them a second time: 17 s).
+    nk = p.keep.shape[0]
+    buf = _workmem.take(tape, nk + 4 * m + (9 * m + 7) // 8 + 1)
+    ints = buf[nk + 4 * m:].view(np.uint8)
+    local = (ints[8 * m:9 * m], ints[:4 * m].view(np.int32), ints[4 * m:8 * m].view(np.int32))
     views = tuple(a.view() for a in local)
     for v in views:
         v.flags.writeable = False
     _ck.checkpointed_adjoints(
         tape.op, tape.arg0, tape.arg1, tape.consts, x, p.bounds, p.ext_ptr, p.ext_nodes,
-        p.ext_slot, p.keep, p.keep_lo, seed_nodes, seed_values, np.empty(p.keep.shape[0]),
-        keep_adjoints, *local, *views, np.empty(m), np.empty((m, 2)), np.empty(m))
+        p.ext_slot, p.keep, p.keep_lo, seed_nodes, seed_values, buf[:nk],
+        keep_adjoints, *local, *views, buf[nk:nk + m],
+        buf[nk + m:nk + 3 * m].reshape(m, 2), buf[nk + 3 * m:nk + 4 * m])
+    _workmem.give(tape, buf)
     return keep_adjoints[:n_in].copy()

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import ops
+from . import ops, order as _order
 from .kernels import flatten as _flatten
 from .arrays import NodeArray
 from .graph import Graph, Node, as_count, as_float, check_intact, const, foreign_node_error, var
@@ -55,7 +55,7 @@ def _gather(items, graph, what, numbers_ok):
     return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
 
 
-def compile(inputs, outputs, *, data=None, cse=False, fold=False):  # noqa: A001  (sg.compile)
+def compile(inputs, outputs, *, data=None, cse=False, fold=False, order="auto"):  # noqa: A001  (sg.compile)
     """Flatten the graph between ``inputs`` and ``outputs`` into a :class:`Tape`.
 
     Only the ancestors of the outputs are kept (dead code removed). The tape numbers the
@@ -82,6 +82,13 @@ def compile(inputs, outputs, *, data=None, cse=False, fold=False):  # noqa: A001
         With either flag the tape's ``compile_stats`` holds the node counts before and after
         each pass; values stay bit for bit the same (gradients too with ``fold`` alone; with
         ``cse`` they may differ in the last bits).
+
+    order : {"auto", "record", "depth_first"}, default "auto"
+        Node order of the tape after the inputs: recording order, or depth-first from the
+        outputs (each node near its operands, few values alive at once: CasADi's default),
+        which "auto" takes when it at least halves the most values alive at once (see
+        :mod:`scalargraph.order`). Every result is the same bit for bit in either order;
+        :meth:`Tape.index` gives the positions.
 
     Returns
     -------
@@ -133,10 +140,14 @@ def compile(inputs, outputs, *, data=None, cse=False, fold=False):  # noqa: A001
     names = _InputNames(graph.names, in_idx)
     tape = Tape(t_op, t_arg0, t_arg1, t_consts, new_index[out_idx].astype(np.int32),
                 input_names=names, n_data=n_data, _graph=graph, _source=source, _trusted=True)
+    if order not in _order.ORDERS:
+        raise ValueError(f"order must be one of {', '.join(map(repr, _order.ORDERS))}, "
+                         f"got {order!r}")
     if cse or fold:
         with _stage("optimizing (cse/fold)", tape.n_nodes):
-            return optimize(tape, cse=cse, fold=fold)
-    return tape
+            tape = optimize(tape, cse=cse, fold=fold)
+    with _stage("ordering the nodes", tape.n_nodes):
+        return _order.reorder(tape, order)
 
 
 def record_snapshot(graph, n):

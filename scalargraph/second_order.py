@@ -18,15 +18,22 @@ import weakref
 
 import numpy as np
 
-from . import validate
-
-from .kernels import second as _so
+from . import validate, workmem as _workmem
+from .kernels import forward as _forward, second as _so
 from .arrays import NodeArray
 from .graph import Graph
 from .symbolic import grad
 
 _GRADIENT_TAPES = weakref.WeakKeyDictionary()  # tape -> {output: gradient tape}
 _LOCK = threading.Lock()
+
+
+def _work(tape, buf):
+    """values, partials, tangents, dpartials, adjoints, adjoint tangents: views of ``buf``
+    (8 n elements, from the tape's kept buffer: scalargraph/workmem.py)."""
+    n = tape.n_nodes
+    return (buf[:n], buf[n:3 * n].reshape(n, 2), buf[3 * n:4 * n],
+            buf[4 * n:6 * n].reshape(n, 2), buf[6 * n:7 * n], buf[7 * n:8 * n])
 
 
 def _second_sweeps(tape, values, partials, v, seed_at, tangents, dpartials, adjoints,
@@ -59,7 +66,8 @@ def hvp(tape, x, v, output=None):
 
     Cost: two sweeps (values, partials and their tangents; adjoints and their tangents),
     about 1.2 to 2 times the gradient whatever n_inputs is (benchmarks/bench_second_order.py);
-    48 B/node work memory (partials and their tangents 32, adjoints and their tangents 16).
+    64 B/node work memory (values 8, partials and their tangents 32, tangents 8, adjoints
+    and their tangents 16), kept between calls (:mod:`scalargraph.workmem`).
     Kinks: the second partials of relu, abs, maximum, minimum, leaky_relu and gt are 0
     (derivatives of their step-function partials); first-order kinks as in
     :meth:`Tape.gradient`. A zero factor blocks its path (strong zero).
@@ -67,14 +75,17 @@ def hvp(tape, x, v, output=None):
     x = validate.point(tape, x)
     v = validate.vector(v, tape.n_inputs, "direction v")
     seed_at = int(tape.outputs[validate.output_index(tape, output)])
-    n = tape.n_nodes
-    partials, dpartials = np.empty((n, 2)), np.empty((n, 2))
-    _so.forward_second_fused(tape.op, tape.arg0, tape.arg1, tape.consts, x, v, np.empty(n),
-                             partials, np.empty(n), dpartials)
-    adjoints, adjoint_tangents = np.zeros(n), np.zeros(n)
+    buf = _workmem.take(tape, 8 * tape.n_nodes)
+    values, partials, tangents, dpartials, adjoints, adjoint_tangents = _work(tape, buf)
+    _so.forward_second_fused(tape.op, tape.arg0, tape.arg1, tape.consts, x, v, values,
+                             partials, tangents, dpartials)
+    adjoints[:] = 0.0
+    adjoint_tangents[:] = 0.0
     adjoints[seed_at] = 1.0
     _so.reverse_second(tape.arg0, tape.arg1, partials, dpartials, adjoints, adjoint_tangents)
-    return adjoint_tangents[:tape.n_inputs].copy()
+    out = adjoint_tangents[:tape.n_inputs].copy()
+    _workmem.give(tape, buf)
+    return out
 
 
 def hessian(tape, x, output=None):
@@ -93,13 +104,15 @@ def hessian(tape, x, output=None):
     hess = np.zeros((n_in, n_in))
     if n_in == 0:
         return hess
-    values, partials = tape.linearize(x)
-    work = (np.empty(n), np.empty((n, 2)), np.empty(n), np.empty(n))
+    buf = _workmem.take(tape, 8 * n)
+    values, partials, *work = _work(tape, buf)
+    _forward.forward_partials(tape.op, tape.arg0, tape.arg1, tape.consts, x, values, partials)
     e = np.zeros(n_in)
     for j in range(n_in):
         e[j] = 1.0
         hess[j] = _second_sweeps(tape, values, partials, e, seed_at, *work)
         e[j] = 0.0
+    _workmem.give(tape, buf)
     return hess
 
 

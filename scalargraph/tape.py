@@ -5,17 +5,21 @@ calls Numba kernels that trust them: Numba does not check bounds, so nothing unc
 reach a kernel.
 """
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
 
-from . import ops, batch, validate
+from . import ops, batch, validate, workmem as _workmem, tiles as _tiles
 from . import evaluation as _evaluation  # batches in every method
-from .kernels import flatten as _flatten, forward as _kernels, sweeps as _sweeps
+from .kernels import flatten as _flatten, forward as _kernels, packed as _packed, sweeps as _sweeps
 from .graph import Node, as_count
 
 _N_OPS = len(ops.OPS)
 _NODE_ARITY = ops.ARITY_TABLE
+_F64 = np.dtype(np.float64)
+_get_ident = threading.get_ident
+_packed_vg0 = _packed.value_and_gradient_packed0
 
 # Directions (or seeds) per jacobian block: as many as keep the block within 8 MiB, and at
 # most 64. Measured on 10^4-input wide_sum (forward) and fan_out (reverse): blocks of 2, 4,
@@ -33,17 +37,27 @@ class Tape:
 
     Memory: 9 B per node (uint8 ``op``, int32 ``arg0``, ``arg1``) + 8 B per constant in
     ``consts``; a tape made from a graph also keeps 4 B per node to answer :meth:`index`.
-    Work memory per call: values 8 B/node; gradients and tangents add partials 16 B/node and
-    adjoints/tangents 8 B/node (32 B/node in all), freed when the call returns.
+    Work memory: values 8 B/node; gradients and tangents add partials 16 B/node and
+    adjoints/tangents 8 B/node (32 B/node in all). Plain calls keep it between calls, one
+    buffer per thread, up to 1 GiB per tape and thread (:mod:`scalargraph.workmem`):
+    :attr:`kept_bytes` says how much is held, :meth:`release` frees it.
 
-    A tape is immutable and no sweep mutates shared state, so one tape may be evaluated from
-    several threads at once.
+    A tape is immutable and no two threads share a work buffer, so one tape may be
+    evaluated from several threads at once.
     """
 
     # Node counts before and after the passes of sg.optimize / sg.compile(cse=, fold=), else None.
     compile_stats = None
     # Graph nodes merged into another node by CSE: (sorted graph indices, tape positions).
     _merged = None
+    # Work buffers kept between plain calls, per thread (scalargraph/workmem.py); the packed
+    # small-tape kernel is taken when _small (at most PACKED_NODES nodes, one output).
+    _kept = None
+    _small_work = None
+    _ints = None
+    _small = False
+    _jslots = None  # the forward Jacobian's slot map (scalargraph/tiles.py), on first use
+    _rest_order = None  # argsort of _source past the inputs, for index()
 
     def __init__(self, op, arg0, arg1, consts, outputs, input_names=None, *, n_data=0,
                  _graph=None, _source=None, _trusted=False):
@@ -72,6 +86,8 @@ class Tape:
         self._slots = None
         for a in (self.op, self.arg0, self.arg1, self.consts, self.outputs):
             a.flags.writeable = False
+        self._small = self.n_nodes <= _workmem.PACKED_NODES and self.n_outputs == 1
+        self._in_shape = (self.n_inputs,)
 
     # ---- sizes ----------------------------------------------------------------------------
     @property
@@ -87,6 +103,20 @@ class Tape:
     def nbytes(self):
         """Bytes of the tape arrays (op, arg0, arg1, consts, outputs)."""
         return sum(a.nbytes for a in (self.op, self.arg0, self.arg1, self.consts, self.outputs))
+
+    @property
+    def kept_bytes(self):
+        """Bytes of work memory this tape keeps between plain calls, over all threads (see
+        :mod:`scalargraph.workmem`). Cost: O(threads)."""
+        return _workmem.kept_bytes(self)
+
+    def release(self):
+        """Free the work buffers this tape keeps between calls, every thread's at once (a
+        call under way keeps its own until it returns). The next call allocates again.
+
+        Cost: O(1); frees up to 64 B/node per thread that called the tape.
+        """
+        _workmem.release(self)
 
     def op_counts(self):
         """Dict of op name -> number of nodes with that op. Cost: O(n_nodes)."""
@@ -168,22 +198,39 @@ class Tape:
         _kernels.forward_partials(self.op, self.arg0, self.arg1, self.consts, x, values, partials)
         return values, partials
 
-    def _reverse(self, x, seed_at, seeds):
-        values, partials = self.linearize(x)
-        adjoints = np.zeros(self.n_nodes)
+    # The plain calls below carve their work arrays from this thread's kept buffer
+    # (scalargraph/workmem.py: take ... give); what they return never shares its memory.
+    def _partials_into(self, x, buf):
+        n = self.n_nodes
+        values, partials = buf[:n], buf[n:3 * n].reshape(n, 2)
+        _kernels.forward_partials(self.op, self.arg0, self.arg1, self.consts, x, values, partials)
+        return partials
+
+    def _reverse(self, x, seed_at, seeds, whole):
+        """Adjoints of every node (a new array if ``whole``, else the inputs' only)."""
+        n = self.n_nodes
+        buf = _workmem.take(self, 3 * n if whole else 4 * n)
+        partials = self._partials_into(x, buf)
+        adjoints = np.zeros(n) if whole else buf[3 * n:4 * n]
+        if not whole:
+            adjoints.fill(0.0)
         if np.ndim(seed_at) == 0:
             adjoints[seed_at] = seeds
         else:
             np.add.at(adjoints, seed_at, seeds)  # an output listed twice gets both seeds
         _sweeps.reverse_adjoints(self.arg0, self.arg1, partials, adjoints)
-        return values, adjoints
+        out = adjoints if whole else adjoints[:self.n_inputs].copy()
+        _workmem.give(self, buf)
+        return out
 
     def _forward(self, x, v):
-        values, partials = self.linearize(x)
+        buf = _workmem.take(self, 3 * self.n_nodes)
+        partials = self._partials_into(x, buf)
         tangents = np.empty(self.n_nodes)
         tangents[:self.n_inputs] = v
         _sweeps.forward_tangents(self.n_inputs, self.arg0, self.arg1, partials, tangents)
-        return values, tangents
+        _workmem.give(self, buf)
+        return tangents
 
     # ---- public evaluation ----------------------------------------------------------------
     def __call__(self, x, workers=None):
@@ -192,14 +239,20 @@ class Tape:
 
         ``workers`` threads share a batch (default: every core).
         Cost: one forward sweep per point, O(n_nodes) time, 8 B per node (and point of a
-        chunk, for a batch) of work memory. (The slot-renamed sweep of :meth:`jvp` would need
-        8 B per live node instead, but reading the slot map costs more than writing every
-        value: 1.6 vs 1.4 ns/node on a dense network, bench_sweeps.)
+        chunk, for a batch) of work memory, kept between calls (:mod:`scalargraph.workmem`).
+        (The slot-renamed sweep of :meth:`jvp` would need 8 B per live node instead, but
+        reading the slot map costs more than writing every value: 1.6 vs 1.4 ns/node on a
+        dense network, bench_sweeps.)
         """
         X = self._points(x)
         if X is not None:
             return batch.values(self, X, workers)
-        return self._values(self._point(x))[self.outputs]
+        x = self._point(x)
+        buf = _workmem.take(self, self.n_nodes)
+        _kernels.forward_values(self.op, self.arg0, self.arg1, self.consts, x, buf)
+        out = buf[self.outputs]  # a copy (fancy indexing)
+        _workmem.give(self, buf)
+        return out
 
     def values(self, x, workers=None):
         """Value of every tape node at ``x``: array (n_nodes,), indexed as :meth:`index` says;
@@ -232,10 +285,21 @@ class Tape:
             ``checkpoints_for_budget`` to pick k from a memory budget).
 
         Cost: one forward sweep with partials + one reverse sweep, whatever n_inputs is;
-        O(n_nodes) time, 32 B/node work memory.
+        O(n_nodes) time, 32 B/node work memory, kept between calls per thread (see
+        :mod:`scalargraph.workmem`; :meth:`release` frees it).
         Kinks: see each op's note (relu'(0) = 0, maximum's gradient goes to x only where x > y,
         abs'(0) = 0); a zero partial or adjoint blocks its path even against inf or NaN.
         """
+        if (output is None and checkpoints is None and type(x) is np.ndarray  # as in
+                and x.dtype is _F64 and self._small and x.shape == self._in_shape  # value_and_
+                and x.flags.c_contiguous):  # gradient: the small-tape path
+            small = self._small_work
+            work = None if small is None else small.get(_get_ident())
+            if work is None:
+                work = _workmem.packed(self)[1]
+            gradient = np.empty(self._in_shape)
+            _packed_vg0(self._ints, work, x, gradient)
+            return gradient
         X = self._points(x)
         if checkpoints is not None:
             if X is not None:
@@ -247,12 +311,21 @@ class Tape:
         return self._fused(self._point(x), self._output(output))[1]
 
     def _fused(self, x, k):
-        """Value and gradient of output k: one kernel call (the plain-call fast path)."""
+        """Value and gradient of output k: one kernel call (the plain-call fast path).
+
+        A small tape takes the packed kernel (5 arrays for Numba's dispatcher to check, not
+        11: kernels/packed.py); both keep their work arrays between calls (workmem.py).
+        """
         n = self.n_nodes
         gradient = np.empty(self.n_inputs)
+        if n <= _workmem.PACKED_NODES:
+            ints, work = _workmem.packed(self)
+            return _packed.value_and_gradient_packed(ints, work, k, x, gradient), gradient
+        buf = _workmem.take(self, 4 * n)
         value = _sweeps.value_and_gradient(self.op, self.arg0, self.arg1, self.consts,
-                                            self.outputs, k, np.empty(n), np.empty((n, 2)),
-                                            np.empty(n), x, gradient)
+                                            self.outputs, k, buf[:n], buf[n:3 * n].reshape(n, 2),
+                                            buf[3 * n:4 * n], x, gradient)
+        _workmem.give(self, buf)
         return value, gradient
 
     def gradient_sum(self, X, output=None, workers=None):
@@ -323,8 +396,20 @@ class Tape:
         """``(value, gradient)`` of one output from the same sweeps as :meth:`gradient`.
 
         For points ``x`` (B, n_inputs): ``(values (B,), gradients (B, n_inputs))``.
-        Cost: as :meth:`gradient` (one fused kernel call).
+        Cost: as :meth:`gradient` (one fused kernel call). A float64 array ``x`` on a small
+        tape (one output, up to ``workmem.PACKED_NODES`` nodes) takes the packed kernel:
+        about 1 us a call from Python on the 7-node Domke graph.
         """
+        # The small-tape path (about 1 us on Domke): the checks that keep the kernel from
+        # being compiled again for another layout; the kernel checks the lengths.
+        if (output is None and type(x) is np.ndarray and x.dtype is _F64 and self._small
+                and x.shape == self._in_shape and x.flags.c_contiguous):
+            small = self._small_work
+            work = None if small is None else small.get(_get_ident())
+            if work is None:
+                work = _workmem.packed(self)[1]
+            gradient = np.empty(self._in_shape)
+            return _packed_vg0(self._ints, work, x, gradient), gradient
         if not (type(x) is np.ndarray and x.ndim == 1):  # batches: scalargraph/evaluation.py
             X = self._points(x)
             if X is not None:
@@ -342,8 +427,7 @@ class Tape:
             return _evaluation.vjp(self, X, w, workers)
         x = self._point(x)
         w = self._vector(w, self.n_outputs, "output weights w")
-        _, adjoints = self._reverse(x, self.outputs, w)
-        return adjoints[:self.n_inputs].copy()
+        return self._reverse(x, self.outputs, w, whole=False)
 
     def jvp(self, x, v, workers=None):
         """Forward mode: ``J @ v`` for an input direction ``v`` (n_inputs,), array (n_outputs,).
@@ -358,10 +442,13 @@ class Tape:
         x = self._point(x)
         v = self._vector(v, self.n_inputs, "direction v")
         s_arg0, s_arg1, s_out, n_slots = self._slot_tape()
-        work, twork = np.empty(n_slots), np.empty(n_slots)
+        buf = _workmem.take(self, 2 * n_slots)
+        work, twork = buf[:n_slots], buf[n_slots:2 * n_slots]
         _kernels.forward_tangents_slots(self.op, s_arg0, s_arg1, s_out, self.consts, x, work,
                                         v, twork)
-        return twork[s_out[self.outputs]]
+        out = twork[s_out[self.outputs]]  # a copy (fancy indexing)
+        _workmem.give(self, buf)
+        return out
 
     def adjoints(self, x, output=None, workers=None):
         """d output / d node for every tape node: the "gradtable" of DL book Algorithm 6.2.
@@ -374,7 +461,7 @@ class Tape:
         if X is not None:
             return _evaluation.adjoints(self, X, self._output(output), workers)
         x = self._point(x)
-        return self._reverse(x, self.outputs[self._output(output)], 1.0)[1]
+        return self._reverse(x, self.outputs[self._output(output)], 1.0, whole=True)
 
     def tangents(self, x, v, workers=None):
         """d node / d direction ``v`` for every tape node (Prince problem 7.13), array (n_nodes,).
@@ -386,7 +473,7 @@ class Tape:
         if X is not None:
             return _evaluation.tangents(self, X, v, workers)
         x = self._point(x)
-        return self._forward(x, self._vector(v, self.n_inputs, "direction v"))[1]
+        return self._forward(x, self._vector(v, self.n_inputs, "direction v"))
 
     def jacobian(self, x, mode="auto", workers=None):
         """The Jacobian d outputs / d inputs, array (n_outputs, n_inputs); for points ``x``
@@ -400,8 +487,10 @@ class Tape:
             (n_outputs seeds); "auto" picks forward when n_inputs <= n_outputs.
 
         Cost: one forward sweep with partials, then blocks of up to 64 directions or seeds,
-        each block one sweep costing about k times a single one; work memory 8 B per node
-        per direction of a block (at most 8 MiB, or one direction) on top of 24 B/node.
+        each block one sweep costing about k times a single one. Work memory on top of
+        24 B/node: forward, 8 B per *live* node per direction of a block (the rows of nodes
+        alive at once, :mod:`scalargraph.tiles`); reverse, 8 B per node per seed of a block
+        (at most 8 MiB, or one seed). Kept between calls (:mod:`scalargraph.workmem`).
         """
         X = self._points(x)  # batches: scalargraph/evaluation.py
         if X is not None:
@@ -415,21 +504,20 @@ class Tape:
         jac = np.zeros((m, n))
         if n == 0 or m == 0:
             return jac
-        _, partials = self.linearize(x)
-        count = n if mode == "forward" else m
-        block = int(max(1, min(64, count, _BLOCK_ELEMENTS // max(self.n_nodes, 1))))
+        if mode == "forward":
+            return _tiles.jacobian_forward(self, x, jac)
+        count, nn = m, self.n_nodes
+        block = int(max(1, min(64, count, _BLOCK_ELEMENTS // max(nn, 1))))
+        buf = _workmem.take(self, 3 * nn + nn * block)
+        partials = self._partials_into(x, buf)
         for start in range(0, count, block):
             k = min(block, count - start)
-            if mode == "forward":
-                tangents = np.zeros((self.n_nodes, k))
-                tangents[start + np.arange(k), np.arange(k)] = 1.0
-                _sweeps.forward_tangents_block(n, self.arg0, self.arg1, partials, tangents)
-                jac[:, start:start + k] = tangents[self.outputs]
-            else:
-                adjoints = np.zeros((self.n_nodes, k))
-                np.add.at(adjoints, (self.outputs[start:start + k], np.arange(k)), 1.0)
-                _sweeps.reverse_adjoints_block(self.arg0, self.arg1, partials, adjoints)
-                jac[start:start + k] = adjoints[:n].T
+            adjoints = buf[3 * nn:3 * nn + nn * k].reshape(nn, k)
+            adjoints.fill(0.0)
+            np.add.at(adjoints, (self.outputs[start:start + k], np.arange(k)), 1.0)
+            _sweeps.reverse_adjoints_block(self.arg0, self.arg1, partials, adjoints)
+            jac[start:start + k] = adjoints[:n].T
+        _workmem.give(self, buf)
         return jac
 
     # ---- hot loops --------------------------------------------------------------------------
@@ -482,7 +570,8 @@ class Tape:
         Raises ValueError for a node of another graph, or one that is not in the tape
         because no output depends on it.
 
-        Cost: O(log n_nodes) (binary searches; the inputs' order is sorted once per tape). After common-subexpression elimination a node
+        Cost: O(log n_nodes) (binary searches; the positions are sorted once per tape, 4 B/node
+        kept). After common-subexpression elimination a node
         merged away answers the position of the node it merged into.
         """
         if type(node) is not Node:
@@ -500,9 +589,11 @@ class Tape:
         if j < order.shape[0] and source[order[j]] == node.index:
             return int(order[j])
         rest = source[self.n_inputs:]
-        j = int(np.searchsorted(rest, node.index))
-        if j < rest.shape[0] and rest[j] == node.index:
-            return self.n_inputs + j
+        if self._rest_order is None:  # sorted once: a depth-first tape is not in record order
+            self._rest_order = np.argsort(rest, kind="stable").astype(np.int32)
+        j = int(np.searchsorted(rest, node.index, sorter=self._rest_order))
+        if j < rest.shape[0] and rest[self._rest_order[j]] == node.index:
+            return self.n_inputs + int(self._rest_order[j])
         if self._merged is not None:  # CSE merged it: the surviving node's position
             graph_idx, position = self._merged
             j = int(np.searchsorted(graph_idx, node.index))

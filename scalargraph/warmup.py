@@ -14,9 +14,10 @@ import numpy as np
 
 # (what, code run on the tiny tape `t` at point `p`, direction `v`, points `X`)
 _FEATURES = (
-    ("compile", "t = sg.compile([x, y], [f, f * y])"),
+    ("compile", "t = sg.compile([x, y], [f, f * y]); sg.order.locality(t)"),
     ("values", "t(p); t.values(p)"),
-    ("gradient", "t.gradient(p, output=0); t.value_and_gradient(p, output=0); t.bind(0)(p, g)"),
+    ("gradient", "t.gradient(p, output=0); t.value_and_gradient(p, output=0); t.bind(0)(p, g); "
+                 "sg.compile([x, y], [f]).value_and_gradient(p)"),
     ("reverse mode", "t.vjp(p, [1.0, 2.0]); t.adjoints(p, output=0)"),
     ("forward mode", "t.jvp(p, v); t.tangents(p, v)"),
     ("jacobians", "t.jacobian(p, mode='forward'); t.jacobian(p, mode='reverse')"),

@@ -20,9 +20,11 @@ module          what it holds
 """
 
 from .report import forward_differences, main, run
-from .peers import casadi_chain, hand_chain, hand_chain_value_and_derivative
+from .peers import (casadi_chain, hand_chain, hand_chain_value_and_derivative, hand_wide_sum,
+                    hand_wide_sum_value_and_gradient)
 from .timing import interleaved, seconds, side_by_side, slope, slope_estimate, work_bytes
 
 __all__ = ["main", "run", "forward_differences", "casadi_chain", "hand_chain",
-           "hand_chain_value_and_derivative", "interleaved", "seconds", "side_by_side",
+           "hand_chain_value_and_derivative", "hand_wide_sum", "hand_wide_sum_value_and_gradient",
+           "interleaved", "seconds", "side_by_side",
            "slope", "slope_estimate", "work_bytes"]

@@ -61,3 +61,27 @@ def casadi_chain(steps):
             buf.set_res(i, views[f.n_in() + i])
         calls.append((call, (buf, f, views)))
     return calls, out
+
+
+@njit(cache=True, nogil=True)
+def hand_wide_sum(x):
+    """f = sum_i sin(x_i x_{i+1}) as a straight loop (the wide-sum workload by hand)."""
+    f = 0.0
+    for i in range(x.shape[0] - 1):
+        f += np.sin(x[i] * x[i + 1])
+    return f
+
+
+@njit(cache=True, nogil=True)
+def hand_wide_sum_value_and_gradient(x, grad):
+    """Value of the wide sum, and its gradient written into ``grad``, by hand (one pass)."""
+    f = 0.0
+    for i in range(x.shape[0]):
+        grad[i] = 0.0
+    for i in range(x.shape[0] - 1):
+        p = x[i] * x[i + 1]
+        f += np.sin(p)
+        c = np.cos(p)
+        grad[i] += c * x[i + 1]
+        grad[i + 1] += c * x[i]
+    return f

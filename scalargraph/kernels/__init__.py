@@ -10,6 +10,9 @@ module          what it holds
 ``sweeps``      op-agnostic sweeps over the partials: reverse, forward, k at once, and the
                 fused value-and-gradient kernel
 ``batch``       values and partials at B points at once
+``packed``      the small-tape plain call: value and gradient on packed arrays (4 arguments)
+``tiles``       forward-mode Jacobian blocks over slots of live nodes
+``order``       depth-first node order (same bits) and locality figures
 ``second``      forward-over-reverse second order
 ``checkpoint``  the checkpointed reverse sweep
 ``flatten``     ``sg.compile``: live marks, renumbering, work-vector slots
