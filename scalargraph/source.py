@@ -50,6 +50,10 @@ def softplus(x):
 '''
 
 _MATH = ("cos", "exp", "log", "log1p", "sin", "sqrt", "tan", "tanh")
+# math functions the rules of the later ops call (scalargraph/kernels/scalar.py takes floor,
+# ceil, trunc and fmod from NumPy, as floats).
+_EXTRA_MATH = ("expm1", "log2", "log10", "sinh", "cosh", "asin", "acos", "atan", "asinh",
+               "acosh", "atanh", "atan2", "hypot", "erf", "erfc", "copysign")
 
 
 def literal(c):
@@ -293,7 +297,11 @@ def python_source(tape, output=None):
     def name(i):
         return names.get(i, f"v{i}")
 
-    lines = ["from math import " + ", ".join(_MATH + ("inf", "nan")), "", "", _PY_HELPERS, "",
+    lines = ["from math import " + ", ".join(_MATH + ("inf", "nan")),
+             # the other functions the table's rules call (erf, where, dsigmoid ...), as the
+             # kernels compute them
+             "from scalargraph.kernels.scalar import *  # noqa: F401,F403",
+             "from math import " + ", ".join(_EXTRA_MATH), "", "", _PY_HELPERS, "",
              "def value_and_gradient(inputs):",
              f'    """Output {k} of the tape and its gradient at ``inputs`` ({plan.n_inputs} numbers).',
              "",

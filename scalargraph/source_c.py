@@ -25,10 +25,43 @@ static double sg_softplus(double x)
 {
     return (0.0 > x ? 0.0 : x) + log1p(exp(-fabs(x)));
 }
+static double sg_lt(double x, double y) { return x < y ? 1.0 : 0.0; }
+static double sg_le(double x, double y) { return x <= y ? 1.0 : 0.0; }
+static double sg_ge(double x, double y) { return x >= y ? 1.0 : 0.0; }
+static double sg_eq(double x, double y) { return x == y ? 1.0 : 0.0; }
+static double sg_ne(double x, double y) { return x != y ? 1.0 : 0.0; }
+static double sg_where(double c, double a, double b) { return c != 0.0 ? a : b; }
+static double sg_dsigmoid(double x)
+{
+    double e = exp(-fabs(x));
+    return e / ((1.0 + e) * (1.0 + e));
+}
+static double sg_cbrt(double x)
+{
+    if (x == 0.0 || !isfinite(x))
+        return x + x;
+    double a = fabs(x), c = pow(a, 1.0 / 3.0);
+    c = c - (c * c * c - a) / (3.0 * c * c);
+    return copysign(c, x);
+}
+static double sg_logaddexp(double x, double y)
+{
+    if (x == y)
+        return x + 0.6931471805599453;
+    double d = x - y;
+    if (d > 0.0)
+        return x + log1p(exp(-d));
+    if (d <= 0.0)
+        return y + log1p(exp(d));
+    return d;
+}
 '''
 
 
-_C_CALLS = {"gt": "sg_gt", "sigmoid": "sg_sigmoid", "softplus": "sg_softplus", "abs": "fabs"}
+_C_CALLS = {"gt": "sg_gt", "sigmoid": "sg_sigmoid", "softplus": "sg_softplus", "abs": "fabs",
+           "lt": "sg_lt", "le": "sg_le", "ge": "sg_ge", "eq": "sg_eq", "ne": "sg_ne",
+           "where": "sg_where", "dsigmoid": "sg_dsigmoid", "cbrt": "sg_cbrt",
+           "logaddexp": "sg_logaddexp", "round": "rint"}  # C99's rint: half to even
 
 
 def _c_expr(node):

@@ -35,7 +35,9 @@ import numpy as np
 # Work per tape and thread kept between calls, in bytes; more is allocated per call.
 KEEP_BYTES = 1 << 30
 # Tapes up to this many nodes take the packed plain-call kernel (kernels/packed.py).
-PACKED_NODES = 1 << 14
+# Above about a hundred nodes the packed kernel's per-node rule calls (kernels/packed.py)
+# cost more than the dispatcher time it saves (~1 us a call).
+PACKED_NODES = 128
 
 _get_ident = threading.get_ident
 _lock = threading.Lock()

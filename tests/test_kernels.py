@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ("import scalargraph as sg\n"
            "x = sg.var('x')\n"
            "t = sg.compile([x], [sg.sin(x)])\n"
-           "print(repr(float(t([0.5])[0])), repr(float(t.gradient([0.5])[0])))\n")
+           "print(repr(float(t([0.5])[0])), repr(float(t.vjp([0.5], [1.0])[0])))\n")
 
 
 def _copy(tmp_path):
@@ -63,8 +63,9 @@ def test_a_regenerated_rule_is_never_served_stale(tmp_path):
     assert after == pytest.approx([1.479425538604203, 2 * 0.8775825618903728])
     # A hand edit of a loop file (not a rule) recompiles as well.
     _edit(root / "scalargraph" / "kernels" / "sweeps.py",
-          "    for i in range(n_in):\n        gradient[i] = adjoints[i]\n",
-          "    for i in range(n_in):\n        gradient[i] = 3.0 * adjoints[i]\n")
+          "    reverse_loop(arg0, arg1, partials, adjoints, 0, arg0.shape[0])\n",
+          "    reverse_loop(arg0, arg1, partials, adjoints, 0, arg0.shape[0])\n"
+          "    for i in range(adjoints.shape[0]):\n        adjoints[i] *= 3.0\n")
     edited = [float(v) for v in _run(root, cache).stdout.split()]
     assert edited == pytest.approx([1.479425538604203, 6 * 0.8775825618903728])
 

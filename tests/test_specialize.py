@@ -17,7 +17,10 @@ import scalargraph as sg
 from scalargraph import ops
 from scalargraph.bench import workloads
 
-COMPUTED = {op.name for op in ops.OPS if op.kind not in (ops.INPUT_KIND, ops.CONST_KIND)}
+# What strategies.random_tape draws: every computed op but the surrogates (stop_gradient,
+# link: partials that are a rule, not a derivative), which test_specialize_surrogates covers.
+COMPUTED = {op.name for op in ops.OPS
+            if op.kind not in (ops.INPUT_KIND, ops.CONST_KIND) and not op.surrogate}
 
 
 def same_bits(a, b):
@@ -256,3 +259,11 @@ def test_c_source_of_domke_is_exact(tmp_path):
         v = dll.tape_value_and_gradient(p.ctypes.data_as(ptr), 0, g.ctypes.data_as(ptr))
         vt, gt = tape.value_and_gradient(p)
         assert same_bits(v, vt) and same_bits(g, gt), x
+
+
+def test_specialize_surrogates():
+    x, y = sg.var("x"), sg.var("y")
+    f = sg.custom_gradient(sg.sin(x) * y, [x, y], [sg.cos(x) * y, sg.sin(x)]) + sg.stop_gradient(x * y)
+    tape = sg.compile([x, y], [f])
+    assert {"stop_gradient", "link"} <= set(tape.op_counts())
+    check_against_tape(tape, tape.specialize(), np.array([[0.3, 0.7], [-1.2, 2.0], [0.0, -0.0]]))

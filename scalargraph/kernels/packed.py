@@ -9,15 +9,19 @@ array, so a call passes five arrays and an int. Layout:
 ``ints`` int32: ``[n, n_inputs, n_outputs, n_consts, arg0 (n), arg1 (n), outputs (m)]``;
 ``work`` float64: ``[consts (c), values (n), partials (2 n), adjoints (n)]``.
 
-Same loops (``partials_loop``, ``reverse_loop``, inlined), same operations in the same
-order as ``sweeps.value_and_gradient``: the same bits.
+The rules of ``forward.partials_loop`` (through ``shared``) and ``reverse_loop``, the same
+operations in the same order as ``sweeps.value_and_gradient``: the same bits.
 """
 
 import numpy as np
 from numba import njit
 
-from .forward import load_inputs, partials_loop
+from . import rules, shared
+from .forward import load_inputs
 from .sweeps import reverse_loop
+
+_CONST, _UNARY, _BINARY, _CONST_RIGHT = 1, 2, 3, 4  # ops.Kind
+_KIND = rules.KIND
 
 HEADER = 4
 
@@ -52,7 +56,27 @@ def value_and_gradient_packed(ints, work, output, inputs, gradient):
     partials = work[c + n:c + 3 * n].reshape((n, 2))
     adjoints = work[c + 3 * n:c + 4 * n]
     load_inputs(inputs, values, partials)
-    partials_loop(op, arg0, arg1, consts, values, partials, n_in, n)
+    # The rules through their shared compiled copies (kernels/shared.py), one call a node: an
+    # inlined copy of the partials switch costs 12-15 s of compiling with the 72 ops, and on
+    # the small tapes this kernel takes (PACKED_NODES) a call is a few ns a node. The same
+    # rules as forward.partials_loop, so the same bits.
+    for i in range(n_in, n):
+        o = np.uint8(op[i])  # the opcode type the shared rules are compiled for
+        a = arg0[i]
+        k = _KIND[o]
+        d1 = 0.0
+        if k == _UNARY:
+            z, d0 = shared.unary_partials(o, values[a])
+        elif k == _CONST_RIGHT:
+            z, d0 = shared.const_right_partials(o, values[a], consts[arg1[i]])
+        elif k == _BINARY:
+            z, d0, d1 = shared.binary_partials(o, values[a], values[arg1[i]])
+        else:
+            z = consts[a]
+            d0 = 0.0
+        values[i] = z
+        partials[i, 0] = d0
+        partials[i, 1] = d1
     for i in range(n):
         adjoints[i] = 0.0
     adjoints[seed] = 1.0
