@@ -55,9 +55,11 @@ function _copysign(x, y) { return (y < 0.0 || Object.is(y, -0.0)) ? -Math.abs(x)
 function _dsigmoid(x) { const e = Math.exp(-Math.abs(x)); return e / ((1.0 + e) * (1.0 + e)); }
 function _cbrt(x) {
   if (x === 0.0 || !isFinite(x)) return x + x;
-  const a = Math.abs(x); let c = _pow(a, 1.0 / 3.0);
+  let a = Math.abs(x), s = 1.0;
+  if (a < 2.2250738585072014e-308) { a = a * 5.846006549323611e+48; s = 5.551115123125783e-17; }
+  let c = _pow(a, 1.0 / 3.0);
   c = c - (c * c * c - a) / (3.0 * c * c);
-  return _copysign(c, x);
+  return _copysign(c * s, x);
 }
 function _rint(x) {  // round half to even, as np.rint
   const r = Math.round(x);

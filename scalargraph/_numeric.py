@@ -44,9 +44,13 @@ def cbrt(x):
     if x == 0.0 or not math.isfinite(x):
         return x + x
     a = abs(x)
+    s = 1.0
+    if a < 2.2250738585072014e-308:  # subnormal: scaled as in kernels/scalar.py
+        a = a * 5.846006549323611e+48
+        s = 5.551115123125783e-17
     c = a ** (1.0 / 3.0)
     c = c - (c * c * c - a) / (3.0 * c * c)
-    return _F(math.copysign(c, x))
+    return _F(math.copysign(c * s, x))
 
 
 def remainder(x, y):

@@ -40,9 +40,14 @@ static double sg_cbrt(double x)
 {
     if (x == 0.0 || !isfinite(x))
         return x + x;
-    double a = fabs(x), c = pow(a, 1.0 / 3.0);
+    double a = fabs(x), s = 1.0;
+    if (a < 2.2250738585072014e-308) {  /* subnormal: scaled as in kernels/scalar.py */
+        a = a * 5.846006549323611e+48;
+        s = 5.551115123125783e-17;
+    }
+    double c = pow(a, 1.0 / 3.0);
     c = c - (c * c * c - a) / (3.0 * c * c);
-    return copysign(c, x);
+    return copysign(c * s, x);
 }
 static double sg_logaddexp(double x, double y)
 {

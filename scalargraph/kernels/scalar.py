@@ -79,9 +79,13 @@ def cbrt(x):
     if x == 0.0 or not math.isfinite(x):
         return x + x
     a = abs(x)
+    s = 1.0
+    if a < 2.2250738585072014e-308:  # subnormal: c * c * c would underflow in the Newton step
+        a = a * 5.846006549323611e+48  # 2**162, whose cube root is 2**54
+        s = 5.551115123125783e-17      # 2**-54
     c = a ** (1.0 / 3.0)
     c = c - (c * c * c - a) / (3.0 * c * c)
-    return math.copysign(c, x)
+    return math.copysign(c * s, x)
 
 
 @njit(cache=True, inline="always")
