@@ -29,7 +29,7 @@ import ast
 import keyword
 import math
 
-from . import ops
+from . import ops, validate
 
 # Helpers that the rules call besides ``math`` (scalargraph/kernels/scalar.py), written out
 # for the Python and C renderings with the same operations.
@@ -278,7 +278,7 @@ def python_source(tape, output=None):
 
     Cost: O(n_nodes) Python; about 40 B of text per node and pass.
     """
-    k = tape._output(output)
+    k = validate.output_index(tape, output)
     plan = Plan(tape)
     target = plan.outputs[k]
     # Only the chosen output's ancestors.
@@ -341,7 +341,7 @@ def to_source(tape, language="python", output=None):
     if language == "python":
         return python_source(tape, output)
     if output is not None:
-        tape._output(output)  # checked, though the C and Numba texts hold every output
+        validate.output_index(tape, output)  # checked, though the C and Numba texts hold every output
     if language == "c":
         from .source_c import c_source
         return c_source(tape)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import batch, kernels, source_numba, threads
+from . import batch, kernels, source_numba, threads, validate
 from . import evaluation as _evaluation
 from .graph import as_count
 
@@ -175,10 +175,10 @@ class Specialized:
             out = np.empty(t.n_outputs)
             self._m.values(x, out)
             return out
-        X = t._points(x)
+        X = validate.points(t, x)
         if X is None:
             out = np.empty(t.n_outputs)
-            self._m.values(t._point(x), out)
+            self._m.values(validate.point(t, x), out)
             return out
         threads.check_workers(workers)
         out = np.empty((X.shape[0], t.n_outputs))
@@ -197,11 +197,11 @@ class Specialized:
             g = np.empty(self._shape)
             return self.kernel(x, 0, g), g
         t = self.tape
-        X = t._points(x)
-        k = t._output(output)
+        X = validate.points(t, x)
+        k = validate.output_index(t, output)
         if X is None:
             g = np.empty(t.n_inputs)
-            return self.kernel(t._point(x), k, g), g
+            return self.kernel(validate.point(t, x), k, g), g
         threads.check_workers(workers)
         vals, G = np.empty(X.shape[0]), np.empty((X.shape[0], t.n_inputs))
 
@@ -221,10 +221,10 @@ class Specialized:
         points (B, n_inputs) with v (n_inputs,) or (B, n_inputs).
         Cost: one straight-line pass carrying values and tangents per point."""
         t = self.tape
-        X = t._points(x)
+        X = validate.points(t, x)
         if X is None:
             out = np.empty(t.n_outputs)
-            self._m.jvp(t._point(x), t._vector(v, t.n_inputs, "direction v"), out)
+            self._m.jvp(validate.point(t, x), validate.vector(v, t.n_inputs, "direction v"), out)
             return out
         threads.check_workers(workers)
         V = _evaluation._per_point(t, v, X.shape[0], t.n_inputs, "directions v")
