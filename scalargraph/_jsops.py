@@ -13,7 +13,7 @@ import ast
 
 from . import ops
 
-# The table's function vocabulary (ops.py's rules, kernels/loops.py's helpers) in JavaScript.
+# The table's function vocabulary (ops.py's rules, kernels/scalar.py's helpers) in JavaScript.
 _FUNCTIONS = {"exp": "Math.exp", "log": "Math.log", "sin": "Math.sin", "cos": "Math.cos",
               "tan": "Math.tan", "sqrt": "Math.sqrt", "tanh": "Math.tanh", "abs": "Math.abs",
               "log1p": "Math.log1p", "gt": "_gt", "sigmoid": "_sigmoid", "softplus": "_softplus",
@@ -29,7 +29,7 @@ _FUNCTIONS = {"exp": "Math.exp", "log": "Math.log", "sin": "Math.sin", "cos": "M
 # erf and erfc have no JavaScript (Math has neither): ops that use them fall back to the
 # precomputed points, with the note the page shows.
 
-# The helpers, as kernels/loops.py computes them (same branches, same order of operations;
+# The helpers, as kernels/scalar.py computes them (same branches, same order of operations;
 # Numba's max(x, 0.0) keeps x unless 0.0 > x, so NaN and -0.0 pass through).
 _HELPERS = """\
 function _gt(x, y) { return x > y ? 1.0 : 0.0; }

@@ -1,6 +1,6 @@
 """The rule helpers of the new ops on plain float64 numbers, bit for bit as the kernels compute them.
 
-The kernels' prelude (``tools/gen_kernels.py``) defines each helper for Numba; here is the
+``scalargraph/kernels/scalar.py`` defines each helper for Numba; here is the
 same function for constant folding (:func:`scalargraph.functions.fold`) and for the
 symbolic evaluation of rules on numbers. Both call the same libm (through ``math``) or do
 the same exact IEEE steps, so the two agree bit for bit (``tests/test_ops.py`` checks it).

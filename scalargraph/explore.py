@@ -6,7 +6,7 @@ local partial × child adjoint, each node the sum of what reached it) and forwar
 a chosen input (tangents), and clicks a node for its expression in the user's terms.
 
 Numbers on the page come from the tape: the values and local partials of each precomputed
-point are the tape's own (``Tape._linearize``); the page's reverse and forward sweeps repeat
+point are the tape's own (``Tape.linearize``); the page's reverse and forward sweeps repeat
 the Numba sweeps' additions in the same order, so they show the tape's ``adjoints`` and
 ``tangents`` bit for bit. A point typed into the page is evaluated by JavaScript made from the
 op table at write time (``_jsops``), equal to the tape where the browser's ``Math`` agrees

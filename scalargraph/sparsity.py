@@ -264,7 +264,7 @@ def _cached_plan(tape, key, make):
     return found
 
 
-# ---- the sweeps, through one place each (the kernel layer is being rewritten) -------------
+# ---- the sweeps, through one place each ----------------------------------------------------
 def _forward_block(tape, partials, tangents):
     _sweeps.forward_tangents_block(tape.n_inputs, tape.arg0, tape.arg1, partials, tangents)
 
