@@ -90,15 +90,8 @@ def renumber(op, arg0, arg1, consts, node_arity, const_slot, live, inputs, input
 
 
 @njit(cache=True, nogil=True)
-def allocate_slots(op, arg0, arg1, node_arity, outputs, n_inputs):
-    """Work-vector slots for value-only and forward-mode sweeps (CasADi's work vector).
-
-    A node's slot is freed at its last use and reused by a later node (linear scan, free
-    slots kept on a stack so that reuse stays local), so a sweep needs memory for the nodes
-    alive at once, not for all of them. Returns ``(s_arg0, s_arg1, s_out, n_slots)``:
-    arguments renamed to their parents' slots (constant-pool indices kept) and each node's
-    own slot. Outputs keep their slots to the end.
-    """
+def last_uses(op, arg0, arg1, node_arity, outputs):
+    """int32[n]: the last node that reads each node (n for an output, -1 if none)."""
     n = op.shape[0]
     last = np.full(n, -1, dtype=np.int32)
     for i in range(n):
@@ -109,6 +102,21 @@ def allocate_slots(op, arg0, arg1, node_arity, outputs, n_inputs):
             last[arg1[i]] = i
     for o in outputs:
         last[o] = n
+    return last
+
+
+@njit(cache=True, nogil=True)
+def allocate_slots(op, arg0, arg1, node_arity, outputs, n_inputs):
+    """Work-vector slots for value-only and forward-mode sweeps (CasADi's work vector).
+
+    A node's slot is freed at its last use and reused by a later node (linear scan, free
+    slots kept on a stack so that reuse stays local), so a sweep needs memory for the nodes
+    alive at once, not for all of them. Returns ``(s_arg0, s_arg1, s_out, n_slots)``:
+    arguments renamed to their parents' slots (constant-pool indices kept) and each node's
+    own slot. Outputs keep their slots to the end.
+    """
+    n = op.shape[0]
+    last = last_uses(op, arg0, arg1, node_arity, outputs)
     s_out = np.empty(n, dtype=np.int32)
     s_arg0 = arg0.copy()
     s_arg1 = arg1.copy()

@@ -19,6 +19,8 @@ adding a skipped term's +0.0 changes nothing), ``d * u`` for a unit tangent u = 
 import numpy as np
 from numba import njit
 
+from .flatten import last_uses
+
 
 @njit(cache=True, nogil=True)
 def jacobian_slots(op, arg0, arg1, node_arity, outputs, n_inputs):
@@ -31,15 +33,7 @@ def jacobian_slots(op, arg0, arg1, node_arity, outputs, n_inputs):
     of such a slot is exactly 0.0.
     """
     n = op.shape[0]
-    last = np.full(n, -1, dtype=np.int32)
-    for i in range(n):
-        k = node_arity[op[i]]
-        if k >= 1:
-            last[arg0[i]] = i
-        if k == 2:
-            last[arg1[i]] = i
-    for o in outputs:
-        last[o] = n
+    last = last_uses(op, arg0, arg1, node_arity, outputs)
     j_out = np.full(n, -1, dtype=np.int32)
     j_arg0 = arg0.copy()
     j_arg1 = arg1.copy()
