@@ -35,7 +35,7 @@ import zipfile
 
 import numpy as np
 
-from . import atomic, npzread
+from . import atomic, npzread, validate
 from .tape import Tape
 
 FORMAT_NAME = "scalargraph.tape"
@@ -204,8 +204,9 @@ def _load_members(archive, size, where):
     except Exception as err:  # noqa: BLE001  (any failure to decode untrusted text)
         raise npzread.Invalid(f"input_names is not valid text ({err})") from None
     try:
-        return Tape(arrays["op"], arrays["arg0"], arrays["arg1"], arrays["consts"],
-                    arrays["outputs"], input_names=names, n_data=int(arrays["n_data"]))
+        # Checked in place: these arrays were just read and nothing else holds them.
+        checked = validate.tape_arrays(*(arrays.pop(k) for k in _STATE_KEYS), copy=False)
+        return Tape(*checked, input_names=names, n_data=int(arrays["n_data"]), _trusted=True)
     except (ValueError, TypeError) as err:
         raise npzread.Invalid(f"invalid tape: {err}") from None
 
@@ -290,15 +291,14 @@ def _read_member(archive, info, name, head):
     try:
         with archive.open(info) as f:
             f.read(header_bytes)
-            raw = npzread.read_data(f, info, npzread.nbytes_of(shape, dtype), header_bytes, what)
+            array = npzread.read_data(f, info, shape, dtype, header_bytes, what)
     except npzread.Invalid:
         raise
     except Exception as err:  # noqa: BLE001  (any failure to parse untrusted bytes)
         raise npzread.Invalid(f"corrupt member {info.filename!r} "
                               f"({type(err).__name__}: {err})") from None
-    if dtype.kind == "b" and raw.size and raw.max() > 1:  # only the bytes 0 and 1 are booleans
+    if dtype.kind == "b" and array.size and array.view(np.uint8).max() > 1:  # only 0 and 1
         raise npzread.Invalid(f"{what} holds bytes other than 0 and 1")
-    array = raw.view(dtype).reshape(shape)  # a fresh buffer: aligned
     native = dtype.newbyteorder("=")
     if dtype != native:
         array = array.astype(native)
