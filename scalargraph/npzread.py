@@ -30,7 +30,7 @@ from numpy.lib import format as npy_format
 MAX_HEADER = 10000
 # Deflate's largest expansion: 258 bytes from a 2-bit code, plus block overhead.
 MAX_DEFLATE_RATIO = 1032
-PIECE = 1 << 20
+PIECE = 1 << 18
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 _METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}
 
