@@ -139,7 +139,7 @@ def tape_arrays(op, arg0, arg1, consts, outputs, *, copy=True):
     found = _tapecheck.tape_faults(*(_read_only(a) for a in (op, arg0, arg1)), consts.shape[0],
                                    _read_only(outputs), _KIND_OF)
     i = found[_tapecheck.UNKNOWN_OP]
-    if i >= 0:
+    if i < n:
         raise ValueError(f"node {i} has unknown opcode {op[i]} (known: 0..{_N_OPS - 1})")
     n_inputs = found[_tapecheck.N_INPUTS]
     if n_inputs and found[_tapecheck.LAST_INPUT] >= n_inputs:
@@ -147,7 +147,7 @@ def tape_arrays(op, arg0, arg1, consts, outputs, *, copy=True):
                          f"is an input after a non-input")
     for slot, message in _RULES:
         i = found[slot]
-        if i >= 0:
+        if i < n:
             raise ValueError(f"node {i} ({ops.BY_CODE[int(op[i])].name}, arg0={arg0[i]}, "
                              f"arg1={arg1[i]}): {message}")
     j = found[_tapecheck.OUTPUT]
