@@ -120,3 +120,82 @@ def test_arrays_nothing_can_write_to_are_kept_and_stay_read_only():
     arg0[2] = 5
     with pytest.raises(ValueError, match="parent index >= 0 and <"):
         sg.Tape(frozen[0], np.frombuffer(arg0.tobytes(), np.int32), *frozen[2:])
+
+
+# ---- the same verdicts and messages as the NumPy checks it replaced --------------------------
+def numpy_checks(op, arg0, arg1, consts, outputs):
+    """The vectorized checks of scalargraph/validate.py before the compiled pass (d1caeca),
+    word for word after the dtype conversions: the oracle for which problem is named."""
+    from scalargraph import ops
+    kind_of = np.array([int(o.kind) for o in ops.OPS], dtype=np.uint8)
+    K, n = ops.Kind, op.shape[0]
+    if arg0.shape[0] != n or arg1.shape[0] != n:
+        raise ValueError(f"tape arrays op, arg0, arg1 must have one length, got "
+                         f"{n}, {arg0.shape[0]}, {arg1.shape[0]}")
+    bad = np.flatnonzero(op >= len(ops.OPS))
+    if bad.size:
+        raise ValueError(f"node {bad[0]} has unknown opcode {op[bad[0]]} (known: 0..{len(ops.OPS) - 1})")
+    kind = kind_of[op]
+    own = np.arange(n)
+    n_inputs = int(np.count_nonzero(kind == K.INPUT))
+    if n_inputs and not np.all(kind[:n_inputs] == K.INPUT):
+        raise ValueError(f"input nodes must come first: node {np.flatnonzero(kind == K.INPUT)[-1]} "
+                         f"is an input after a non-input")
+    checks = (
+        (kind == K.INPUT, arg0 == own, "an input's arg0 must be its own position"),
+        (np.isin(kind, (K.UNARY, K.BINARY, K.CONST_RIGHT)), (arg0 >= 0) & (arg0 < own),
+         "arg0 must be a parent index >= 0 and < the node's own index"),
+        (kind == K.BINARY, (arg1 >= 0) & (arg1 < own),
+         "arg1 must be a parent index >= 0 and < the node's own index"),
+        (kind == K.CONST, (arg0 >= 0) & (arg0 < consts.shape[0]),
+         "a constant's arg0 must index the constant pool"),
+        (kind == K.CONST_RIGHT, (arg1 >= 0) & (arg1 < consts.shape[0]),
+         "arg1 must index the constant pool"),
+        (np.isin(kind, (K.INPUT, K.CONST, K.UNARY)), arg1 == -1, "an unused arg1 must be -1"),
+    )
+    for applies, ok, message in checks:
+        wrong = np.flatnonzero(applies & ~ok)
+        if wrong.size:
+            i = wrong[0]
+            raise ValueError(f"node {i} ({ops.BY_CODE[int(op[i])].name}, arg0={arg0[i]}, "
+                             f"arg1={arg1[i]}): {message}")
+    wrong = np.flatnonzero((outputs < 0) | (outputs >= n))
+    if wrong.size:
+        raise ValueError(f"outputs[{wrong[0]}] = {outputs[wrong[0]]} is not a node index "
+                         f"(the tape has {n} nodes)")
+
+
+def test_every_corruption_gets_the_verdict_and_message_of_the_numpy_checks():
+    from scalargraph import ops
+    rng = np.random.default_rng(12)
+    base = random_dag(40).tape
+    with_consts = sg.optimize(base, cse=False, fold=False)
+    refused = 0
+    for case in range(3000):
+        t = (base, with_consts)[case % 2]
+        n = t.n_nodes if case % 7 else int(rng.integers(0, t.n_nodes + 1))  # cut short too
+        op, arg0, arg1 = (np.array(a[:n]) for a in (t.op, t.arg0, t.arg1))
+        consts, outputs = np.array(t.consts), np.array(t.outputs % max(n, 1))
+        for _ in range(rng.integers(0, 4)):  # up to three corruptions: which is named first
+            where = rng.integers(0, 5)
+            if where == 3:
+                outputs[rng.integers(0, outputs.size)] = rng.integers(-3, n + 3)
+            elif n:
+                a = (op, arg0, arg1, op, arg0)[where]
+                hi = len(ops.OPS) + 3 if a is op else n + 3
+                a[rng.integers(0, n)] = rng.integers(0 if a is op else -3, hi)
+        expected = got = None
+        try:
+            numpy_checks(op, arg0, arg1, consts, outputs)
+        except ValueError as err:
+            expected = str(err)
+        try:
+            built = sg.Tape(op, arg0, arg1, consts, outputs)
+        except ValueError as err:
+            got = str(err)
+        assert got == expected, (case, got, expected)
+        if expected is None:
+            assert all(np.array_equal(getattr(built, k), v) for k, v in
+                       zip(ARRAYS, (op, arg0, arg1, consts, outputs)))
+        refused += expected is not None
+    assert 1000 < refused < 2900  # both verdicts are common
