@@ -3,7 +3,7 @@ reach a kernel (Numba does not check bounds).
 
 ``point``, ``points``, ``vector`` and ``output_index`` check what a caller passes to a tape
 method; ``tape_arrays`` checks raw tape arrays completely (what ``sg.Tape(...)``, ``load``
-and unpickling build a tape from).
+and unpickling build a tape from), in one compiled pass (``kernels/tapecheck.py``).
 """
 
 import numpy as np
