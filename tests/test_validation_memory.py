@@ -134,7 +134,8 @@ def numpy_checks(op, arg0, arg1, consts, outputs):
                          f"{n}, {arg0.shape[0]}, {arg1.shape[0]}")
     bad = np.flatnonzero(op >= len(ops.OPS))
     if bad.size:
-        raise ValueError(f"node {bad[0]} has unknown opcode {op[bad[0]]} (known: 0..{len(ops.OPS) - 1})")
+        raise ValueError(f"node {bad[0]} has unknown opcode {op[bad[0]]} "
+                         f"(known: 0..{len(ops.OPS) - 1})")
     kind = kind_of[op]
     own = np.arange(n)
     n_inputs = int(np.count_nonzero(kind == K.INPUT))
