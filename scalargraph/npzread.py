@@ -12,8 +12,8 @@ What a hostile file can claim, and what bounds it here, before any data is read:
 * **``.npy`` headers.** The header length field is read here and capped at
   ``MAX_HEADER`` bytes before NumPy parses the header (NumPy reads a version 2.0 header of
   any claimed length, up to 4 GiB, before checking its own limit).
-* **Data.** Each array is read in pieces of at most ``PIECE`` bytes into one buffer of
-  exactly the size its header declares, after that size was checked against the member's
+* **Data.** Each array is read in pieces of at most ``PIECE`` bytes straight into the
+  array its header declares (no second copy), after that size was checked against the member's
   size; the caller checks the headers against each other (equal lengths) before reading.
 
 So the memory a file can make the reader take is at most the arrays its headers declare,
@@ -30,7 +30,7 @@ from numpy.lib import format as npy_format
 MAX_HEADER = 10000
 # Deflate's largest expansion: 258 bytes from a 2-bit code, plus block overhead.
 MAX_DEFLATE_RATIO = 1032
-PIECE = 1 << 20
+PIECE = 1 << 18
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 _METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}
 
@@ -116,15 +116,16 @@ def nbytes_of(shape, dtype):
     return n * dtype.itemsize
 
 
-def read_data(f, info, nbytes, header_bytes, what):
-    """Exactly ``nbytes`` of data from the open member ``f`` (past its header), into one
-    buffer of that size, read in pieces; the member must end there (which makes the zip
-    reader check its CRC-32)."""
+def read_data(f, info, shape, dtype, header_bytes, what):
+    """The array of ``shape`` and ``dtype`` that follows the header in the open member ``f``,
+    read in pieces straight into the array (which owns its memory); the member must end
+    there (which makes the zip reader check its CRC-32)."""
+    nbytes = nbytes_of(shape, dtype)
     if nbytes > info.file_size - header_bytes:
         raise Invalid(f"{what} claims {nbytes} bytes of data but its member holds only "
                       f"{max(info.file_size - header_bytes, 0)} bytes: truncated or corrupt")
-    out = np.empty(nbytes, dtype=np.uint8)
-    view = memoryview(out)
+    out = np.empty(shape, dtype=dtype)
+    view = memoryview(out.reshape(-1).view(np.uint8))  # the same memory, as bytes
     pos = 0
     while pos < nbytes:
         piece = f.read(min(PIECE, nbytes - pos))

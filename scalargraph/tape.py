@@ -66,7 +66,7 @@ class Tape:
         if not _trusted:
             self.op, self.arg0, self.arg1, self.consts, self.outputs = validate.tape_arrays(
                 op, arg0, arg1, consts, outputs)
-        self.n_inputs = int(np.count_nonzero(self.op == ops.INPUT))
+        self.n_inputs = validate.n_inputs(self.op)  # no per-node temporary
         if input_names is None:
             names = (None,) * self.n_inputs
         else:

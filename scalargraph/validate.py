@@ -3,17 +3,18 @@ reach a kernel (Numba does not check bounds).
 
 ``point``, ``points``, ``vector`` and ``output_index`` check what a caller passes to a tape
 method; ``tape_arrays`` checks raw tape arrays completely (what ``sg.Tape(...)``, ``load``
-and unpickling build a tape from).
+and unpickling build a tape from), in one compiled pass (``kernels/tapecheck.py``).
 """
 
 import numpy as np
 
 from . import ops
+from .kernels import tapecheck as _tapecheck
 from .graph import Node
 
 _N_OPS = len(ops.OPS)
 _KIND_OF = np.array([int(op.kind) for op in ops.OPS], dtype=np.uint8)
-_K = ops.Kind
+assert ops.INPUT == 0  # n_inputs counts the zero opcodes
 
 
 def point(tape, x):
@@ -92,13 +93,20 @@ def as_real_array(x, what):
     return np.asarray(a, dtype=np.float64, order="C")  # keeps 0-d as 0-d, for the message
 
 
-def tape_arrays(op, arg0, arg1, consts, outputs):
+def tape_arrays(op, arg0, arg1, consts, outputs, *, copy=True):
     """Check raw tape arrays completely; return them as contiguous arrays of the right dtypes.
 
     Every opcode known; inputs exactly the nodes 0 .. n_inputs-1 with arg0 = own position;
     every parent index >= 0 and < the node's own index (topological order); constant-pool
     indices in range; unused slots -1; outputs in range. Raises ValueError naming the first
     problem, before any kernel can read an array.
+
+    An array is copied unless nothing can ever change it (see :func:`_immutable`), or, with
+    ``copy=False`` (for a caller that holds the only reference, as :func:`scalargraph.load`
+    does), unless it already has its dtype and is C-contiguous.
+
+    Cost: O(n_nodes) time, one pass (``kernels/tapecheck.py``); memory: the copies (9 B per
+    node, 8 B per constant, 4 B per output, none where an array is kept) and O(1) beyond.
     """
     arrays = {}
     for name, a, dtype in (("op", op, np.uint8), ("arg0", arg0, np.int32),
@@ -112,47 +120,71 @@ def tape_arrays(op, arg0, arg1, consts, outputs):
         if a.dtype != dtype and not (a.size == 0 or a.dtype.kind in ("iuf" if dtype == np.float64
                                                                      else "iu")):
             raise ValueError(f"tape array {name!r} must have dtype {np.dtype(dtype)}, got {a.dtype}")
-        if a.dtype.kind in "iu" and a.size and dtype != np.float64:
+        if (a.dtype.kind in "iu" and a.size and dtype != np.float64
+                and not np.can_cast(a.dtype, dtype)):  # min and max make no temporaries
             info = np.iinfo(dtype)
             if a.min() < info.min or a.max() > info.max:
                 raise ValueError(f"tape array {name!r} has values outside {np.dtype(dtype)}")
-        # A copy, always: the caller may still hold (a view of) the array it passed, and a
-        # write after validation would reach kernels that trust it.
-        arrays[name] = np.array(a, dtype=dtype, order="C", copy=True)
+        # A copy, unless no one can write to the array: the caller may still hold (a view of)
+        # the array it passed, and a write after validation would reach kernels that trust it.
+        keep = (a.dtype == dtype and a.flags.c_contiguous and a.flags.aligned
+                and (not copy or _immutable(a)))
+        arrays[name] = a if keep else np.array(a, dtype=dtype, order="C", copy=True)
     op, arg0, arg1, consts, outputs = (arrays[k] for k in ("op", "arg0", "arg1", "consts", "outputs"))
     n = op.shape[0]
     if arg0.shape[0] != n or arg1.shape[0] != n:
         raise ValueError(f"tape arrays op, arg0, arg1 must have one length, got "
                          f"{n}, {arg0.shape[0]}, {arg1.shape[0]}")
-    bad = np.flatnonzero(op >= _N_OPS)
-    if bad.size:
-        raise ValueError(f"node {bad[0]} has unknown opcode {op[bad[0]]} (known: 0..{_N_OPS - 1})")
-    kind = _KIND_OF[op]
-    own = np.arange(n)
-    n_inputs = int(np.count_nonzero(kind == _K.INPUT))
-    if n_inputs and not np.all(kind[:n_inputs] == _K.INPUT):
-        raise ValueError(f"input nodes must come first: node {np.flatnonzero(kind == _K.INPUT)[-1]} "
+    # The kernel sees read-only views whatever the arrays' flags, so it compiles once.
+    found = _tapecheck.tape_faults(*(_read_only(a) for a in (op, arg0, arg1)), consts.shape[0],
+                                   _read_only(outputs), _KIND_OF)
+    i = found[_tapecheck.UNKNOWN_OP]
+    if i < n:
+        raise ValueError(f"node {i} has unknown opcode {op[i]} (known: 0..{_N_OPS - 1})")
+    n_inputs = found[_tapecheck.N_INPUTS]
+    if n_inputs and found[_tapecheck.LAST_INPUT] >= n_inputs:
+        raise ValueError(f"input nodes must come first: node {found[_tapecheck.LAST_INPUT]} "
                          f"is an input after a non-input")
-    checks = (
-        (kind == _K.INPUT, arg0 == own, "an input's arg0 must be its own position"),
-        (np.isin(kind, (_K.UNARY, _K.BINARY, _K.CONST_RIGHT)), (arg0 >= 0) & (arg0 < own),
-         "arg0 must be a parent index >= 0 and < the node's own index"),
-        (kind == _K.BINARY, (arg1 >= 0) & (arg1 < own),
-         "arg1 must be a parent index >= 0 and < the node's own index"),
-        (kind == _K.CONST, (arg0 >= 0) & (arg0 < consts.shape[0]),
-         "a constant's arg0 must index the constant pool"),
-        (kind == _K.CONST_RIGHT, (arg1 >= 0) & (arg1 < consts.shape[0]),
-         "arg1 must index the constant pool"),
-        (np.isin(kind, (_K.INPUT, _K.CONST, _K.UNARY)), arg1 == -1, "an unused arg1 must be -1"),
-    )
-    for applies, ok, message in checks:
-        wrong = np.flatnonzero(applies & ~ok)
-        if wrong.size:
-            i = wrong[0]
+    for slot, message in _RULES:
+        i = found[slot]
+        if i < n:
             raise ValueError(f"node {i} ({ops.BY_CODE[int(op[i])].name}, arg0={arg0[i]}, "
                              f"arg1={arg1[i]}): {message}")
-    wrong = np.flatnonzero((outputs < 0) | (outputs >= n))
-    if wrong.size:
-        raise ValueError(f"outputs[{wrong[0]}] = {outputs[wrong[0]]} is not a node index "
+    j = found[_tapecheck.OUTPUT]
+    if j >= 0:
+        raise ValueError(f"outputs[{j}] = {outputs[j]} is not a node index "
                          f"(the tape has {n} nodes)")
     return op, arg0, arg1, consts, outputs
+
+
+# The node rules in the order they are reported (the first broken one is named).
+_RULES = (
+    (_tapecheck.INPUT_ARG0, "an input's arg0 must be its own position"),
+    (_tapecheck.ARG0_PARENT, "arg0 must be a parent index >= 0 and < the node's own index"),
+    (_tapecheck.ARG1_PARENT, "arg1 must be a parent index >= 0 and < the node's own index"),
+    (_tapecheck.CONST_ARG0, "a constant's arg0 must index the constant pool"),
+    (_tapecheck.CONST_RIGHT_ARG1, "arg1 must index the constant pool"),
+    (_tapecheck.UNUSED_ARG1, "an unused arg1 must be -1"),
+)
+
+
+def _immutable(a):
+    """Whether no one can ever write to ``a``'s memory: ``a`` and every array it is a view
+    of are read-only, down to a ``bytes`` object (what unpickling a tape with pickle
+    protocol 5 gives; NumPy refuses to make such an array writable again)."""
+    while isinstance(a, np.ndarray):
+        if a.flags.writeable:
+            return False
+        a = a.base
+    return type(a) is bytes
+
+
+def _read_only(a):
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+def n_inputs(op):
+    """How many nodes of a tape's ``op`` array are inputs (opcode 0); no temporary."""
+    return op.shape[0] - int(np.count_nonzero(op))

@@ -15,6 +15,7 @@ import numpy as np
 # (what, code run on the tiny tape `t` at point `p`, direction `v`, points `X`)
 _FEATURES = (
     ("compile", "t = sg.compile([x, y], [f, f * y]); sg.order.locality(t)"),
+    ("load", "sg.Tape(t.op, t.arg0, t.arg1, t.consts, t.outputs)"),
     ("values", "t(p); t.values(p)"),
     ("gradient", "t.gradient(p, output=0); t.value_and_gradient(p, output=0); t.bind(0)(p, g); "
                  "sg.compile([x, y], [f]).value_and_gradient(p)"),

@@ -16,6 +16,7 @@ module          what it holds
 ``second``      forward-over-reverse second order
 ``checkpoint``  the checkpointed reverse sweep
 ``flatten``     ``sg.compile``: live marks, renumbering, work-vector slots
+``tapecheck``   the check of raw tape arrays (``sg.Tape``, ``load``, unpickling), one pass
 ``optimize``    constant folding marks and the hash-consing rebuild
 ``paths``       the sum over paths (slow on purpose) and the path counter
 ==============  ==========================================================================
