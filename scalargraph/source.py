@@ -11,8 +11,8 @@ The backward pass is written *pull*-style, one line per node, as the textbooks w
 That is exactly the order in which the interpreter's reverse sweep adds into ``adjoints[p]``,
 so the sums round the same way. The derivative rule is the sweeps' (``kernels/reach.py``):
 a term whose partial is zero or whose child adjoint no seed reached (``-0.0``) adds
-nothing (a select, ``... if ... else -0.0``), even against inf or NaN, and a term that is
-not finite is NaN (``p + (p - p)`` of the product p). Results are then bit for bit the interpreter's; the gradient
+nothing (a select, ``... if ... else -0.0``), even against inf or NaN, and a partial that
+is not finite is NaN (``d + (d - d)``). Results are then bit for bit the interpreter's; the gradient
 and tangent outputs add ``+0.0``, as the interpreter's read-outs do, so that what no seed
 reached comes out as 0.0.
 
@@ -156,13 +156,11 @@ def _fill_python(rule, names):
 
 # ---- Numba (what specialize compiles) ---------------------------------------------------
 def _select(d, u):
-    """The term of the sweeps' rule (``kernels/reach.py``): ``sg_product(d, u)`` (d * u, NaN
-    where not finite), or ``-0.0``, which adds nothing, where d is 0 or u is ``-0.0`` (not
-    reached). d is a name or a literal."""
-    reached = f"({u} != 0.0 or copysign(1.0, {u}) > 0.0)"
+    """The term of the sweeps' rule (``kernels/reach.py``): ``sg_term(d, u)``, or ``-0.0``,
+    which adds nothing, where d is 0 (a cut edge). d is a name or a nonzero literal."""
     if _number(d) is not None:
-        return f"(sg_product({d}, {u}) if {reached} else -0.0)"
-    return f"(sg_product({d}, {u}) if ({d} != 0.0 and {reached}) else -0.0)"
+        return f"sg_term({d}, {u})"
+    return f"(sg_term({d}, {u}) if {d} != 0.0 else -0.0)"
 
 
 class _Straight:

@@ -31,8 +31,14 @@ static double sg_ge(double x, double y) { return x >= y ? 1.0 : 0.0; }
 static double sg_eq(double x, double y) { return x == y ? 1.0 : 0.0; }
 static double sg_ne(double x, double y) { return x != y ? 1.0 : 0.0; }
 static double sg_where(double c, double a, double b) { return c != 0.0 ? a : b; }
-/* a derivative term: d * u, NaN where not finite (kernels/reach.py) */
-static double sg_product(double d, double u) { double p = d * u; return p + (p - p); }
+/* what u adds through the partial d != 0 (kernels/reach.py: term, finite_or_nan) */
+static double sg_term(double d, double u)
+{
+    const double pd = d + (d - d);  /* NaN where d is not finite */
+    if (u != 0.0)
+        return pd * u;
+    return copysign(1.0, u) > 0.0 ? pd * 0.0 + 0.0 : -0.0;  /* -0.0: u not reached */
+}
 static double sg_dsigmoid(double x)
 {
     double e = exp(-fabs(x));

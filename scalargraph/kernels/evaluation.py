@@ -8,7 +8,7 @@ float64[n, C] with the inputs' rows set on entry; the batch loop innermost, as i
 
 from numba import njit
 
-from .reach import product, reached, seed
+from .reach import finite_or_nan, seed, term
 
 
 @njit(cache=True, nogil=True)
@@ -34,4 +34,4 @@ def forward_tangents_batch(op, node_arity, n_inputs, arg0, arg1, partials, tange
             for j in range(n_batch):
                 d = partials[i, slot, j]
                 u = tangents[a, j]
-                tangents[i, j] += product(d, u) if (d != 0.0 and reached(u)) else -0.0
+                tangents[i, j] += term(finite_or_nan(d), u) if d != 0.0 else -0.0

@@ -17,16 +17,16 @@ from numba import njit
 
 from . import rules
 from .reach import seed as reach_seed
-from .reach import term
+from .reach import finite_or_nan, term
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 
 @njit(**_JIT)
 def sz(d, u):
-    """The sweeps' term (``reach.term``): ``d * u`` (NaN where not finite, never -0.0), or
-    ``-0.0`` (adds nothing) where d is 0 or u was not reached."""
-    return term(d, u)
+    """The sweeps' term (``reach.term``): ``d * u`` with d through ``finite_or_nan``, or
+    ``-0.0`` (adds nothing) where d is 0 (a cut edge) or u was not reached."""
+    return term(finite_or_nan(d), u) if d != 0.0 else -0.0
 
 
 @njit(**_JIT)

@@ -19,7 +19,7 @@ or [n, k] for k seeds/directions at once (k innermost, contiguous).
 from numba import njit
 
 from .forward import load_inputs, partials_range
-from .reach import product, reached, seed
+from .reach import finite_or_nan, reached, seed, term
 
 
 @njit(cache=True, inline="always")
@@ -32,7 +32,9 @@ def reverse_loop(arg0, arg1, partials, adjoints, start, stop):
     # Register forwarding, as in the forward loops: the adjoint that node i sends to node
     # i - 1 (the next one visited) waits in a local, not in memory. Node i is the last child
     # of i - 1 to be visited, so the additions happen in the same order, bit for bit.
-    # Each term is reach.term(d, s), written out: d != 0 and s reached are tested here.
+    # The terms are reach.term(finite_or_nan(d), s) with s != 0 (d * s), written out; an
+    # adjoint that is a reached zero takes its own branch (reach.term's), so the chain of
+    # dependent operations stays one multiply and one add per node.
     ci = -1
     cv = 0.0
     for i in range(stop - 1, start - 1, -1):
@@ -41,16 +43,21 @@ def reverse_loop(arg0, arg1, partials, adjoints, start, stop):
             s += cv
             adjoints[i] = s
             ci = -1
-        if not reached(s):
+        if s == 0.0:
+            if reached(s):  # +0.0: its terms are +0.0, or NaN through a non-finite partial
+                for slot in range(2):
+                    d = partials[i, slot]
+                    if d != 0.0:
+                        adjoints[arg0[i] if slot == 0 else arg1[i]] += term(finite_or_nan(d), s)
             continue
         d = partials[i, 0]
         if d != 0.0:
             a = arg0[i]
             if a == i - 1:
                 ci = a
-                cv = product(d, s)
+                cv = finite_or_nan(d) * s
             else:
-                adjoints[a] += product(d, s)
+                adjoints[a] += finite_or_nan(d) * s
         d = partials[i, 1]
         if d != 0.0:
             b = arg1[i]
@@ -59,9 +66,9 @@ def reverse_loop(arg0, arg1, partials, adjoints, start, stop):
                 ci = -1
             if b == i - 1 and ci == -1:
                 ci = b
-                cv = product(d, s)
+                cv = finite_or_nan(d) * s
             else:
-                adjoints[b] += product(d, s)
+                adjoints[b] += finite_or_nan(d) * s
     if ci >= 0:
         adjoints[ci] += cv
 
@@ -130,14 +137,10 @@ def forward_tangents(n_inputs, arg0, arg1, partials, tangents):
         t = -0.0
         d = partials[i, 0]
         if d != 0.0:
-            u = tangents[arg0[i]]
-            if reached(u):
-                t += product(d, u)
+            t += term(finite_or_nan(d), tangents[arg0[i]])
         d = partials[i, 1]
         if d != 0.0:
-            u = tangents[arg1[i]]
-            if reached(u):
-                t += product(d, u)
+            t += term(finite_or_nan(d), tangents[arg1[i]])
         tangents[i] = t
 
 
@@ -151,11 +154,11 @@ def reverse_adjoints_block(arg0, arg1, partials, adjoints):
             if d == 0.0:
                 continue
             a = arg0[i] if slot == 0 else arg1[i]
-            # A select, not a branch, so that the loop over seeds vectorizes; adding the
-            # -0.0 of a skipped term leaves every sum's bits as the branch did.
+            pd = finite_or_nan(d)
+            # reach.term is selects, not branches, so that the loop over seeds vectorizes;
+            # adding the -0.0 of a skipped term leaves every sum's bits as a branch would.
             for j in range(k):
-                s = adjoints[i, j]
-                adjoints[a, j] += product(d, s) if reached(s) else -0.0
+                adjoints[a, j] += term(pd, adjoints[i, j])
 
 
 @njit(cache=True, nogil=True)
@@ -173,9 +176,9 @@ def forward_tangents_block(n_inputs, arg0, arg1, partials, tangents):
             if d == 0.0:
                 continue
             a = arg0[i] if slot == 0 else arg1[i]
-            for j in range(k):  # a select, as in reverse_adjoints_block
-                u = tangents[a, j]
-                tangents[i, j] += product(d, u) if reached(u) else -0.0
+            pd = finite_or_nan(d)
+            for j in range(k):  # selects, as in reverse_adjoints_block
+                tangents[i, j] += term(pd, tangents[a, j])
 
 
 @njit(cache=True, nogil=True)
@@ -193,4 +196,4 @@ def reverse_adjoints_batch(op, node_arity, arg0, arg1, partials, adjoints):
             for j in range(n_batch):
                 d = partials[i, slot, j]
                 s = adjoints[i, j]
-                adjoints[a, j] += product(d, s) if (d != 0.0 and reached(s)) else -0.0
+                adjoints[a, j] += term(finite_or_nan(d), s) if d != 0.0 else -0.0

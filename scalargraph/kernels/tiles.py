@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from .flatten import last_uses
-from .reach import product, reached
+from .reach import finite_or_nan, term
 
 
 @njit(cache=True, nogil=True)
@@ -90,11 +90,11 @@ def forward_block_slots(n_inputs, start, j_arg0, j_arg1, j_out, partials, tangen
             if a < 0:  # input -1 - a: tangent 1.0 in direction (-1 - a) - start, else 0
                 p = -1 - a - start
                 if 0 <= p < k:
-                    row[p] += product(d, 1.0)
+                    row[p] += finite_or_nan(d)  # times 1.0
                 continue
-            for j in range(k):  # a select, as in sweeps.forward_tangents_block
-                u = tangents[a, j]
-                row[j] += product(d, u) if reached(u) else -0.0
+            pd = finite_or_nan(d)
+            for j in range(k):  # selects, as in sweeps.forward_tangents_block
+                row[j] += term(pd, tangents[a, j])
         s = j_out[i]
         for j in range(k):
             tangents[s, j] = row[j]
