@@ -448,7 +448,7 @@ class Tape:
         work, twork = buf[:n_slots], buf[n_slots:2 * n_slots]
         _kernels.forward_tangents_slots(self.op, s_arg0, s_arg1, s_out, self.consts, x, work,
                                         v, twork)
-        out = twork[s_out[self.outputs]] + 0.0  # a copy; -0.0 (not reached) becomes 0.0
+        out = twork[s_out[self.outputs]]  # a copy (fancy indexing)
         _workmem.give(self, buf)
         return out
 

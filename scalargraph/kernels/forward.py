@@ -161,3 +161,7 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
         tp = t
         work[ip] = z
         twork[ip] = t
+    # What no seed reached (-0.0) reads as 0.0; here, not as a NumPy operation on the result
+    # (+0.7 us on a 7-node tape's jvp), and over the slots, not the nodes.
+    for s in range(twork.shape[0]):
+        twork[s] += 0.0

@@ -27,9 +27,10 @@ gets back has ``+ 0.0`` added: ``-0.0`` becomes ``0.0``. Second order
 (``kernels/second.py``) keeps the strong zero: it is one mode only.
 
 Cost: the partial passes through :func:`finite_or_nan` as it is read, off the chain of
-dependent additions that bounds a sweep's speed, and a zero derivative takes a branch of
-its own; the chain's reverse sweep measured the same as before, where normalizing every
-term (``+ 0.0``, on the chain) cost 1.24x.
+dependent operations that bounds a sweep's speed, and a zero derivative takes a branch of
+its own. Against the strong-zero sweeps (min of 3 alternating process runs, 10^4-10^5
+nodes): gradients 0.99-1.06x (chain 1.055), jvp 1.00-1.04x, forward Jacobian blocks 1.08x.
+A first version that normalized every term (``+ 0.0``, on the chain) cost 1.24x.
 """
 
 import math
