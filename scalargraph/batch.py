@@ -102,7 +102,7 @@ def _reverse_chunk(tape, X, k, work):
     """Values and adjoints [n, C] of output k for the rows of X (views of ``work`` arrays)."""
     vals, partials, adjoints = work.get(X.shape[0])
     _kernels.forward_partials_batch(tape.op, tape.arg0, tape.arg1, tape.consts, X, vals, partials)
-    adjoints.fill(0.0)
+    adjoints.fill(-0.0)  # not reached (kernels/reach.py); read out with + 0.0
     adjoints[tape.outputs[k]] = 1.0
     _sweeps.reverse_adjoints_batch(tape.op, _NODE_ARITY, tape.arg0, tape.arg1, partials, adjoints)
     return vals[tape.outputs[k]], adjoints
@@ -115,7 +115,7 @@ def gradients(tape, X, k, workers=None):
     work = _Work(tape.n_nodes)
 
     def run(s, e):
-        out[s:e] = _reverse_chunk(tape, X[s:e], k, work)[1][:tape.n_inputs].T
+        out[s:e] = _reverse_chunk(tape, X[s:e], k, work)[1][:tape.n_inputs].T + 0.0
 
     _map_chunks(run, B, chunk_size(tape.n_nodes, B), workers)
     return out
@@ -130,7 +130,7 @@ def summed(tape, rows, B, k, n_grad, workers=None):
 
     def run(s, e):
         value, adjoints = _reverse_chunk(tape, rows(s, e), k, work)
-        return value.sum(), adjoints[:n_grad].sum(axis=1)
+        return value.sum(), adjoints[:n_grad].sum(axis=1) + 0.0  # -0.0: not reached
 
     parts = _map_chunks(run, B, chunk_size(tape.n_nodes, B), workers)
     total = sum(p[0] for p in parts)

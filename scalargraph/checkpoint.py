@@ -165,7 +165,7 @@ def gradient(tape, x, output, checkpoints):
     p = plan(tape, checkpoints)
     n_in = tape.n_inputs
     seed_at = int(tape.outputs[k])
-    keep_adjoints = np.zeros(p.keep.shape[0])
+    keep_adjoints = np.full(p.keep.shape[0], -0.0)  # not reached (kernels/reach.py)
     slot = int(np.searchsorted(p.keep, seed_at))
     if slot < p.keep.shape[0] and p.keep[slot] == seed_at:
         keep_adjoints[slot] = 1.0
@@ -173,7 +173,7 @@ def gradient(tape, x, output, checkpoints):
     else:
         seed_nodes, seed_values = np.array([seed_at], np.int64), np.ones(1)
     if tape.n_nodes == n_in:
-        return keep_adjoints[:n_in].copy()
+        return keep_adjoints[:n_in] + 0.0
     m = p.longest + p.widest  # a segment as a local tape: its outside parents, then its nodes
     # Work from the tape's kept buffer (scalargraph/workmem.py): the checkpoint values, the
     # segment's values, partials, adjoints (4 m), its opcodes and renamed parents (9 m B).
@@ -193,4 +193,4 @@ def gradient(tape, x, output, checkpoints):
         keep_adjoints, *local, *views, buf[nk:nk + m],
         buf[nk + m:nk + 3 * m].reshape(m, 2), buf[nk + 3 * m:nk + 4 * m])
     _workmem.give(tape, buf)
-    return keep_adjoints[:n_in].copy()
+    return keep_adjoints[:n_in] + 0.0  # a new array; -0.0 (not reached) becomes 0.0

@@ -3,8 +3,8 @@
 ``sg.where(c, a, b)`` records ``select_true(c, a) + select_false(c, b)`` (CasADi's
 ``if_else``, CppAD's ``CondExp``). The select of the branch not taken has value -0.0, and
 ``v + -0.0`` is ``v`` bit for bit for every v (signed zeros included), so the value is
-exactly the taken branch's. Its partial is exactly 0, and every sweep treats a 0 partial
-as a strong zero, so a NaN or inf in the branch not taken reaches no derivative: not the
+exactly the taken branch's. Its partial is exactly 0, and a 0 partial cuts its path in
+every sweep (``kernels/reach.py``), so a NaN or inf in the branch not taken reaches no derivative: not the
 gradient, not a forward tangent, not a batch column, not a Hessian (``sg.grad`` writes the
 chain rule through a select as a select, see ``symbolic._times``).
 

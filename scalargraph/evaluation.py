@@ -62,7 +62,7 @@ def value_and_gradient(tape, X, k, workers=None):
     def run(s, e):
         value, adjoints = batch._reverse_chunk(tape, X[s:e], k, work)
         values[s:e] = value
-        grads[s:e] = adjoints[:tape.n_inputs].T
+        grads[s:e] = adjoints[:tape.n_inputs].T + 0.0  # -0.0 (not reached) becomes 0.0
 
     _run(tape, X, run, workers)
     return values, grads
@@ -77,7 +77,7 @@ def adjoints(tape, X, k, workers=None):
     work = batch._Work(tape.n_nodes)
 
     def run(s, e):
-        out[s:e] = batch._reverse_chunk(tape, X[s:e], k, work)[1].T
+        out[s:e] = batch._reverse_chunk(tape, X[s:e], k, work)[1].T + 0.0  # -0.0: not reached
 
     _run(tape, X, run, workers)
     return out
@@ -95,10 +95,12 @@ def vjp(tape, X, W, workers=None):
 
     def run(s, e):
         _, partials, adj = _linearized(tape, X[s:e], work)
-        adj.fill(0.0)
-        np.add.at(adj, tape.outputs, W[s:e].T)  # an output listed twice gets both weights
+        adj.fill(-0.0)  # not reached (kernels/reach.py)
+        w = W[s:e].T
+        # An output listed twice gets both weights; a zero weight seeds nothing.
+        np.add.at(adj, tape.outputs, np.where(w != 0.0, w, -0.0))
         _sweeps.reverse_adjoints_batch(tape.op, _NODE_ARITY, tape.arg0, tape.arg1, partials, adj)
-        out[s:e] = adj[:n].T
+        out[s:e] = adj[:n].T + 0.0  # -0.0 (not reached) becomes 0.0
 
     _run(tape, X, run, workers)
     return out
@@ -115,7 +117,7 @@ def _tangent_sweep(tape, X, V, rows, workers):
         tangents[:n] = V[s:e].T
         _ek.forward_tangents_batch(tape.op, _NODE_ARITY, n, tape.arg0, tape.arg1, partials,
                                    tangents)
-        out[s:e] = (tangents if rows is None else tangents[rows]).T
+        out[s:e] = (tangents if rows is None else tangents[rows]).T + 0.0  # -0.0: not reached
 
     _run(tape, X, run, workers)
     return out

@@ -47,33 +47,45 @@ function evaluate(x) {
 // ---- the sweeps, step by step (kernels/sweeps.py's arithmetic, in its order) -------------
 // Visit order: forward and tangent 0..N-1, reverse N-1..0. After k steps the state is what
 // the sweep holds after its first k nodes.
+// What u adds through the partial d != 0 (kernels/reach.py): NaN where d is not finite;
+// -0 (adds nothing) where u is -0, the mark of "not reached".
+function term(d, u) {
+  const pd = d + (d - d);
+  if (u !== 0.0) return pd * u;
+  return Object.is(u, -0) ? -0.0 : pd * 0.0 + 0.0;
+}
 function visitAt(j) { return S.mode === "reverse" ? N - 1 - j : j; }
 function state() {
   const P = S.P, k = S.k, st = {acc: null, tan: null, msg0: null, msg1: null, got: null};
   if (S.mode === "reverse") {
     const acc = new Float64Array(N), m0 = new Float64Array(N), m1 = new Float64Array(N);
     const got = new Int32Array(N);
+    // -0 marks "not reached yet" and adds nothing (kernels/reach.py).
+    acc.fill(-0.0);
     acc[D.outputs[S.out]] = 1.0;
     for (let j = 0; j < k; j++) {
       const i = N - 1 - j, s = acc[i];
-      if (s === 0.0) continue;
+      if (Object.is(s, -0)) continue;
       const d = P.p0[i];
-      if (d !== 0.0) { m0[i] = d * s; acc[D.a0[i]] += m0[i]; got[D.a0[i]]++; }
+      if (d !== 0.0) { m0[i] = term(d, s); acc[D.a0[i]] += m0[i]; got[D.a0[i]]++; }
       const e = P.p1[i];
-      if (e !== 0.0) { m1[i] = e * s; acc[D.a1[i]] += m1[i]; got[D.a1[i]]++; }
+      if (e !== 0.0) { m1[i] = term(e, s); acc[D.a1[i]] += m1[i]; got[D.a1[i]]++; }
     }
+    for (let i = 0; i < N; i++) acc[i] += 0.0;  // what nothing reached shows as 0
     Object.assign(st, {acc: acc, msg0: m0, msg1: m1, got: got});
   } else if (S.mode === "tangent") {
     const t = new Float64Array(N), m0 = new Float64Array(N), m1 = new Float64Array(N);
+    t.fill(-0.0);  // not reached (kernels/reach.py)
     t[S.dir] = 1.0;
     for (let i = NIN; i < k; i++) {
-      let u = 0.0;
+      let u = -0.0;
       const d = P.p0[i];
-      if (d !== 0.0) { const w = t[D.a0[i]]; if (w !== 0.0) { m0[i] = d * w; u += m0[i]; } }
+      if (d !== 0.0) { const w = t[D.a0[i]]; if (!Object.is(w, -0)) { m0[i] = term(d, w); u += m0[i]; } }
       const e = P.p1[i];
-      if (e !== 0.0) { const w = t[D.a1[i]]; if (w !== 0.0) { m1[i] = e * w; u += m1[i]; } }
+      if (e !== 0.0) { const w = t[D.a1[i]]; if (!Object.is(w, -0)) { m1[i] = term(e, w); u += m1[i]; } }
       t[i] = u;
     }
+    for (let i = 0; i < N; i++) t[i] += 0.0;  // what nothing reached shows as 0
     Object.assign(st, {tan: t, msg0: m0, msg1: m1});
   }
   return st;

@@ -349,7 +349,7 @@ OPS = (
        special=((1.0, 1.0), (2.0, 1.0), (0.0, -0.0)), smooth=False, commutative=True),
     # ---- conditionals: where(c, a, b) = select_true(c, a) + select_false(c, b) ---------------
     # The untaken branch gives -0.0 (x + -0.0 == x for every x, signed zeros included) and a
-    # partial of exactly 0, which the sweeps' strong zero turns into no contribution at all.
+    # partial of exactly 0, which cuts the path in every sweep (kernels/reach.py).
     Op(65, "select_true", BINARY, "y if x != 0.0 else -0.0", ("0.0", "ne(x, 0.0)"),
        note="y where the condition x is nonzero (NaN counts as true, as in NumPy), else -0.0; "
             "derivative 0 in the condition, 1 or 0 in y",

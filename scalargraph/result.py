@@ -87,10 +87,11 @@ class Evaluation:
         k = validate.output_index(self.tape, self._default if output is None else output)
         adj = self._adjoints.get(k)
         if adj is None:
-            adj = np.zeros(self.tape.n_nodes)
+            adj = np.full(self.tape.n_nodes, -0.0)  # not reached (kernels/reach.py)
             np.add.at(adj, self.tape.outputs[k], 1.0)
             with np.errstate(all="ignore"):
                 _sweeps.reverse_adjoints(self.tape.arg0, self.tape.arg1, self._partials, adj)
+            adj += 0.0  # -0.0 (not reached) becomes 0.0
             adj.flags.writeable = False
             adj = self._adjoints.setdefault(k, adj)
         return adj

@@ -9,11 +9,12 @@ The backward pass is written *pull*-style, one line per node, as the textbooks w
 (Domke's notes, Prince section 7.4): node p's adjoint is the sum over its children c of
 ``adjoint(c) * d c / d p``, the children taken from the last one back, slot 0 before slot 1.
 That is exactly the order in which the interpreter's reverse sweep adds into ``adjoints[p]``,
-so the sums round the same way. Zero is a strong zero, as in the sweeps: a term whose
-partial or child adjoint is zero adds nothing (a select, ``... if ... != 0.0 else 0.0``),
-even against inf or NaN. Results are then bit for bit the interpreter's, up to the sign of
-a zero sum, which the gradient (and tangent) outputs normalize by adding ``+0.0`` (the
-interpreter's sums start from +0.0 and so are never -0.0).
+so the sums round the same way. The derivative rule is the sweeps' (``kernels/reach.py``):
+a term whose partial is zero or whose child adjoint no seed reached (``-0.0``) adds
+nothing (a select, ``... if ... else -0.0``), even against inf or NaN, and a partial that
+is not finite is NaN (``d + (d - d)``). Results are then bit for bit the interpreter's; the gradient
+and tangent outputs add ``+0.0``, as the interpreter's read-outs do, so that what no seed
+reached comes out as 0.0.
 
 Three renderings:
 
@@ -155,17 +156,20 @@ def _fill_python(rule, names):
 
 # ---- Numba (what specialize compiles) ---------------------------------------------------
 def _select(d, u):
-    """``d * u`` under the strong zero: 0.0 where d or u is 0 (d a name or a literal)."""
+    """The term of the sweeps' rule (``kernels/reach.py``): ``sg_term(d, u)``, or ``-0.0``,
+    which adds nothing, where d is 0 (a cut edge). d is a name or a nonzero literal."""
     if _number(d) is not None:
-        return f"({d} * {u} if {u} != 0.0 else 0.0)"
-    return f"({d} * {u} if ({d} != 0.0 and {u} != 0.0) else 0.0)"
+        return f"sg_term({d}, {u})"
+    return f"(sg_term({d}, {u}) if {d} != 0.0 else -0.0)"
 
 
 class _Straight:
-    """Straight-line lines of one tape for the strong-zero (Numba and C) renderings."""
+    """Straight-line lines of one tape for the renderings that keep the sweeps' derivative
+    rule (Numba and C). ``select(d, u)`` writes a term, ``seed(v)`` an input's tangent."""
 
-    def __init__(self, plan, fill, x_ref, select=_select, rules=None):
+    def __init__(self, plan, fill, x_ref, select=_select, rules=None, seed=None):
         self.plan, self.fill, self.x_ref, self.select = plan, fill, x_ref, select
+        self.seed = seed or (lambda v: f"({v} if {v} != 0.0 else -0.0)")
         self.rules = rules  # a _NumbaRules, or None for plain rule strings
 
     def _value(self, i):
@@ -220,7 +224,7 @@ class _Straight:
                 if _number(d) == 0.0:
                     continue  # the partial is the literal 0: no path (the sweeps skip it)
                 terms.append(self.select(d, f"a{c}"))
-            out.append((f"a{p}", " + ".join(terms) if terms else "0.0"))
+            out.append((f"a{p}", " + ".join(terms) if terms else "-0.0"))
         return out
 
     def tangents(self, v_ref):
@@ -230,7 +234,7 @@ class _Straight:
             if not plan.active[i]:
                 continue
             if i < plan.n_inputs:
-                out.append((f"t{i}", v_ref(i)))
+                out.append((f"t{i}", self.seed(v_ref(i))))
                 continue
             terms = []
             for s, p in enumerate(plan.parents[i]):
@@ -238,7 +242,7 @@ class _Straight:
                 if not plan.active[p] or _number(d) == 0.0:
                     continue
                 terms.append(self.select(d, f"t{p}"))
-            out.append((f"t{i}", " + ".join(terms) if terms else "0.0"))
+            out.append((f"t{i}", " + ".join(terms) if terms else "-0.0"))
         return out
 
 
@@ -247,7 +251,7 @@ def _output_of(plan, k, prefix, fallback="0.0", normalize=True):
     i = plan.outputs[k]
     if not plan.active[i]:
         return fallback
-    return f"{prefix}{i} + 0.0" if (normalize and i >= plan.n_inputs) else f"{prefix}{i}"
+    return f"{prefix}{i} + 0.0" if normalize else f"{prefix}{i}"
 
 
 # ---- readable Python ---------------------------------------------------------------------
@@ -272,7 +276,7 @@ def python_source(tape, output=None):
     ``value_and_gradient(inputs)`` returns ``(value, [d value / d x_i ...])``: a forward pass,
     one line per node, then a backward pass, one line per node: ``g_p`` = d value / d node p
     is the sum over p's children c of ``g_c * (d c / d p)``, in the interpreter's order (no
-    strong-zero selects here, for readability: at inf or NaN partials the tape's methods
+    derivative-rule selects here, for readability: at inf or NaN partials the tape's methods
     are the reference). Plain Python math: where the tape gives inf or NaN (log(0), x / 0),
     Python raises.
 

@@ -1,6 +1,6 @@
 """A tape as C99 source: value, gradient and jvp, straight-line, libm calls.
 
-The same lines as the Numba rendering (:mod:`scalargraph.source`, strong zeros as
+The same lines as the Numba rendering (:mod:`scalargraph.source`, the derivative rule as
 ternaries), each rule's Python expression translated to C through its syntax tree.
 """
 
@@ -31,6 +31,14 @@ static double sg_ge(double x, double y) { return x >= y ? 1.0 : 0.0; }
 static double sg_eq(double x, double y) { return x == y ? 1.0 : 0.0; }
 static double sg_ne(double x, double y) { return x != y ? 1.0 : 0.0; }
 static double sg_where(double c, double a, double b) { return c != 0.0 ? a : b; }
+/* what u adds through the partial d != 0 (kernels/reach.py: term, finite_or_nan) */
+static double sg_term(double d, double u)
+{
+    const double pd = d + (d - d);  /* NaN where d is not finite */
+    if (u != 0.0)
+        return pd * u;
+    return copysign(1.0, u) > 0.0 ? pd * 0.0 + 0.0 : -0.0;  /* -0.0: u not reached */
+}
 static double sg_dsigmoid(double x)
 {
     double e = exp(-fabs(x));
@@ -121,7 +129,7 @@ def c_source(tape, prefix="tape"):
     PREFIX_value_and_gradient(const double *x, int output, double *g)`` (returns the value,
     NAN for an output index out of range, writing the gradient into ``g``); ``void
     PREFIX_jvp(const double *x, const double *v, double *out)``. Straight-line code with
-    libm calls in the interpreter's order and strong zeros; compile with
+    libm calls in the interpreter's order and derivative rule; compile with
     ``-ffp-contract=off`` (``cc -O2 -ffp-contract=off -shared -fPIC``), link ``-lm``.
     Constants are written as C99 hex floats, exact.
 
@@ -146,7 +154,7 @@ def c_source(tape, prefix="tape"):
     fwd = s.forward(partials=True)
 
     def seed(ks):
-        return "(1.0 if (" + " or ".join(f"output == {k}" for k in ks) + ") else 0.0)"
+        return "(1.0 if (" + " or ".join(f"output == {k}" for k in ks) + ") else -0.0)"
 
     out += [f"double {prefix}_value_and_gradient(const double *x, int output, double *g)", "{",
             f"    if (output < 0 || output >= {m})", "        return NAN;"]

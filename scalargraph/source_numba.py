@@ -1,6 +1,6 @@
 """A tape as a Numba module: what :mod:`scalargraph.specialize` compiles.
 
-Straight-line lines from :mod:`scalargraph.source`; rules with branches and the strong-zero
+Straight-line lines from :mod:`scalargraph.source`; rules with branches and the derivative-rule
 select go through :mod:`scalargraph.kernels.straight` (see there why).
 """
 
@@ -105,7 +105,10 @@ def numba_module(tape):
     def sz(d, u):
         return f"_k.sz({d}, {u})"
 
-    s = _Straight(plan, _fill_python, lambda i: f"x[{i}]", sz, rules)
+    def seed(v):
+        return f"_k.seed({v})"
+
+    s = _Straight(plan, _fill_python, lambda i: f"x[{i}]", sz, rules, seed)
     fwd_values = s.forward(partials=False)
     text += ["", "@njit(**_JIT)", "def values(x, out):",
              '    """Every output at x (N_INPUTS,) into out (N_OUTPUTS,)."""',
@@ -114,14 +117,14 @@ def numba_module(tape):
     text += block(fwd_values)
     text += [f"    out[{k}] = v{i}" for k, i in enumerate(plan.outputs)]
 
-    s = _Straight(plan, _fill_python, lambda i: f"x[{i}]", sz, rules)
+    s = _Straight(plan, _fill_python, lambda i: f"x[{i}]", sz, rules, seed)
     fwd = s.forward(partials=True)
     if m == 1:
         def seed(ks):
             return "1.0"
     else:
         def seed(ks):
-            return "(1.0 if (" + " or ".join(f"output == {k}" for k in ks) + ") else 0.0)"
+            return "(1.0 if (" + " or ".join(f"output == {k}" for k in ks) + ") else -0.0)"
     text += ["", "", "@njit(**_JIT)", "def value_and_gradient(x, output, g):",
              '    """Output ``output`` at x (N_INPUTS,), returned; its gradient into g."""',
              "    if x.shape[0] != N_INPUTS or g.shape[0] != N_INPUTS:",

@@ -315,7 +315,8 @@ def sparse_jacobian(tape, x, mode="auto", plan=None):
         block = _block_size(tape, p)
         for start in range(0, p, block):
             k = min(block, p - start)
-            work = np.zeros((tape.n_nodes, k))
+            # -0.0: not seeded (kernels/reach.py); the forward sweep reads 0 as not seeded.
+            work = np.full((tape.n_nodes, k), -0.0)
             if plan.mode == "forward":
                 j = np.flatnonzero((plan.colors >= start) & (plan.colors < start + k))
                 work[j, plan.colors[j] - start] = 1.0
@@ -326,7 +327,7 @@ def sparse_jacobian(tape, x, mode="auto", plan=None):
                 np.add.at(work, (tape.outputs[r], plan.colors[r] - start), 1.0)
                 _reverse_block(tape, partials, work)
                 compressed[:, start:start + k] = work[:n]
-    data = compressed.ravel().take(plan._take)
+    data = compressed.ravel().take(plan._take) + 0.0  # -0.0 (not reached) becomes 0.0
     pat = plan.pattern
     return sparse.csr_array((data, pat.indices.copy(), pat.indptr.copy()), pat.shape)
 

@@ -211,15 +211,16 @@ class Tape:
         n = self.n_nodes
         buf = _workmem.take(self, 3 * n if whole else 4 * n)
         partials = self._partials_into(x, buf)
-        adjoints = np.zeros(n) if whole else buf[3 * n:4 * n]
-        if not whole:
-            adjoints.fill(0.0)
+        adjoints = np.empty(n) if whole else buf[3 * n:4 * n]
+        adjoints.fill(-0.0)  # nothing reached yet (kernels/reach.py)
         if np.ndim(seed_at) == 0:
             adjoints[seed_at] = seeds
         else:
-            np.add.at(adjoints, seed_at, seeds)  # an output listed twice gets both seeds
+            # An output listed twice gets both seeds; a zero weight seeds nothing.
+            np.add.at(adjoints, seed_at, np.where(seeds != 0.0, seeds, -0.0))
         _sweeps.reverse_adjoints(self.arg0, self.arg1, partials, adjoints)
-        out = adjoints if whole else adjoints[:self.n_inputs].copy()
+        # + 0.0: what no seed reached (-0.0) comes out as 0.0; a new array either way.
+        out = adjoints + 0.0 if whole else adjoints[:self.n_inputs] + 0.0
         _workmem.give(self, buf)
         return out
 
@@ -230,6 +231,7 @@ class Tape:
         tangents[:self.n_inputs] = v
         _sweeps.forward_tangents(self.n_inputs, self.arg0, self.arg1, partials, tangents)
         _workmem.give(self, buf)
+        tangents += 0.0  # what no seed reached (-0.0) comes out as 0.0 (kernels/reach.py)
         return tangents
 
     # ---- public evaluation ----------------------------------------------------------------
@@ -513,10 +515,10 @@ class Tape:
         for start in range(0, count, block):
             k = min(block, count - start)
             adjoints = buf[3 * nn:3 * nn + nn * k].reshape(nn, k)
-            adjoints.fill(0.0)
+            adjoints.fill(-0.0)  # nothing reached yet (kernels/reach.py)
             np.add.at(adjoints, (self.outputs[start:start + k], np.arange(k)), 1.0)
             _sweeps.reverse_adjoints_block(self.arg0, self.arg1, partials, adjoints)
-            jac[start:start + k] = adjoints[:n].T
+            jac[start:start + k] = adjoints[:n].T + 0.0
         _workmem.give(self, buf)
         return jac
 

@@ -55,7 +55,7 @@ def jacobian_forward(tape, x, jac):
         tangents = buf[3 * nn:3 * nn + n_slots * k].reshape(n_slots, k)
         row = buf[3 * nn + n_slots * block:3 * nn + n_slots * block + k]
         _kt.forward_block_slots(n, start, j_arg0, j_arg1, j_out, partials, tangents, row)
-        jac[inner, start:start + k] = tangents[rows]
+        jac[inner, start:start + k] = tangents[rows] + 0.0  # -0.0 (not reached) becomes 0.0
     _workmem.give(tape, buf)
     direct = np.flatnonzero(outputs < n)  # an input as an output: a unit row
     jac[direct, outputs[direct]] = 1.0

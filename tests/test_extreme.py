@@ -133,7 +133,8 @@ def test_huge_tapes_save_and_pickle(tmp_path):
     assert back([0.25])[0] == tape([0.25])[0]
     data = pickle.dumps(tape)
     assert len(data) < tape.nbytes + 1024
-    assert pickle.loads(data).gradient([1.0])[0] == tape.gradient([1.0])[0]
+    # 1.5 ** 10^6 overflows: NaN (kernels/reach.py), in the copy as in the original.
+    np.testing.assert_array_equal(pickle.loads(data).gradient([1.0]), tape.gradient([1.0]))
 
 
 @pytest.mark.slow

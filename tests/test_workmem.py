@@ -37,7 +37,7 @@ def _reference_jac_forward(tape, x, block):
         t = np.zeros((nn, k))
         t[start + np.arange(k), np.arange(k)] = 1.0
         sweeps.forward_tangents_block(n, tape.arg0, tape.arg1, partials, t)
-        jac[:, start:start + k] = t[tape.outputs]
+        jac[:, start:start + k] = t[tape.outputs] + 0.0  # -0.0: not reached (kernels/reach.py)
     return jac
 
 

@@ -177,7 +177,7 @@ def checkpointed_adjoints(op, arg0, arg1, consts, x, bounds, ext_ptr, ext_nodes,
             ladjoints[q] = keep_adjoints[ext_slot[p0 + q]]
         partials_range(rop, ra0, ra1, consts, lvalues, lpartials, w, m)
         for j in range(w, m):
-            ladjoints[j] = 0.0
+            ladjoints[j] = -0.0  # nothing reached yet (reach.py)
         for q in range(keep_lo[J], keep_lo[J + 1]):
             ladjoints[keep[q] - s + w] = keep_adjoints[q]
         while t >= 0 and seed_nodes[t] >= s:

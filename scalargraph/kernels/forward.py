@@ -14,6 +14,7 @@ deep graph (the 10^6 chain: 4.9 -> 3.0 ns/node forward).
 from numba import njit
 
 from . import rules, shared
+from .reach import finite_or_nan, seed, term
 
 # ops.Kind, per opcode in rules.KIND. Each loop dispatches on the kind to load the operands,
 # then calls that kind's rule switch (rules.py), so every op's rule is compiled once per
@@ -125,11 +126,12 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
     mode in 16 B per slot (nodes alive at once), no stored partials.
 
     ``s_arg0``/``s_arg1`` name the parents' slots (constant-pool indices kept), ``s_out``
-    each node's own slot. Strong zero: a zero partial or tangent adds nothing.
+    each node's own slot. The rule of ``reach.py``: a zero partial adds nothing, an input
+    whose direction is 0 is not seeded, a tangent no seed reached is ``-0.0``.
     """
     for i in range(inputs.shape[0]):
         work[s_out[i]] = inputs[i]
-        twork[s_out[i]] = direction[i]
+        twork[s_out[i]] = seed(direction[i])
     zp = 0.0
     tp = 0.0  # the tangent just computed (forwarded like zp)
     ip = -1
@@ -149,17 +151,17 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
         else:
             z = consts[a]
             d0 = 0.0
-        t = 0.0
+        t = -0.0
         if d0 != 0.0:
-            u = tp if a == ip else twork[a]
-            if u != 0.0:
-                t += d0 * u
+            t += term(finite_or_nan(d0), tp if a == ip else twork[a])
         if d1 != 0.0:
-            u = tp if b == ip else twork[b]
-            if u != 0.0:
-                t += d1 * u
+            t += term(finite_or_nan(d1), tp if b == ip else twork[b])
         ip = s_out[i]
         zp = z
         tp = t
         work[ip] = z
         twork[ip] = t
+    # What no seed reached (-0.0) reads as 0.0; here, not as a NumPy operation on the result
+    # (+0.7 us on a 7-node tape's jvp), and over the slots, not the nodes.
+    for s in range(twork.shape[0]):
+        twork[s] += 0.0

@@ -78,11 +78,11 @@ def value_and_gradient_packed(ints, work, output, inputs, gradient):
         partials[i, 0] = d0
         partials[i, 1] = d1
     for i in range(n):
-        adjoints[i] = 0.0
+        adjoints[i] = -0.0  # nothing reached yet (reach.py)
     adjoints[seed] = 1.0
     reverse_loop(arg0, arg1, partials, adjoints, 0, n)
     for i in range(n_in):
-        gradient[i] = adjoints[i]
+        gradient[i] = adjoints[i] + 0.0
     return values[seed]
 
 

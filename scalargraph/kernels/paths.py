@@ -3,14 +3,17 @@
 import numpy as np
 from numba import njit
 
+from .reach import finite_or_nan
+
 
 @njit(cache=True, nogil=True)
 def walk_paths(arity, op, arg0, arg1, partials, start, n_inputs, grad, max_terms):
     """Depth-first walk from ``start`` towards the inputs, adding each path's product to grad.
 
-    The stack holds (node, product of the partials from start down to node). A partial that
-    is exactly 0 ends its path there (the strong zero of the sweeps: that path's term is 0
-    even if a later factor is inf or NaN). Returns the number of nonzero terms summed, or -1
+    The stack holds (node, product of the partials from start down to node). The sweeps'
+    rule (``reach.py``): a partial that is exactly 0 ends its path there (a cut edge: that
+    path adds nothing even if a later factor is inf or NaN), and a partial that is not
+    finite is NaN. Returns the number of nonzero terms summed, or -1
     once more than ``max_terms`` were summed. At most two entries are pushed per pop and each
     push goes one node closer to the inputs, so the stack never holds more than
     ``2 * n_nodes + 1`` entries.
@@ -37,13 +40,13 @@ def walk_paths(arity, op, arg0, arg1, partials, start, n_inputs, grad, max_terms
             d = partials[node, 0]
             if d != 0.0:
                 stack_node[top] = arg0[node]
-                stack_prod[top] = prod * d
+                stack_prod[top] = prod * finite_or_nan(d)
                 top += 1
         if k == 2:
             d = partials[node, 1]
             if d != 0.0:
                 stack_node[top] = arg1[node]
-                stack_prod[top] = prod * d
+                stack_prod[top] = prod * finite_or_nan(d)
                 top += 1
     return terms
 

@@ -3,7 +3,7 @@
 ``scalargraph/specialize.py`` writes a tape as one Numba function with a local per node.
 Rules that are plain arithmetic and ``math`` calls are written there in line; a rule with a
 branch (``maximum``, ``relu``, ``gt``, ``leaky_relu``, the ``sigmoid`` helper) and the
-strong-zero select are calls of the functions below instead, with the opcode a float
+derivative-rule select are calls of the functions below instead, with the opcode a float
 literal (``17.0``: Numba would compile a new specialization for every integer literal, as
 ``Literal[int](17)``, while a float argument has the one type float64).
 Numba gives every branch its own basic block and its passes grow faster than linearly in
@@ -16,14 +16,23 @@ so the bits are the interpreter's.
 from numba import njit
 
 from . import rules
+from .reach import seed as reach_seed
+from .reach import finite_or_nan, term
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 
 @njit(**_JIT)
 def sz(d, u):
-    """``d * u`` under the strong zero of the sweeps: 0.0 where d or u is 0."""
-    return d * u if (d != 0.0 and u != 0.0) else 0.0
+    """The sweeps' term (``reach.term``): ``d * u`` with d through ``finite_or_nan``, or
+    ``-0.0`` (adds nothing) where d is 0 (a cut edge) or u was not reached."""
+    return term(finite_or_nan(d), u) if d != 0.0 else -0.0
+
+
+@njit(**_JIT)
+def seed(v):
+    """An input's tangent as the sweeps seed it (``reach.seed``): ``-0.0`` where v is 0."""
+    return reach_seed(v)
 
 
 @njit(**_JIT)

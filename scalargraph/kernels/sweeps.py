@@ -5,10 +5,12 @@ Once ``forward.forward_partials`` has linearized the tape, no sweep needs to kno
 ``partials[i, 1]`` towards its parents ``arg0[i]`` and ``arg1[i]``, and a slot with no
 parent has partial exactly 0.0, so it is skipped without looking at the opcode.
 
-Zero is a strong zero (CppAD's ``azmul``): a path whose partial or adjoint/tangent is 0
-contributes exactly 0, even where the other factor is inf or NaN. So the branch that
-``maximum`` or ``relu`` switched off never injects NaN from, say, ``sqrt'(0) = inf``, and
-forward and reverse mode, which group the same path products differently, agree.
+The rule of ``reach.py``: a zero partial cuts its edge (so the branch that ``maximum`` or
+``relu`` switched off never injects NaN from, say, ``sqrt'(0) = inf``), a derivative no
+seed reached is held as ``-0.0`` and adds nothing, and a term that is not finite is NaN;
+forward and reverse mode, which group the same path products differently, then agree.
+Adjoint and tangent arrays hold the not-reached mark ``-0.0`` on entry wherever nothing
+is seeded.
 
 Arrays: ``arg0``/``arg1`` int32[n], ``partials`` float64[n, 2], adjoints/tangents float64[n]
 or [n, k] for k seeds/directions at once (k innermost, contiguous).
@@ -17,6 +19,7 @@ or [n, k] for k seeds/directions at once (k innermost, contiguous).
 from numba import njit
 
 from .forward import load_inputs, partials_range
+from .reach import finite_or_nan, reached, seed, term
 
 
 @njit(cache=True, inline="always")
@@ -29,6 +32,9 @@ def reverse_loop(arg0, arg1, partials, adjoints, start, stop):
     # Register forwarding, as in the forward loops: the adjoint that node i sends to node
     # i - 1 (the next one visited) waits in a local, not in memory. Node i is the last child
     # of i - 1 to be visited, so the additions happen in the same order, bit for bit.
+    # The terms are reach.term(finite_or_nan(d), s) with s != 0 (d * s), written out; an
+    # adjoint that is a reached zero takes its own branch (reach.term's), so the chain of
+    # dependent operations stays one multiply and one add per node.
     ci = -1
     cv = 0.0
     for i in range(stop - 1, start - 1, -1):
@@ -38,15 +44,20 @@ def reverse_loop(arg0, arg1, partials, adjoints, start, stop):
             adjoints[i] = s
             ci = -1
         if s == 0.0:
+            if reached(s):  # +0.0: its terms are +0.0, or NaN through a non-finite partial
+                for slot in range(2):
+                    d = partials[i, slot]
+                    if d != 0.0:
+                        adjoints[arg0[i] if slot == 0 else arg1[i]] += term(finite_or_nan(d), s)
             continue
         d = partials[i, 0]
         if d != 0.0:
             a = arg0[i]
             if a == i - 1:
                 ci = a
-                cv = d * s
+                cv = finite_or_nan(d) * s
             else:
-                adjoints[a] += d * s
+                adjoints[a] += finite_or_nan(d) * s
         d = partials[i, 1]
         if d != 0.0:
             b = arg1[i]
@@ -55,9 +66,9 @@ def reverse_loop(arg0, arg1, partials, adjoints, start, stop):
                 ci = -1
             if b == i - 1 and ci == -1:
                 ci = b
-                cv = d * s
+                cv = finite_or_nan(d) * s
             else:
-                adjoints[b] += d * s
+                adjoints[b] += finite_or_nan(d) * s
     if ci >= 0:
         adjoints[ci] += cv
 
@@ -66,8 +77,9 @@ def reverse_loop(arg0, arg1, partials, adjoints, start, stop):
 def reverse_adjoints(arg0, arg1, partials, adjoints):
     """Accumulate adjoints from the seeded ``adjoints`` back to every node (DL book Alg. 6.2).
 
-    ``adjoints`` holds the seed on entry and d(seeded outputs)/d(node) on exit. O(n) time,
-    no work memory.
+    ``adjoints`` holds the seed on entry (``-0.0`` where nothing is seeded) and d(seeded
+    outputs)/d(node) on exit (``-0.0`` where no seeded path reaches). O(n) time, no work
+    memory.
     """
     reverse_loop(arg0, arg1, partials, adjoints, 0, arg0.shape[0])
 
@@ -103,11 +115,11 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
     # Plain loops, not slice assignments: an array-to-array slice copy may allocate a
     # temporary (Numba guards against overlap), and this kernel must not allocate.
     for i in range(n):
-        adjoints[i] = 0.0
+        adjoints[i] = -0.0  # nothing reached yet (reach.py)
     adjoints[outputs[output]] = 1.0
     reverse_loop(arg0, arg1, partials, adjoints, 0, n)
     for i in range(n_in):
-        gradient[i] = adjoints[i]
+        gradient[i] = adjoints[i] + 0.0
     return values[outputs[output]]
 
 
@@ -115,21 +127,20 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
 def forward_tangents(n_inputs, arg0, arg1, partials, tangents):
     """Carry tangents from the inputs (``tangents[:n_inputs]``, set on entry) to every node.
 
-    Tangent of node i = sum over parents of partial * parent tangent (Prince problem 7.13).
-    O(n) time, no work memory.
+    Tangent of node i = sum over parents of partial * parent tangent (Prince problem 7.13);
+    an input whose tangent is 0 is not seeded, and a node no seeded input reaches gets
+    ``-0.0``. O(n) time, no work memory.
     """
+    for i in range(n_inputs):
+        tangents[i] = seed(tangents[i])
     for i in range(n_inputs, arg0.shape[0]):
-        t = 0.0
+        t = -0.0
         d = partials[i, 0]
         if d != 0.0:
-            u = tangents[arg0[i]]
-            if u != 0.0:
-                t += d * u
+            t += term(finite_or_nan(d), tangents[arg0[i]])
         d = partials[i, 1]
         if d != 0.0:
-            u = tangents[arg1[i]]
-            if u != 0.0:
-                t += d * u
+            t += term(finite_or_nan(d), tangents[arg1[i]])
         tangents[i] = t
 
 
@@ -143,28 +154,31 @@ def reverse_adjoints_block(arg0, arg1, partials, adjoints):
             if d == 0.0:
                 continue
             a = arg0[i] if slot == 0 else arg1[i]
-            # A select, not a branch, so that the loop over seeds vectorizes; adding the
-            # +0.0 of a skipped term leaves every sum's bits as the branch did.
+            pd = finite_or_nan(d)
+            # reach.term is selects, not branches, so that the loop over seeds vectorizes;
+            # adding the -0.0 of a skipped term leaves every sum's bits as a branch would.
             for j in range(k):
-                s = adjoints[i, j]
-                adjoints[a, j] += d * s if s != 0.0 else 0.0
+                adjoints[a, j] += term(pd, adjoints[i, j])
 
 
 @njit(cache=True, nogil=True)
 def forward_tangents_block(n_inputs, arg0, arg1, partials, tangents):
     """``forward_tangents`` for k directions at once: ``tangents`` is float64[n, k]."""
     k = tangents.shape[1]
+    for i in range(n_inputs):
+        for j in range(k):
+            tangents[i, j] = seed(tangents[i, j])
     for i in range(n_inputs, arg0.shape[0]):
         for j in range(k):
-            tangents[i, j] = 0.0
+            tangents[i, j] = -0.0
         for slot in range(2):
             d = partials[i, slot]
             if d == 0.0:
                 continue
             a = arg0[i] if slot == 0 else arg1[i]
-            for j in range(k):  # a select, as in reverse_adjoints_block
-                u = tangents[a, j]
-                tangents[i, j] += d * u if u != 0.0 else 0.0
+            pd = finite_or_nan(d)
+            for j in range(k):  # selects, as in reverse_adjoints_block
+                tangents[i, j] += term(pd, tangents[a, j])
 
 
 @njit(cache=True, nogil=True)
@@ -173,7 +187,7 @@ def reverse_adjoints_batch(op, node_arity, arg0, arg1, partials, adjoints):
 
     ``node_arity[op[i]]`` says how many of node i's slots hold parents (the others may hold
     constant-pool indices, which must never index ``adjoints``). The batch loop is innermost
-    and branch-free (a select keeps the strong zero), so it vectorizes.
+    and branch-free (a select keeps the rule of ``reach.py``), so it vectorizes.
     """
     n_batch = adjoints.shape[1]
     for i in range(arg0.shape[0] - 1, -1, -1):
@@ -182,4 +196,4 @@ def reverse_adjoints_batch(op, node_arity, arg0, arg1, partials, adjoints):
             for j in range(n_batch):
                 d = partials[i, slot, j]
                 s = adjoints[i, j]
-                adjoints[a, j] += d * s if (d != 0.0 and s != 0.0) else 0.0
+                adjoints[a, j] += term(finite_or_nan(d), s) if d != 0.0 else -0.0

@@ -12,14 +12,16 @@ set is k rows per node alive at once (a handful on the chain or the wide sum), w
 in cache whatever the tape size.
 
 Same operations as ``forward_tangents_block`` in the same order, so the same bits: each
-node sums its parents' terms into a row that starts at +0.0 (so it is never -0.0 and
-adding a skipped term's +0.0 changes nothing), ``d * u`` for a unit tangent u = 1.0 is d.
+node sums its parents' terms into a row that starts at -0.0, the not-reached mark of
+``reach.py`` (a skipped term adds -0.0, which changes nothing); an input outside the block
+is not seeded.
 """
 
 import numpy as np
 from numba import njit
 
 from .flatten import last_uses
+from .reach import finite_or_nan, term
 
 
 @njit(cache=True, nogil=True)
@@ -79,7 +81,7 @@ def forward_block_slots(n_inputs, start, j_arg0, j_arg1, j_out, partials, tangen
     k = tangents.shape[1]
     for i in range(n_inputs, j_out.shape[0]):
         for j in range(k):
-            row[j] = 0.0
+            row[j] = -0.0
         for side in range(2):
             d = partials[i, side]
             if d == 0.0:
@@ -88,11 +90,11 @@ def forward_block_slots(n_inputs, start, j_arg0, j_arg1, j_out, partials, tangen
             if a < 0:  # input -1 - a: tangent 1.0 in direction (-1 - a) - start, else 0
                 p = -1 - a - start
                 if 0 <= p < k:
-                    row[p] += d * 1.0
+                    row[p] += finite_or_nan(d)  # times 1.0
                 continue
-            for j in range(k):  # a select, as in sweeps.forward_tangents_block
-                u = tangents[a, j]
-                row[j] += d * u if u != 0.0 else 0.0
+            pd = finite_or_nan(d)
+            for j in range(k):  # selects, as in sweeps.forward_tangents_block
+                row[j] += term(pd, tangents[a, j])
         s = j_out[i]
         for j in range(k):
             tangents[s, j] = row[j]
