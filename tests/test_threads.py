@@ -82,7 +82,10 @@ def test_ctrl_c_stops_a_batch_at_the_next_chunk():
         batch.MAX_CHUNK = 64
         xs = sg.variables(4)
         h = xs
-        for _ in range(30):
+        # 300 layers: the batch takes about a second, so that the interrupting thread is
+        # scheduled well before its end even on a loaded machine (30 layers: ~0.1 s, and
+        # the batch sometimes ended first at load 5+).
+        for _ in range(300):
             h = sg.tanh(h * 1.01 + 0.1)
         tape = sg.compile(xs, [sg.sum(h)])
         X = np.random.default_rng(0).normal(size=(64 * 4000, 4))
