@@ -94,14 +94,7 @@ def packed(tape):
     caller reads nothing from it afterwards, so a re-entered call on this thread cannot
     spoil a result.
     """
-    ints = tape._ints
-    if ints is None:
-        ints = np.concatenate([
-            np.array([tape.n_nodes, tape.n_inputs, tape.n_outputs, tape.consts.shape[0]],
-                     dtype=np.int32), tape.arg0, tape.arg1, tape.outputs,
-            tape.op.astype(np.int32)]).astype(np.int32)
-        ints.flags.writeable = False
-        tape._ints = ints
+    ints = packed_ints(tape)
     small = tape._small_work
     if small is None:
         with _lock:
@@ -118,13 +111,29 @@ def packed(tape):
     return ints, work
 
 
+def packed_ints(tape):
+    """The tape's int32 array for ``kernels.packed`` (sizes, arg0, arg1, outputs, opcodes),
+    read-only, made once per tape (12 B/node)."""
+    ints = tape._ints
+    if ints is None:
+        ints = np.concatenate([
+            np.array([tape.n_nodes, tape.n_inputs, tape.n_outputs, tape.consts.shape[0]],
+                     dtype=np.int32), tape.arg0, tape.arg1, tape.outputs,
+            tape.op.astype(np.int32)]).astype(np.int32)
+        ints.flags.writeable = False
+        tape._ints = ints
+    return ints
+
+
 def kept_bytes(tape):
     """Bytes of work memory ``tape`` keeps now, over all threads."""
+    blob = tape._blob  # the small-tape plain call's (scalargraph/smallcall.py)
     return sum(a.nbytes for table in (tape._kept, tape._small_work) if table
-               for a in list(table.values()))
+               for a in list(table.values())) + (0 if blob is None else blob.nbytes)
 
 
 def release(tape):
     """Drop every buffer ``tape`` keeps (calls under way keep theirs until they return)."""
     tape._kept = None
     tape._small_work = None
+    tape._blob = None
