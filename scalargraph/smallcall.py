@@ -103,7 +103,10 @@ def value_and_gradient(tape, x, gradient):
     Cost: the packed kernel, O(n_nodes); the first call on a tape makes its blob
     (about 12 B/node + 8 B per constant + 32 B/node, kept with the tape).
     """
-    return _vg_first(_blob(tape), x, gradient)
+    v = _kernels.value_and_gradient_packed1(_blob(tape), x, gradient)
+    if vg is _vg_first:
+        _entry_points()
+    return v
 
 
 def values(tape, x):
@@ -112,5 +115,7 @@ def values(tape, x):
     Cost: as :func:`value_and_gradient` (the same sweeps; the gradient is dropped).
     """
     out = np.empty(1)
-    _value_first(_blob(tape), x, out)
+    _kernels.value_packed1(_blob(tape), x, out)
+    if value is _value_first:
+        _entry_points()
     return out
