@@ -63,19 +63,28 @@ vg = _vg_first
 value = _value_first
 
 
+def entry_point(dispatcher, signature):
+    """The compiled entry point of ``dispatcher`` for ``signature`` (a tuple of Numba
+    types): the dispatcher itself if this Numba does not expose entry points, None if that
+    signature is not compiled yet. Call it only with arguments of exactly those types."""
+    overloads = getattr(dispatcher, "overloads", None)
+    if overloads is None:
+        return dispatcher
+    if signature not in overloads:
+        return None
+    return getattr(overloads[signature], "entry_point", dispatcher)
+
+
 def _entry_points():
-    """Point :data:`vg` and :data:`value` at the compiled entry points (at the dispatchers
-    if this Numba does not expose them), once their signature is compiled."""
+    """Point :data:`vg` and :data:`value` at the compiled entry points, once compiled."""
     for name, dispatcher in (("vg", _kernels.value_and_gradient_packed1),
                              ("value", _kernels.value_packed1)):
-        overloads = getattr(dispatcher, "overloads", None)
-        if overloads is None:
-            globals()[name] = dispatcher
-        elif _SIGNATURE in overloads:
-            globals()[name] = getattr(overloads[_SIGNATURE], "entry_point", dispatcher)
+        entry = entry_point(dispatcher, _SIGNATURE)
+        if entry is not None:
+            globals()[name] = entry
 
 
-def _new_blob(tape):
+def new_blob(tape):
     """A blob for ``tape`` (``kernels/smallcall.py`` layout), constants in place."""
     ints = workmem.packed_ints(tape)
     words = (ints.shape[0] + 1) // 2
@@ -89,7 +98,7 @@ def _new_blob(tape):
 def _blob(tape):
     blob = tape._blob
     if blob is None:
-        blob = _new_blob(tape)
+        blob = new_blob(tape)
         if SHARED:
             tape._blob = blob
     return blob

@@ -548,7 +548,10 @@ class Tape:
                     x -= lr * g
             descend(tape.bind().args, x, np.empty_like(x), 1000, 0.01)
 
-        One bound callable per thread: its work arrays are its own, not shared-safe.
+        One bound callable per thread: its work arrays are its own, not shared-safe. On a
+        small one-output tape (up to ``workmem.PACKED_NODES`` nodes) a call with two
+        writable float64 arrays takes the packed kernel (:mod:`scalargraph.smallcall`) on
+        a packed copy of the tape of its own (12 B/node + 32 B/node + 8 B per constant).
         Cost: one fused forward-with-partials + reverse sweep, no allocation; 32 B/node held.
         """
         return _Bound(self, self._output(output))
@@ -713,7 +716,7 @@ class Tape:
 class _Bound:
     """What :meth:`Tape.bind` returns: the fused kernel with its arrays bound."""
 
-    __slots__ = ("args", "_shape")
+    __slots__ = ("args", "_shape", "_blob", "_n")
 
     def __init__(self, tape, output):
         n = tape.n_nodes
@@ -721,8 +724,19 @@ class _Bound:
         self.args = (tape.op, tape.arg0, tape.arg1, tape.consts, tape.outputs, np.int64(output),
                      np.empty(n), np.empty((n, 2)), np.empty(n))
         self._shape = (tape.n_inputs,)
+        self._n = tape.n_inputs
+        # A small one-output tape: its own blob for the short path (scalargraph/smallcall.py).
+        self._blob = _smallcall.new_blob(tape) if tape._small else None
 
     def __call__(self, x, gradient):
+        # The short path: both arrays exactly the type the kernel was compiled for (see
+        # Tape.value_and_gradient), so the compiled entry point may take them.
+        blob = self._blob
+        if (blob is not None and type(x) is _ndarray and type(gradient) is _ndarray
+                and x.dtype is _F64 and gradient.dtype is _F64 and x.ndim == 1
+                and gradient.ndim == 1 and len(x) == self._n and len(gradient) == self._n
+                and x.flags.carray and gradient.flags.carray):
+            return _smallcall.vg(blob, x, gradient)
         # An ndarray subclass (np.memmap, ...) is passed as a plain view of the same memory:
         # Numba compiles for plain arrays, and the gradient must land where the caller looks.
         if type(x) is not np.ndarray and isinstance(x, np.ndarray):
