@@ -279,3 +279,47 @@ def test_multi_output_and_big_tapes_keep_their_paths():
     assert big.n_nodes > workmem.PACKED_NODES
     assert same_bits(big.gradient(xb), reference_vg(big, xb)[1])
     assert big._blob is None
+
+
+def test_bind_takes_the_short_path_only_with_two_exact_arrays(counted):
+    tape = two_inputs()
+    f = tape.bind()
+    x = np.array([0.75, -2.0])
+    v, g = reference_vg(tape, x)
+    out = np.empty(2)
+    assert same_bits(f(x, out), v) and same_bits(out, g)
+    assert counted["vg"] == 1
+    # A subclass is viewed as a plain array and goes the general way (a read-only or an
+    # unaligned x would too, compiling the 11-array kernel for that type: not done here).
+    out = np.empty(2)
+    assert same_bits(f(x.copy().view(Sub), out), v) and same_bits(out, g)
+    assert counted["vg"] == 1
+    for bad_x, bad_g in ((x.astype(np.float32), np.empty(2)), (x, np.empty(3)),
+                         (np.zeros(3), np.empty(3)), (x, np.empty(2, dtype=np.float32)),
+                         ([0.75, -2.0], np.empty(2)), (x, np.empty(4)[::2])):
+        with pytest.raises(TypeError, match="contiguous float64"):
+            f(bad_x, bad_g)
+    ro = np.empty(2)
+    ro.flags.writeable = False
+    with pytest.raises(TypeError, match="writable"):
+        f(x, ro)
+    sub = np.zeros(2).view(Sub)  # the gradient lands in the caller's subclass array
+    assert same_bits(f(x, sub), v) and same_bits(sub.view(np.ndarray), g)
+    assert counted["vg"] == 1
+
+
+def test_specialized_plain_call_and_what_it_turns_away():
+    tape = two_inputs()
+    spec = tape.specialize()
+    x = np.array([0.75, -2.0])
+    v, g = reference_vg(tape, x)
+    for _ in range(2):  # the first call compiles and finds the entry point; the second uses it
+        got_v, got_g = spec.value_and_gradient(x)
+        assert same_bits(got_v, v) and same_bits(got_g, g)
+    assert spec._vg is not spec._vg_first
+    for name, (arg, expect) in turned_away([0.75, -2.0]).items():
+        want = reference_vg(tape, expect)
+        got = spec.value_and_gradient(arg)
+        assert same_bits(got[0], want[0]) and same_bits(got[1], want[1]), name
+    with pytest.raises(ValueError, match="input value"):
+        spec.value_and_gradient(np.zeros(3))
