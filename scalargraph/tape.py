@@ -320,7 +320,8 @@ class Tape:
         """Value and gradient of output k: one kernel call (the plain-call fast path).
 
         A small tape takes the packed kernel (5 arrays for Numba's dispatcher to check, not
-        11: kernels/packed.py); both keep their work arrays between calls (workmem.py).
+        11: kernels/packed.py), on one array per tape when it has one output (3 arrays:
+        smallcall.py); all keep their work arrays between calls (workmem.py).
         """
         n = self.n_nodes
         gradient = np.empty(self.n_inputs)

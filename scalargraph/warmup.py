@@ -15,7 +15,7 @@ import numpy as np
 # (what, code run on the tiny tape `t` at point `p`, direction `v`, points `X`)
 _FEATURES = (
     ("compile", "t = sg.compile([x, y], [f, f * y]); sg.order.locality(t)"),
-    ("values", "t(p); t.values(p)"),
+    ("values", "t(p); t.values(p); sg.compile([x, y], [f])(p)"),
     ("gradient", "t.gradient(p, output=0); t.value_and_gradient(p, output=0); t.bind(0)(p, g); "
                  "sg.compile([x, y], [f]).value_and_gradient(p)"),
     ("reverse mode", "t.vjp(p, [1.0, 2.0]); t.adjoints(p, output=0)"),
