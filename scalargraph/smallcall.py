@@ -31,8 +31,10 @@ Same sweeps as ``kernels.packed`` (bit for bit the general path's results, check
 tests/test_smallcall.py).
 """
 
+import functools
 import sysconfig
 
+import numba
 import numpy as np
 from numba import types
 
@@ -128,3 +130,45 @@ def values(tape, x):
     if value is _value_first:
         _entry_points()
     return out
+
+
+def buffer(tape, output):
+    """``Tape.buffer``: ``(call, x, gradient)``, CasADi's ``F.buffer()`` model.
+
+    ``x`` (n_inputs,) and ``gradient`` (n_inputs,) are float64 arrays bound once; ``call()``
+    takes no arguments, evaluates output ``output`` at the values in ``x``, writes the
+    gradient into ``gradient`` and returns the value. Nothing is checked per call, because
+    the kernel receives views of its own of the same memory, made here with the type it
+    is compiled for: ``x`` and ``gradient`` are other views, so whatever is done to them
+    (a new shape, read-only flags) does not reach the kernel. A small one-output tape
+    calls the entry point of ``kernels.smallcall.value_and_gradient_buffer`` (two
+    arguments: the tape's packed index array and one work array holding x and the
+    gradient); any other tape the 11-array kernel through its dispatcher.
+
+    Cost: one value-and-gradient sweep per call, no allocation; holds 16 B per input and
+    32 B/node (+ 8 B per constant).
+    """
+    from .kernels import sweeps
+    n = tape.n_inputs
+    if tape._small:
+        # One array for the kernel: work memory with the gradient and x at its end. The
+        # caller's x and gradient are views of ``memory``; the kernel gets ``work``, another
+        # view that only ``call`` holds. The index arrays travel apart (read-only, the
+        # tape's), so nothing reachable from x or gradient can send the kernel astray.
+        ints = workmem.packed_ints(tape)
+        end = tape.consts.shape[0] + 4 * tape.n_nodes
+        memory = np.zeros(end + 2 * n)
+        memory[:tape.consts.shape[0]] = tape.consts
+        work = memory[:]
+        _kernels.value_and_gradient_buffer(ints, work)  # compile, or load from the cache
+        entry = entry_point(_kernels.value_and_gradient_buffer,
+                            (numba.typeof(ints), _C1))
+        call = functools.partial(entry or _kernels.value_and_gradient_buffer, ints, work)
+        return call, memory[end + n:end + 2 * n], memory[end:end + n]
+    memory = np.zeros(2 * n)
+    nn = tape.n_nodes
+    call = functools.partial(
+        sweeps.value_and_gradient, tape.op, tape.arg0, tape.arg1, tape.consts,
+        tape.outputs, np.int64(output), np.empty(nn), np.empty((nn, 2)), np.empty(nn),
+        memory[:n], memory[n:])  # the kernel's views of x and gradient: call's alone
+    return call, memory[:n], memory[n:]

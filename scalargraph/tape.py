@@ -557,6 +557,15 @@ class Tape:
         """
         return _Bound(self, self._output(output))
 
+    def buffer(self, output=None):
+        """``call, x, gradient = tape.buffer()``: CasADi's ``F.buffer()`` model, the cheapest
+        call from Python. Write the point into ``x`` (float64, n_inputs); ``call()`` takes no
+        arguments, returns the value of the output and writes its gradient into
+        ``gradient``; both arrays are overwritten by the next call. See
+        :func:`scalargraph.smallcall.buffer`. One buffer per thread.
+        Cost: one fused sweep per call, no checks, no allocation; 32 B/node held."""
+        return _smallcall.buffer(self, self._output(output))
+
     # ---- straight-line code (scalargraph/specialize.py, source.py) -------------------------
     def specialize(self, max_nodes=None):
         """This tape as straight-line Numba code, compiled and cached on disk: an object with

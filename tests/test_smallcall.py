@@ -323,3 +323,39 @@ def test_specialized_plain_call_and_what_it_turns_away():
         assert same_bits(got[0], want[0]) and same_bits(got[1], want[1]), name
     with pytest.raises(ValueError, match="input value"):
         spec.value_and_gradient(np.zeros(3))
+
+
+def test_buffer_call_matches_the_interpreter_bit_for_bit():
+    rng = np.random.default_rng(31)
+    cases = [(t, x, 0) for t, x in small_every_op_tapes()[:4]]
+    big, xb = strategies.random_tape(np.random.default_rng(32), 3, 200, 2)  # 11-array kernel
+    cases += [(big, xb, 0), (big, xb, 1)]
+    for tape, x0, k in cases:
+        call, x, g = tape.buffer(output=k if tape.n_outputs > 1 else None)
+        assert x.shape == g.shape == (tape.n_inputs,)
+        for p in np.vstack([x0, x0 + rng.normal(0.0, 0.3, (5, x0.size)),
+                            rng.uniform(-6.0, 6.0, (5, x0.size))]):
+            x[:] = p
+            n = tape.n_nodes
+            want_g = np.empty(tape.n_inputs)
+            want_v = sweeps.value_and_gradient(
+                tape.op, tape.arg0, tape.arg1, tape.consts, tape.outputs, k, np.empty(n),
+                np.empty((n, 2)), np.empty(n), p.copy(), want_g)
+            assert same_bits(call(), want_v) and same_bits(g, want_g), (p, k)
+
+
+def test_buffer_arrays_are_the_callers_views_and_cannot_reach_the_kernel():
+    tape = two_inputs()
+    call, x, g = tape.buffer()
+    x[:] = [0.75, -2.0]
+    v, want = reference_vg(tape, [0.75, -2.0])
+    assert same_bits(call(), v) and same_bits(g, want)
+    x.shape = (1, 2)  # reshaping or freezing the caller's views changes nothing for call
+    x[0] = [0.5, 0.25]
+    x.flags.writeable = False
+    g.shape = (2, 1)
+    x.base.shape = (1, x.base.size)  # nor reshaping the memory they are views of
+    v2, want2 = reference_vg(tape, [0.5, 0.25])
+    assert same_bits(call(), v2) and same_bits(g.ravel(), want2)
+    with pytest.raises(IndexError, match="out of range"):
+        tape.buffer(output=1)

@@ -77,7 +77,8 @@ class PerCall(Benchmark):
 
     params = [list(CASES), ["hand_njit", "specialized_njit", "interpreter_njit",
                             "specialized_python", "tape_python", "tape_gradient_python",
-                            "tape_call_python", "bind_python", "casadi_plain", "casadi_buffer"]]
+                            "tape_call_python", "bind_python", "buffer_python", "casadi_plain",
+                            "casadi_buffer"]]
     param_names = ["graph", "path"]
     timeout = 600
 
@@ -109,6 +110,10 @@ class PerCall(Benchmark):
         elif path == "bind_python":
             f = tape.bind()
             self.run = lambda: [f(x, g) for _ in range(CALLS)]
+        elif path == "buffer_python":  # tape.buffer(): arrays bound once, no arguments
+            call, bx, _ = tape.buffer()
+            bx[:] = x
+            self.run = lambda: [call() for _ in range(CALLS)]
         elif path == "casadi_plain":
             plain = self.casadi.plain
             self.run = lambda: [plain(x) for _ in range(CALLS)]

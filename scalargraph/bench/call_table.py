@@ -4,8 +4,8 @@ The paths, on one tape (the Domke graph, or the toy model's squared error for on
 from user ``@njit`` code, the hand-written straight-line floor
 (:mod:`scalargraph.bench.straight_peers`), ``tape.specialize().kernel`` and the
 interpreter's ``sg.value_and_gradient_kernel``; from Python, ``tape.value_and_gradient(x)``,
-``tape.gradient(x)``, ``tape(x)`` (value only), the ``tape.bind()`` callable,
-``tape.specialize().value_and_gradient(x)``, and CasADi's SX Function of the same
+``tape.gradient(x)``, ``tape(x)`` (value only), the ``tape.bind()`` callable, the
+``tape.buffer()`` call, ``tape.specialize().value_and_gradient(x)``, and CasADi's SX Function of the same
 expression and its ``ca.gradient``, by its plain call ``F(x)`` and its buffer call
 (``F.buffer()``: arguments bound once, then a call with no arguments). CasADi is optional:
 its rows are left out, with a note, when it is not installed.
@@ -73,6 +73,11 @@ def paths(case="domke"):
     spec = tape.specialize()
     kernel, args, vg_kernel = spec.kernel, tape.bind().args, sg.value_and_gradient_kernel
     bound = tape.bind()
+    buffer_call, buffer_x, buffer_g = tape.buffer()
+    buffer_x[:] = x
+
+    def buffer_result():
+        return buffer_call(), buffer_g.copy()
 
     def with_g(call):
         def result():
@@ -95,6 +100,8 @@ def paths(case="domke"):
          lambda: (tape(x)[0], tape.gradient(x))),
         ("tape.bind() callable f(x, g)", lambda k: _loop2(bound, x, g, k),
          with_g(lambda gg: bound(x, gg))),
+        ("tape.buffer() call (arrays bound once, no arguments)",
+         lambda k: _loop0(buffer_call, k), buffer_result),
         ("tape.specialize().value_and_gradient(x)",
          lambda k: _loop1(spec.value_and_gradient, x, k), lambda: spec.value_and_gradient(x)),
     ]

@@ -29,7 +29,7 @@ _HEAD_WORDS = 2  # the four int32 sizes at the front of ints
 # holds the GIL anyway, so releasing it would overlap nothing; holding it lets one blob per
 # tape serve every thread (no per-thread lookup: about 80 ns a call) and saves the release
 # and the re-acquisition (30-40 ns a call, measured on the 2-core test machine).
-HOLDS_THE_GIL = ("value_and_gradient_packed1", "value_packed1")
+HOLDS_THE_GIL = ("value_and_gradient_packed1", "value_packed1", "value_and_gradient_buffer")
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -76,3 +76,24 @@ def value_packed1(blob, inputs, out):
         raise ValueError("out must have one entry")
     ints, work, scratch = _split(blob)
     out[0] = value_and_gradient_packed(ints, work, 0, inputs, scratch)
+
+
+@njit(cache=True, error_model="numpy")
+def value_and_gradient_buffer(ints, work):
+    """``Tape.buffer``'s call for a small one-output tape: two arguments.
+
+    ``ints`` is ``packed``'s int32 array; ``work`` is ``[consts (c), values (n),
+    partials (2 n), adjoints (n), gradient (n_in), x (n_in)]``: the value at ``x`` is
+    returned and the gradient written in place. The lengths are checked against the header
+    before any memory is touched (in ``value_and_gradient_packed`` too).
+    """
+    if ints.shape[0] < HEADER:
+        raise ValueError("packed tape arrays of different lengths")
+    n = np.int64(ints[0])
+    n_in = np.int64(ints[1])
+    c = np.int64(ints[3])
+    if n < 0 or c < 0 or n_in < 0 or n_in > n or work.shape[0] != c + 4 * n + 2 * n_in:
+        raise ValueError("packed tape arrays of different lengths")
+    end = c + 4 * n
+    return value_and_gradient_packed(ints, work[:end], 0, work[end + n_in:end + 2 * n_in],
+                                     work[end:end + n_in])
