@@ -359,3 +359,19 @@ def test_buffer_arrays_are_the_callers_views_and_cannot_reach_the_kernel():
     assert same_bits(call(), v2) and same_bits(g.ravel(), want2)
     with pytest.raises(IndexError, match="out of range"):
         tape.buffer(output=1)
+
+
+def test_specialized_buffer_call_matches_the_tape_bit_for_bit():
+    with sg.Graph():
+        a, b = sg.var("a"), sg.var("b")
+        tape = sg.compile([a, b], [sg.exp(a) * sg.sin(b) + a * b, sg.sqrt(a * a + 1.0) / b])
+    spec = tape.specialize()
+    rng = np.random.default_rng(41)
+    for k in (0, 1, -1):
+        call, x, g = spec.buffer(output=k)
+        for p in rng.uniform(-3.0, 3.0, (8, 2)):
+            x[:] = p
+            want_v, want_g = tape.value_and_gradient(p, output=k)
+            assert same_bits(call(), want_v) and same_bits(g, want_g), (p, k)
+    with pytest.raises(ValueError, match="outputs"):
+        spec.buffer()

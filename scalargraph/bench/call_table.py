@@ -5,7 +5,8 @@ from user ``@njit`` code, the hand-written straight-line floor
 (:mod:`scalargraph.bench.straight_peers`), ``tape.specialize().kernel`` and the
 interpreter's ``sg.value_and_gradient_kernel``; from Python, ``tape.value_and_gradient(x)``,
 ``tape.gradient(x)``, ``tape(x)`` (value only), the ``tape.bind()`` callable, the
-``tape.buffer()`` call, ``tape.specialize().value_and_gradient(x)``, and CasADi's SX Function of the same
+``tape.buffer()`` call, ``tape.specialize().value_and_gradient(x)`` and its ``buffer()``
+call, and CasADi's SX Function of the same
 expression and its ``ca.gradient``, by its plain call ``F(x)`` and its buffer call
 (``F.buffer()``: arguments bound once, then a call with no arguments). CasADi is optional:
 its rows are left out, with a note, when it is not installed.
@@ -79,6 +80,12 @@ def paths(case="domke"):
     def buffer_result():
         return buffer_call(), buffer_g.copy()
 
+    spec_call, spec_x, spec_g = spec.buffer()
+    spec_x[:] = x
+
+    def spec_result():
+        return spec_call(), spec_g.copy()
+
     def with_g(call):
         def result():
             gg = np.empty(n)
@@ -104,6 +111,7 @@ def paths(case="domke"):
          lambda k: _loop0(buffer_call, k), buffer_result),
         ("tape.specialize().value_and_gradient(x)",
          lambda k: _loop1(spec.value_and_gradient, x, k), lambda: spec.value_and_gradient(x)),
+        ("tape.specialize().buffer() call", lambda k: _loop0(spec_call, k), spec_result),
     ]
     notes = []
     try:
