@@ -25,6 +25,7 @@ on such tapes the interpreter's sweeps run at 1-3 ns per node and its per-call o
 already small.
 """
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -35,7 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import batch, kernels, source_numba, threads, validate
+from numba import types
+
+from . import batch, kernels, smallcall, source_numba, threads, validate
 from . import evaluation as _evaluation
 from .graph import as_count
 
@@ -47,6 +50,10 @@ _GENERATOR = hashlib.sha256(b"".join(
     (_HERE / name).read_bytes() for name in ("source.py", "source_numba.py", "specialize.py"))).hexdigest()[:16]
 
 _lock = threading.Lock()
+_F64 = np.dtype(np.float64)
+_ndarray = np.ndarray
+_empty = np.empty
+_C1 = types.Array(types.float64, 1, "C")  # writable, aligned: what np.empty gives
 _modules = {}  # digest -> imported module, for this process
 
 
@@ -147,12 +154,18 @@ class Specialized:
         self.kernel = module.value_and_gradient
         self.source = Path(module.__file__).read_text()
         self._shape = (tape.n_inputs,)
+        self._n = tape.n_inputs
         self._single = tape.n_outputs == 1
+        # The plain call's compiled entry point, looked up after the first call compiled it
+        # (see scalargraph/smallcall.py: it skips the dispatcher's type resolution).
+        self._vg = self._vg_first
 
-    def _plain(self, x, output=None):
-        """True for the common call: one float64 contiguous point (and the only output)."""
-        return (type(x) is np.ndarray and x.shape == self._shape and x.dtype == np.float64
-                and x.flags.c_contiguous and output is None and self._single)
+    def _vg_first(self, x, k, g):
+        v = self.kernel(x, k, g)
+        entry = smallcall.entry_point(self.kernel, (_C1, types.int64, _C1))
+        if entry is not None:
+            self._vg = entry
+        return v
 
     def _is_point(self, x):
         return (type(x) is np.ndarray and x.shape == self._shape and x.dtype == np.float64
@@ -193,9 +206,12 @@ class Specialized:
         """``(value, gradient)`` of one output, as :meth:`Tape.value_and_gradient`; for
         points (B, n_inputs), ``(values (B,), gradients (B, n_inputs))``.
         Cost: one straight-line forward and backward pass per point, no work arrays."""
-        if self._plain(x, output):  # checked as _point and _output would, at less cost
-            g = np.empty(self._shape)
-            return self.kernel(x, 0, g), g
+        # The plain call: x exactly the type the kernel was compiled for (ndarray, native
+        # float64, 1-d of n_inputs, C-contiguous, aligned, writable), and the only output.
+        if (type(x) is _ndarray and output is None and self._single and x.dtype is _F64
+                and x.ndim == 1 and len(x) == self._n and x.flags.carray):
+            g = _empty(self._n)
+            return self._vg(x, 0, g), g
         t = self.tape
         X = validate.points(t, x)
         k = validate.output_index(t, output)
@@ -210,6 +226,21 @@ class Specialized:
 
         self._map(run, X.shape[0], workers)
         return vals, G
+
+    def buffer(self, output=None):
+        """``call, x, gradient = spec.buffer()``, as :meth:`Tape.buffer` (CasADi's buffer
+        call): write the point into ``x``; ``call()`` returns the value of the output and
+        writes its gradient into ``gradient``. The compiled code gets views of its own of
+        that memory (see :func:`scalargraph.smallcall.buffer`), so nothing is checked per
+        call. Cost: one straight-line pass per call, no allocation; 16 B per input held."""
+        k = validate.output_index(self.tape, output)
+        n = self._n
+        memory = np.zeros(2 * n)
+        x_own, g_own = memory[:n], memory[n:]  # the kernel's views: held by call alone
+        self.kernel(x_own, k, g_own)  # compile, or load from the cache
+        entry = smallcall.entry_point(self.kernel, (_C1, types.int64, _C1))
+        return (functools.partial(entry or self.kernel, x_own, k, g_own), memory[:n],
+                memory[n:])
 
     def gradient(self, x, output=None, workers=None):
         """d output / d inputs, as :meth:`Tape.gradient` (no ``checkpoints``).

@@ -5,12 +5,12 @@ calls Numba kernels that trust them: Numba does not check bounds, so nothing unc
 reach a kernel.
 """
 
-import threading
 from collections.abc import Sequence
 
 import numpy as np
 
 from . import ops, batch, validate, workmem as _workmem, tiles as _tiles
+from . import smallcall as _smallcall  # the small-tape plain call (its short path below)
 from . import evaluation as _evaluation  # batches in every method
 from .kernels import flatten as _flatten, forward as _kernels, packed as _packed, sweeps as _sweeps
 from .graph import Node, as_count
@@ -18,8 +18,8 @@ from .graph import Node, as_count
 _N_OPS = len(ops.OPS)
 _NODE_ARITY = ops.ARITY_TABLE
 _F64 = np.dtype(np.float64)
-_get_ident = threading.get_ident
-_packed_vg0 = _packed.value_and_gradient_packed0
+_empty = np.empty
+_ndarray = np.ndarray
 
 # Directions (or seeds) per jacobian block: as many as keep the block within 8 MiB, and at
 # most 64. Measured on 10^4-input wide_sum (forward) and fan_out (reverse): blocks of 2, 4,
@@ -56,6 +56,7 @@ class Tape:
     _small_work = None
     _ints = None
     _small = False
+    _blob = None  # a small one-output tape's packed arrays, made on first call (smallcall.py)
     _jslots = None  # the forward Jacobian's slot map (scalargraph/tiles.py), on first use
     _rest_order = None  # argsort of _source past the inputs, for index()
 
@@ -246,10 +247,18 @@ class Tape:
         reading the slot map costs more than writing every value: 1.6 vs 1.4 ns/node on a
         dense network, bench_sweeps.)
         """
+        # The small-tape short path: see value_and_gradient.
+        if (type(x) is _ndarray and (blob := self._blob) is not None and x.dtype is _F64
+                and x.ndim == 1 and len(x) == self.n_inputs and x.flags.carray):
+            out = _empty(1)
+            _smallcall.value(blob, x, out)
+            return out
         X = self._points(x)
         if X is not None:
             return batch.values(self, X, workers)
         x = self._point(x)
+        if self._small:
+            return _smallcall.values(self, x)
         buf = _workmem.take(self, self.n_nodes)
         _kernels.forward_values(self.op, self.arg0, self.arg1, self.consts, x, buf)
         out = buf[self.outputs]  # a copy (fancy indexing)
@@ -292,15 +301,12 @@ class Tape:
         Kinks: see each op's note (relu'(0) = 0, maximum's gradient goes to x only where x > y,
         abs'(0) = 0); a zero partial or adjoint blocks its path even against inf or NaN.
         """
-        if (output is None and checkpoints is None and type(x) is np.ndarray  # as in
-                and x.dtype is _F64 and self._small and x.shape == self._in_shape  # value_and_
-                and x.flags.c_contiguous):  # gradient: the small-tape path
-            small = self._small_work
-            work = None if small is None else small.get(_get_ident())
-            if work is None:
-                work = _workmem.packed(self)[1]
-            gradient = np.empty(self._in_shape)
-            _packed_vg0(self._ints, work, x, gradient)
+        # The small-tape short path: see value_and_gradient.
+        if (type(x) is _ndarray and (blob := self._blob) is not None and output is None
+                and checkpoints is None and x.dtype is _F64 and x.ndim == 1
+                and len(x) == self.n_inputs and x.flags.carray):
+            gradient = _empty(self.n_inputs)
+            _smallcall.vg(blob, x, gradient)
             return gradient
         X = self._points(x)
         if checkpoints is not None:
@@ -316,10 +322,13 @@ class Tape:
         """Value and gradient of output k: one kernel call (the plain-call fast path).
 
         A small tape takes the packed kernel (5 arrays for Numba's dispatcher to check, not
-        11: kernels/packed.py); both keep their work arrays between calls (workmem.py).
+        11: kernels/packed.py), on one array per tape when it has one output (3 arrays:
+        smallcall.py); all keep their work arrays between calls (workmem.py).
         """
         n = self.n_nodes
         gradient = np.empty(self.n_inputs)
+        if self._small:  # one output (k = 0): the blob that the short paths use
+            return _smallcall.value_and_gradient(self, x, gradient), gradient
         if n <= _workmem.PACKED_NODES:
             ints, work = _workmem.packed(self)
             return _packed.value_and_gradient_packed(ints, work, k, x, gradient), gradient
@@ -399,19 +408,19 @@ class Tape:
 
         For points ``x`` (B, n_inputs): ``(values (B,), gradients (B, n_inputs))``.
         Cost: as :meth:`gradient` (one fused kernel call). A float64 array ``x`` on a small
-        tape (one output, up to ``workmem.PACKED_NODES`` nodes) takes the packed kernel:
-        about 1 us a call from Python on the 7-node Domke graph.
+        tape (one output, up to ``workmem.PACKED_NODES`` nodes) takes the packed kernel
+        (:mod:`scalargraph.smallcall`): about 0.6 us a call from Python on the 7-node Domke
+        graph.
         """
-        # The small-tape path (about 1 us on Domke): the checks that keep the kernel from
-        # being compiled again for another layout; the kernel checks the lengths.
-        if (output is None and type(x) is np.ndarray and x.dtype is _F64 and self._small
-                and x.shape == self._in_shape and x.flags.c_contiguous):
-            small = self._small_work
-            work = None if small is None else small.get(_get_ident())
-            if work is None:
-                work = _workmem.packed(self)[1]
-            gradient = np.empty(self._in_shape)
-            return _packed_vg0(self._ints, work, x, gradient), gradient
+        # The small-tape short path (scalargraph/smallcall.py). The blob exists once a call
+        # took the general path on this small one-output tape; these checks make x exactly
+        # the type the kernel was compiled for (ndarray, native float64, 1-d of n_inputs,
+        # C-contiguous, aligned, writable), which calling its entry point requires.
+        if (type(x) is _ndarray and (blob := self._blob) is not None and output is None
+                and x.dtype is _F64 and x.ndim == 1 and len(x) == self.n_inputs
+                and x.flags.carray):
+            gradient = _empty(self.n_inputs)
+            return _smallcall.vg(blob, x, gradient), gradient
         if not (type(x) is np.ndarray and x.ndim == 1):  # batches: scalargraph/evaluation.py
             X = self._points(x)
             if X is not None:
@@ -542,10 +551,22 @@ class Tape:
                     x -= lr * g
             descend(tape.bind().args, x, np.empty_like(x), 1000, 0.01)
 
-        One bound callable per thread: its work arrays are its own, not shared-safe.
+        One bound callable per thread: its work arrays are its own, not shared-safe. On a
+        small one-output tape (up to ``workmem.PACKED_NODES`` nodes) a call with two
+        writable float64 arrays takes the packed kernel (:mod:`scalargraph.smallcall`) on
+        a packed copy of the tape of its own (12 B/node + 32 B/node + 8 B per constant).
         Cost: one fused forward-with-partials + reverse sweep, no allocation; 32 B/node held.
         """
         return _Bound(self, self._output(output))
+
+    def buffer(self, output=None):
+        """``call, x, gradient = tape.buffer()``: CasADi's ``F.buffer()`` model, the cheapest
+        call from Python. Write the point into ``x`` (float64, n_inputs); ``call()`` takes no
+        arguments, returns the value of the output and writes its gradient into
+        ``gradient``; both arrays are overwritten by the next call. See
+        :func:`scalargraph.smallcall.buffer`. One buffer per thread.
+        Cost: one fused sweep per call, no checks, no allocation; 32 B/node held."""
+        return _smallcall.buffer(self, self._output(output))
 
     # ---- straight-line code (scalargraph/specialize.py, source.py) -------------------------
     def specialize(self, max_nodes=None):
@@ -707,7 +728,7 @@ class Tape:
 class _Bound:
     """What :meth:`Tape.bind` returns: the fused kernel with its arrays bound."""
 
-    __slots__ = ("args", "_shape")
+    __slots__ = ("args", "_shape", "_blob", "_n")
 
     def __init__(self, tape, output):
         n = tape.n_nodes
@@ -715,8 +736,19 @@ class _Bound:
         self.args = (tape.op, tape.arg0, tape.arg1, tape.consts, tape.outputs, np.int64(output),
                      np.empty(n), np.empty((n, 2)), np.empty(n))
         self._shape = (tape.n_inputs,)
+        self._n = tape.n_inputs
+        # A small one-output tape: its own blob for the short path (scalargraph/smallcall.py).
+        self._blob = _smallcall.new_blob(tape) if tape._small else None
 
     def __call__(self, x, gradient):
+        # The short path: both arrays exactly the type the kernel was compiled for (see
+        # Tape.value_and_gradient), so the compiled entry point may take them.
+        blob = self._blob
+        if (blob is not None and type(x) is _ndarray and type(gradient) is _ndarray
+                and x.dtype is _F64 and gradient.dtype is _F64 and x.ndim == 1
+                and gradient.ndim == 1 and len(x) == self._n and len(gradient) == self._n
+                and x.flags.carray and gradient.flags.carray):
+            return _smallcall.vg(blob, x, gradient)
         # An ndarray subclass (np.memmap, ...) is passed as a plain view of the same memory:
         # Numba compiles for plain arrays, and the gradient must land where the caller looks.
         if type(x) is not np.ndarray and isinstance(x, np.ndarray):

@@ -16,7 +16,7 @@ import numpy as np
 _FEATURES = (
     ("compile", "t = sg.compile([x, y], [f, f * y]); sg.order.locality(t)"),
     ("load", "sg.Tape(t.op, t.arg0, t.arg1, t.consts, t.outputs)"),
-    ("values", "t(p); t.values(p)"),
+    ("values", "t(p); t.values(p); sg.compile([x, y], [f])(p)"),
     ("gradient", "t.gradient(p, output=0); t.value_and_gradient(p, output=0); t.bind(0)(p, g); "
                  "sg.compile([x, y], [f]).value_and_gradient(p)"),
     ("reverse mode", "t.vjp(p, [1.0, 2.0]); t.adjoints(p, output=0)"),

@@ -13,7 +13,9 @@ one per thread, as :meth:`Tape.bind` and the batch path (:mod:`scalargraph.batch
 as the largest work any call on that thread needed (32 B/node after a gradient, 64 B/node
 after an ``hvp``, 24 B/node plus a block of directions after a ``jacobian``), and for a
 small tape (up to :data:`PACKED_NODES` nodes) the packed kernel's work array (32 B/node +
-8 B per constant). With the tape itself (not counted as work, not released): a small tape's
+8 B per constant); for a small tape of one output, instead, one array per tape, not per
+thread, holding its packed index arrays, constants and work (12 + 32 B/node + 8 B per
+constant: :mod:`scalargraph.smallcall`, whose kernels hold the GIL). With the tape itself (not counted as work, not released): a small tape's
 packed copy of its opcodes and index arrays (12 B/node, ``kernels/packed.py``). A call whose work is over :data:`KEEP_BYTES` (per tape and
 thread, 1 GiB by default: a 3 * 10^7-node gradient) allocates it for that call alone and
 keeps nothing. Results never share memory with the buffer. How to release:
@@ -24,8 +26,8 @@ the tape, and a thread's with the thread (at the next call on the tape from a ne
 **Threads.** A call takes its thread's buffer out of the tape's table and puts it back when
 done, so two threads never share one, and a call re-entered on the same thread (a signal
 handler, a callback) gets a buffer of its own: several threads on one tape give the
-results a serial run gives. (The packed small-tape kernel leaves its array in place: see
-:func:`packed`.)
+results a serial run gives. (The packed small-tape kernels leave their arrays in place: see
+:func:`packed` and :mod:`scalargraph.smallcall`.)
 """
 
 import threading
@@ -94,14 +96,7 @@ def packed(tape):
     caller reads nothing from it afterwards, so a re-entered call on this thread cannot
     spoil a result.
     """
-    ints = tape._ints
-    if ints is None:
-        ints = np.concatenate([
-            np.array([tape.n_nodes, tape.n_inputs, tape.n_outputs, tape.consts.shape[0]],
-                     dtype=np.int32), tape.arg0, tape.arg1, tape.outputs,
-            tape.op.astype(np.int32)]).astype(np.int32)
-        ints.flags.writeable = False
-        tape._ints = ints
+    ints = packed_ints(tape)
     small = tape._small_work
     if small is None:
         with _lock:
@@ -118,13 +113,29 @@ def packed(tape):
     return ints, work
 
 
+def packed_ints(tape):
+    """The tape's int32 array for ``kernels.packed`` (sizes, arg0, arg1, outputs, opcodes),
+    read-only, made once per tape (12 B/node)."""
+    ints = tape._ints
+    if ints is None:
+        ints = np.concatenate([
+            np.array([tape.n_nodes, tape.n_inputs, tape.n_outputs, tape.consts.shape[0]],
+                     dtype=np.int32), tape.arg0, tape.arg1, tape.outputs,
+            tape.op.astype(np.int32)]).astype(np.int32)
+        ints.flags.writeable = False
+        tape._ints = ints
+    return ints
+
+
 def kept_bytes(tape):
     """Bytes of work memory ``tape`` keeps now, over all threads."""
+    blob = tape._blob  # the small-tape plain call's (scalargraph/smallcall.py)
     return sum(a.nbytes for table in (tape._kept, tape._small_work) if table
-               for a in list(table.values()))
+               for a in list(table.values())) + (0 if blob is None else blob.nbytes)
 
 
 def release(tape):
     """Drop every buffer ``tape`` keeps (calls under way keep theirs until they return)."""
     tape._kept = None
     tape._small_work = None
+    tape._blob = None

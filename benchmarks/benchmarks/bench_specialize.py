@@ -5,7 +5,10 @@ per example and in batches of 10^2, 10^4, 10^6 points (with NumPy's vectorized e
 of the same loss and its hand-written gradient), and a 10^3-node random graph, whose floor is
 the tape's own readable Python export (``to_source("python")``) compiled with plain @njit:
 what one writes by hand from the textbook. ``track_*`` report ratios against the floor,
-measured interleaved. CasADi is not installed here; its column lives in bench_peers.py.
+measured interleaved, and against CasADi's buffer call (``F.buffer()``) where CasADi is
+installed (the ``peers`` extra) and has the function (Domke, toy model); the CasADi paths
+are skipped otherwise. ``python -m scalargraph.bench.call_table`` prints the same per-call
+rows as one table (min and median of interleaved samples).
 """
 
 import re
@@ -18,6 +21,11 @@ from scalargraph.bench import straight_peers as peers
 from scalargraph.bench import workloads
 
 from .common import Benchmark, ratio
+
+try:
+    from asv_runner.benchmarks.mark import SkipNotImplemented as _Skip  # asv's skip in a method
+except ImportError:
+    _Skip = NotImplementedError
 
 CALLS = 1000  # value-and-gradient calls per timed njit loop
 
@@ -68,12 +76,17 @@ class PerCall(Benchmark):
     and from Python."""
 
     params = [list(CASES), ["hand_njit", "specialized_njit", "interpreter_njit",
-                            "specialized_python", "tape_python"]]
+                            "specialized_python", "tape_python", "tape_gradient_python",
+                            "tape_call_python", "bind_python", "buffer_python", "casadi_plain",
+                            "casadi_buffer"]]
     param_names = ["graph", "path"]
     timeout = 600
 
     def setup(self, case, path):
         tape, x = CASES[case]()
+        self.casadi = _casadi(case, x)
+        if path.startswith("casadi") and self.casadi is None:
+            raise NotImplementedError("CasADi is not installed, or has no such function")
         spec = tape.specialize()
         g = np.empty(tape.n_inputs)
         x = x.copy()
@@ -90,6 +103,23 @@ class PerCall(Benchmark):
             self.run = lambda: peers.repeat_interpreter(kernel, args, x, g, CALLS)
         elif path == "specialized_python":
             self.run = lambda: [spec.value_and_gradient(x) for _ in range(CALLS)]
+        elif path == "tape_gradient_python":
+            self.run = lambda: [tape.gradient(x) for _ in range(CALLS)]
+        elif path == "tape_call_python":  # the value only
+            self.run = lambda: [tape(x) for _ in range(CALLS)]
+        elif path == "bind_python":
+            f = tape.bind()
+            self.run = lambda: [f(x, g) for _ in range(CALLS)]
+        elif path == "buffer_python":  # tape.buffer(): arrays bound once, no arguments
+            call, bx, _ = tape.buffer()
+            bx[:] = x
+            self.run = lambda: [call() for _ in range(CALLS)]
+        elif path == "casadi_plain":
+            plain = self.casadi.plain
+            self.run = lambda: [plain(x) for _ in range(CALLS)]
+        elif path == "casadi_buffer":
+            call = self.casadi.buffer_call
+            self.run = lambda: [call() for _ in range(CALLS)]
         else:
             self.run = lambda: [tape.value_and_gradient(x) for _ in range(CALLS)]
         self.run(), self.floor()
@@ -101,6 +131,25 @@ class PerCall(Benchmark):
         return ratio(self.run, self.floor)
 
     track_over_hand_written.unit = "ratio"
+
+    def track_over_casadi_buffer(self, case, path):
+        if self.casadi is None:  # without CasADi, or a graph it was not written for
+            raise _Skip("no CasADi Function for this graph")
+        call = self.casadi.buffer_call
+        return ratio(self.run, lambda: [call() for _ in range(CALLS)])
+
+    track_over_casadi_buffer.unit = "ratio"
+
+
+def _casadi(case, x):
+    """CasADi's value-and-gradient Function of ``case`` (None without CasADi, or for a
+    graph written only as a tape)."""
+    if case not in peers.CASADI_CASES:
+        return None
+    try:
+        return peers.CasadiValueAndGradient(case, x)
+    except ImportError:
+        return None
 
 
 class ToyBatch(Benchmark):

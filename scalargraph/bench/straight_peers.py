@@ -1,7 +1,9 @@
 """Hand-written straight-line floors for the specialized tapes (benchmarks/bench_specialize.py).
 
 Each is the same function as a benchmark workload, value and adjoints as local variables,
-written by hand as the textbook does it: what ``Tape.specialize`` is measured against.
+written by hand as the textbook does it: what ``Tape.specialize`` is measured against; and
+the same functions as CasADi SX Functions (optional peer), called from Python
+(:class:`CasadiValueAndGradient`). :mod:`scalargraph.bench.call_table` times them all.
 """
 
 import math
@@ -118,3 +120,64 @@ def repeat_interpreter(kernel, args, x, g, calls):
                         x, g)
     x[0] = x0
     return total
+
+
+# ---- CasADi (optional peer): the same functions as SX Functions ---------------------------
+def _casadi_domke(ca, x):
+    f1 = ca.exp(x[0])
+    f3 = f1 + f1 * f1
+    return ca.exp(f3) + ca.sin(f3)
+
+
+def _casadi_toy(ca, p):
+    b0, w0, b1, w1, b2, w2, b3, w3, x, y = (p[i] for i in range(10))
+    r = b3 + w3 * ca.cos(b2 + w2 * ca.exp(b1 + w1 * ca.sin(b0 + w0 * x))) - y
+    return r * r
+
+
+CASADI_CASES = {"domke": (_casadi_domke, 1), "toy_model": (_casadi_toy, 10)}
+
+
+class CasadiValueAndGradient:
+    """A CasADi SX Function of ``case``'s value and gradient (``ca.gradient``), called two
+    ways from Python: :meth:`plain` (``F(x)``, NumPy in, DM out) and :attr:`buffer_call`
+    (``F.buffer()``: the arguments bound once as memoryviews, then a call with no
+    arguments, CasADi's lowest-overhead call from Python). ``set_point(x)`` writes the
+    bound input; ``value`` and ``gradient`` read the bound results.
+
+    Raises ImportError when casadi is not installed (``pip install casadi``, or the
+    ``peers`` extra).
+    """
+
+    def __init__(self, case, x):
+        import casadi as ca
+        build, n = CASADI_CASES[case]
+        sym = ca.SX.sym("x", n)
+        expr = build(ca, sym)
+        self.function = ca.Function(case, [sym], [expr, ca.gradient(expr, sym)])
+        self._x = np.array(x, dtype=np.float64)
+        self._out = np.zeros(1 + n)
+        buf, self.buffer_call = self.function.buffer()
+        # The Function, the buffer and every memoryview must outlive the calls.
+        self._views = [memoryview(self._x), memoryview(self._out[:1]),
+                       memoryview(self._out[1:])]
+        buf.set_arg(0, self._views[0])
+        buf.set_res(0, self._views[1])
+        buf.set_res(1, self._views[2])
+        self._buf = buf
+
+    def plain(self, x):
+        """``F(x)``: ``[value, gradient]`` as CasADi DMs."""
+        return self.function(x)
+
+    def set_point(self, x):
+        self._x[:] = x
+
+    @property
+    def value(self):
+        return float(self._out[0])
+
+    @property
+    def gradient(self):
+        return self._out[1:].copy()
+

@@ -11,6 +11,7 @@ module          what it holds
                 fused value-and-gradient kernel
 ``batch``       values and partials at B points at once
 ``packed``      the small-tape plain call: value and gradient on packed arrays (4 arguments)
+``smallcall``   the same on one packed array per tape (3 arguments, the GIL held)
 ``tiles``       forward-mode Jacobian blocks over slots of live nodes
 ``order``       depth-first node order (same bits) and locality figures
 ``second``      forward-over-reverse second order
