@@ -12,6 +12,7 @@ deep graph (the 10^6 chain: 4.9 -> 3.0 ns/node forward).
 """
 
 from numba import njit
+from numba import uint32 as _u32, uint64 as _u64
 
 from . import rules, shared
 
@@ -22,23 +23,30 @@ from . import rules, shared
 # ns/node).
 _CONST, _UNARY, _BINARY, _CONST_RIGHT = 1, 2, 3, 4
 _KIND = rules.KIND
+_NONE = _u64(0xFFFFFFFFFFFFFFFF)  # "no node computed yet": no uint32 operand index equals it
 
 
 @njit(cache=True, inline="always")
 def values_loop(op, arg0, arg1, consts, values, start, stop):
     """Values of nodes start .. stop - 1, whose parents' values are already in ``values``."""
+    # Unsigned indices: Numba wraps a negative signed index around (a sign test and an add
+    # per access) and LLVM cannot prove these are not negative, so each node paid that for
+    # op[i], arg0[i], arg1[i], values[i] and values[a]. A validated tape holds no negative
+    # index where one is read (the other slot's -1 is never read), so the unsigned read is
+    # the same read. Wide sum of 10^5 inputs: 3.9 -> 3.2 ns/node (hand loop 2.0); chain,
+    # toy loss, random DAG 7-13 % faster (partials_loop: 15-24 %); same bits.
     zp = 0.0  # the value just computed, and where it went (register forwarding)
-    ip = -1
-    for i in range(start, stop):
+    ip = _NONE
+    for i in range(_u64(start), _u64(stop)):
         o = op[i]
-        a = arg0[i]
+        a = _u32(arg0[i])
         k = _KIND[o]
         if k == _UNARY:
             z = rules.unary(o, zp if a == ip else values[a])
         elif k == _CONST_RIGHT:
-            z = rules.const_right(o, zp if a == ip else values[a], consts[arg1[i]])
+            z = rules.const_right(o, zp if a == ip else values[a], consts[_u32(arg1[i])])
         elif k == _BINARY:
-            b = arg1[i]
+            b = _u32(arg1[i])
             z = rules.binary(o, zp if a == ip else values[a], zp if b == ip else values[b])
         else:
             z = consts[a]
@@ -51,18 +59,19 @@ def values_loop(op, arg0, arg1, consts, values, start, stop):
 def partials_loop(op, arg0, arg1, consts, values, partials, start, stop):
     """``values_loop`` that also writes the local partials of nodes start .. stop - 1."""
     zp = 0.0
-    ip = -1
-    for i in range(start, stop):
+    ip = _NONE
+    for i in range(_u64(start), _u64(stop)):  # unsigned indices: see values_loop
         o = op[i]
-        a = arg0[i]
+        a = _u32(arg0[i])
         k = _KIND[o]
         d1 = 0.0
         if k == _UNARY:
             z, d0 = rules.unary_partials(o, zp if a == ip else values[a])
         elif k == _CONST_RIGHT:
-            z, d0 = rules.const_right_partials(o, zp if a == ip else values[a], consts[arg1[i]])
+            z, d0 = rules.const_right_partials(o, zp if a == ip else values[a],
+                                               consts[_u32(arg1[i])])
         elif k == _BINARY:
-            b = arg1[i]
+            b = _u32(arg1[i])
             z, d0, d1 = rules.binary_partials(o, zp if a == ip else values[a],
                                               zp if b == ip else values[b])
         else:
