@@ -9,6 +9,8 @@ graph built node for node, scalargraph/bench/peers_casadi.py) are skipped withou
 ``python -m scalargraph.bench.peer_table`` times every column of issue 18 side by side.
 """
 
+from functools import lru_cache
+
 import numpy as np
 
 from scalargraph import bench
@@ -24,13 +26,16 @@ def _about(name, n_nodes):
     return build(name, {"wide_sum": n_nodes // 4, "toy_model": n_nodes // 14}.get(name, n_nodes))
 
 
-def _casadi(w):
-    """CasADi Functions of the workload, or asv's skip (NotImplementedError) without it."""
+@lru_cache(maxsize=2)
+def _casadi(name, n_nodes):
+    """CasADi Functions of ``_about(name, n_nodes)`` (seconds to build: made once per
+    process), or asv's skip (NotImplementedError) without casadi."""
     try:
         from scalargraph.bench.peers_casadi import CasadiCalls
-        return CasadiCalls(w.tape, w.x)
     except ImportError:
         raise NotImplementedError("casadi is not installed") from None
+    w = _about(name, n_nodes)
+    return CasadiCalls(w.tape, w.x)
 
 
 def _old_alloc(tape, x):
@@ -63,7 +68,7 @@ class PlainCalls(Benchmark):
         elif call == "forward":
             self.fn = lambda: t(x)
         elif call.startswith("casadi"):
-            self._casadi = c = _casadi(w)
+            c = _casadi(name, size)
             self.fn = {"casadi_plain": c.plain_value_and_gradient,
                        "casadi_buffer": c.buffer_value_and_gradient,
                        "casadi_buffer_forward": c.buffer_forward}[call]
@@ -123,7 +128,7 @@ class PlainOverCasadi(Benchmark):
 
     def setup(self, name, size):
         w = _about(name, size)
-        self.c = _casadi(w)
+        self.c = _casadi(name, size)
         self.t, self.x = w.tape, w.x
         self.t.value_and_gradient(self.x), self.t(self.x)
 
