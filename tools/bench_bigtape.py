@@ -3,6 +3,7 @@ allocate-per-call plain call interleaved, record vs depth-first order, forward J
 direction. CPU-time clock (bench.interleaved), interleaved A B C ..., median per call.
 
 python tools/bench_bigtape.py [table|chain7|order|jacobian|jacobian_quick|domke] [--big]
+python tools/bench_bigtape.py peers [peer_table options]   # = python -m scalargraph.bench.peer_table
 """
 
 import sys
@@ -174,6 +175,10 @@ def domke():
 
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "table"
+    if what == "peers":  # the issue-18 table with CasADi: scalargraph/bench/peer_table.py
+        from scalargraph.bench import peer_table
+        peer_table.main(sys.argv[2:])
+        sys.exit(0)
     big = "--big" in sys.argv
     {"table": lambda: table(big), "chain7": lambda: table(True, ("chain", 10**7)),
      "order": order_table, "jacobian": lambda: jacobian(big),

@@ -3,13 +3,18 @@
 The plain ``tape.value_and_gradient(x)`` keeps its work arrays per tape and thread
 (scalargraph/workmem.py), so it should cost what ``tape.bind()`` costs; a small tape takes
 the packed kernel (kernels/packed.py). ``old_alloc`` is the plain call as it was before:
-fresh work arrays every call (first-touching fresh pages). CasADi is optional and not timed
-here (bench_peers.Chain has it for the chain).
+fresh work arrays every call (first-touching fresh pages). CasADi is optional: its rows
+(``casadi_plain``: ``F(x)``; ``casadi_buffer``: ``F.buffer()``, value and gradient, on the same
+graph built node for node, scalargraph/bench/peers_casadi.py) are skipped without it.
+``python -m scalargraph.bench.peer_table`` times every column of issue 18 side by side.
 """
+
+from functools import lru_cache
 
 import numpy as np
 
 from scalargraph import bench
+from scalargraph.bench import peers
 from scalargraph.kernels import sweeps
 
 from .common import Benchmark, build, ns_per_node, ratio, sizes
@@ -19,6 +24,18 @@ def _about(name, n_nodes):
     """The workload with about ``n_nodes`` nodes (wide sum: 4 an input; toy model: 14 a
     data point)."""
     return build(name, {"wide_sum": n_nodes // 4, "toy_model": n_nodes // 14}.get(name, n_nodes))
+
+
+@lru_cache(maxsize=2)
+def _casadi(name, n_nodes):
+    """CasADi Functions of ``_about(name, n_nodes)`` (seconds to build: made once per
+    process), or asv's skip (NotImplementedError) without casadi."""
+    try:
+        from scalargraph.bench.peers_casadi import CasadiCalls
+    except ImportError:
+        raise NotImplementedError("casadi is not installed") from None
+    w = _about(name, n_nodes)
+    return CasadiCalls(w.tape, w.x)
 
 
 def _old_alloc(tape, x):
@@ -32,7 +49,8 @@ class PlainCalls(Benchmark):
     """ns per node of each way to call value and gradient, on the peer workloads."""
 
     params = [["chain", "wide_sum", "toy_model", "random_dag"],
-              ["plain", "bind", "old_alloc", "forward", "hand"],
+              ["plain", "bind", "old_alloc", "forward", "hand", "casadi_plain", "casadi_buffer",
+               "casadi_buffer_forward"],
               sizes([10**5], [10**6])]
     param_names = ["workload", "call", "size"]
 
@@ -49,12 +67,20 @@ class PlainCalls(Benchmark):
             self.fn = lambda: _old_alloc(t, x)
         elif call == "forward":
             self.fn = lambda: t(x)
+        elif call.startswith("casadi"):
+            c = _casadi(name, size)
+            self.fn = {"casadi_plain": c.plain_value_and_gradient,
+                       "casadi_buffer": c.buffer_value_and_gradient,
+                       "casadi_buffer_forward": c.buffer_forward}[call]
         elif name == "chain":
             steps = w.info["steps"]
             self.fn = lambda: bench.hand_chain_value_and_derivative(0.5, steps)
         elif name == "wide_sum":
             g = np.empty(t.n_inputs)
             self.fn = lambda: bench.hand_wide_sum_value_and_gradient(x, g)
+        elif name == "toy_model":
+            xd, yd, g = *peers.toy_data(w.size), np.empty(8)
+            self.fn = lambda: peers.hand_toy_loss_value_and_gradient(x, xd, yd, g)
         else:
             raise NotImplementedError("no hand-written loop for this workload")
         self.fn()
@@ -90,6 +116,31 @@ class PlainOverBind(Benchmark):
         return ratio(lambda: self.t.value_and_gradient(self.x), lambda: self.t(self.x))
 
     track_plain_over_forward.unit = "ratio"
+
+
+class PlainOverCasadi(Benchmark):
+    """Plain calls / CasADi's buffer call on the same graph, side by side (issue 18 target:
+    value and gradient below CasADi's buffer call). Skipped without casadi."""
+
+    params = [["chain", "wide_sum", "toy_model", "random_dag"], sizes([10**5], [10**6])]
+    param_names = ["workload", "size"]
+    timeout = 300
+
+    def setup(self, name, size):
+        w = _about(name, size)
+        self.c = _casadi(name, size)
+        self.t, self.x = w.tape, w.x
+        self.t.value_and_gradient(self.x), self.t(self.x)
+
+    def track_value_and_gradient_over_casadi_buffer(self, name, size):
+        return ratio(lambda: self.t.value_and_gradient(self.x), self.c.buffer_value_and_gradient)
+
+    track_value_and_gradient_over_casadi_buffer.unit = "ratio"
+
+    def track_forward_over_casadi_buffer(self, name, size):
+        return ratio(lambda: self.t(self.x), self.c.buffer_forward)
+
+    track_forward_over_casadi_buffer.unit = "ratio"
 
 
 class SmallTape(Benchmark):

@@ -15,6 +15,8 @@ module          what it holds
 ``readme``      README.md's results table, regenerated from docs/results.json
 ``workloads``   the benchmark graphs, one registry for asv, the report, tests
 ``peers``       what the engine is measured against (hand-written Numba, CasADi)
+``peers_casadi`` any tape as CasADi SX Functions, node for node (plain and buffer calls)
+``peer_table``  issue 18's table: plain calls, bind(), hand loops, CasADi, interleaved
 ``plots``       the report's figures (matplotlib, optional)
 ===============  =============================================================
 """

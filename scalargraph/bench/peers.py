@@ -85,3 +85,52 @@ def hand_wide_sum_value_and_gradient(x, grad):
         grad[i] += c * x[i + 1]
         grad[i + 1] += c * x[i]
     return f
+
+
+def toy_data(n_points):
+    """The toy model workload's data (x_i, y_i), drawn as ``workloads.toy_model`` draws them."""
+    rng = np.random.default_rng(7)
+    xd = rng.uniform(-1.0, 1.0, n_points)
+    return xd, rng.uniform(-1.0, 1.0, n_points)
+
+
+@njit(cache=True, nogil=True)
+def hand_toy_loss(phi, xd, yd):
+    """The toy model's least-squares loss (workload ``toy_model``) as a straight loop."""
+    b0, w0, b1, w1, b2, w2, b3, w3 = phi[0], phi[1], phi[2], phi[3], phi[4], phi[5], phi[6], phi[7]
+    loss = 0.0
+    for i in range(xd.shape[0]):
+        r = b3 + w3 * np.cos(b2 + w2 * np.exp(b1 + w1 * np.sin(b0 + w0 * xd[i]))) - yd[i]
+        loss += r * r
+    return loss
+
+
+@njit(cache=True, nogil=True)
+def hand_toy_loss_value_and_gradient(phi, xd, yd, grad):
+    """The toy loss and its gradient in ``grad`` (8,), by hand: reverse mode per example."""
+    b0, w0, b1, w1, b2, w2, b3, w3 = phi[0], phi[1], phi[2], phi[3], phi[4], phi[5], phi[6], phi[7]
+    for k in range(8):
+        grad[k] = 0.0
+    loss = 0.0
+    for i in range(xd.shape[0]):
+        s1 = b0 + w0 * xd[i]
+        a1 = np.sin(s1)
+        s2 = b1 + w1 * a1
+        a2 = np.exp(s2)
+        s3 = b2 + w2 * a2
+        a3 = np.cos(s3)
+        r = b3 + w3 * a3 - yd[i]
+        loss += r * r
+        dr = 2.0 * r
+        grad[6] += dr
+        grad[7] += dr * a3
+        ds3 = -np.sin(s3) * (dr * w3)
+        grad[4] += ds3
+        grad[5] += ds3 * a2
+        ds2 = a2 * (ds3 * w2)
+        grad[2] += ds2
+        grad[3] += ds2 * a1
+        ds1 = np.cos(s1) * (ds2 * w1)
+        grad[0] += ds1
+        grad[1] += ds1 * xd[i]
+    return loss
