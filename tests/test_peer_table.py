@@ -5,6 +5,8 @@ their times mean nothing), checked against the tape's reverse and forward modes,
 table must run end to end at tiny sizes.
 """
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -60,3 +62,23 @@ def test_the_table_runs_and_its_ratios_divide_the_right_columns(capsys):
     assert q["v+g / bind"] == pytest.approx(row["v+g"] / row["bind v+g"])
     assert "v+g / CasADi buffer" not in q  # no CasADi column without it
     assert "hand fwd" not in results[1][2]  # no hand-written loop for the random DAG
+
+
+@pytest.mark.parametrize("case", ["domke", "toy_model"])
+def test_every_path_of_the_per_call_table_gives_the_tapes_value_and_gradient(case):
+    # Issue 17's table: each path (the hand-written floor, specialize, the interpreter from
+    # @njit, the plain calls, bind, buffer, and CasADi's plain and buffer calls when it is
+    # installed) must compute what the tape computes, or its time means nothing.
+    from scalargraph.bench import call_table
+    rows, _ = call_table.paths(case)
+    tape, x = call_table.case_tape(case)
+    want = tape.value_and_gradient(x)
+    call_table.check(rows, want)
+    names = [name for name, _, _ in rows]
+    assert (call_table.CASADI_BUFFER in names) == (importlib.util.find_spec("casadi") is not None)
+    if case == "domke":  # and the closed form (Prince eq. 7.42)
+        e = np.exp(x[0])
+        f3 = e + e * e
+        assert want[0] == pytest.approx(np.exp(f3) + np.sin(f3), rel=1e-15)
+        assert want[1][0] == pytest.approx((np.exp(f3) + np.cos(f3)) * (e + 2 * e * e),
+                                           rel=1e-14)

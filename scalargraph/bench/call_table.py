@@ -37,7 +37,8 @@ FLOOR = "hand-written straight-line @njit (floor)"
 CASADI_BUFFER = "CasADi SX, F.buffer() call"
 
 
-def _case(case):
+def case_tape(case):
+    """``(tape, x)`` of ``case`` ("domke" or "toy_model"): the tape and the point timed."""
     if case == "domke":
         return workloads.domke().tape, np.array([0.3])
     if case == "toy_model":
@@ -66,7 +67,7 @@ def paths(case="domke"):
     """``(rows, notes)``: rows is a list of ``(name, run, result)``, ``run(n)`` making n calls
     and ``result()`` one call's ``(value, gradient)``; notes say what was left out."""
     import scalargraph as sg
-    tape, x = _case(case)
+    tape, x = case_tape(case)
     x = x.copy()
     n = tape.n_inputs
     g = np.empty(n)
@@ -191,7 +192,7 @@ def table(case="domke", rounds=60, sample=0.004):
     """Measure every path of ``case``: ``(rows [Row], notes [str])``."""
     import scalargraph as sg  # noqa: F401 -- imported before timing starts
     spec_rows, notes = paths(case)
-    tape, x = _case(case)
+    tape, x = case_tape(case)
     check(spec_rows, tape.value_and_gradient(x))
     load0 = os.getloadavg() if hasattr(os, "getloadavg") else None
     times, numbers = measure(spec_rows, rounds, sample)
