@@ -75,6 +75,12 @@ def test_a_failing_chunk_stops_the_other_threads(four_workers):
 def test_ctrl_c_stops_a_batch_at_the_next_chunk():
     script = textwrap.dedent("""
         import json, os, signal, threading, time
+        # A child inherits an ignored SIGINT, and a blocked one, from its parent (pytest, or
+        # a library it loaded, may have set either): Python's default, as a shell gives it.
+        inherited = [str(signal.getsignal(signal.SIGINT)),
+                     sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, []))]
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
         import numpy as np
         import scalargraph as sg
         from scalargraph import batch, threads
@@ -112,6 +118,7 @@ def test_ctrl_c_stops_a_batch_at_the_next_chunk():
         time.sleep(0.3)
         print(json.dumps({"latency": caught - sent[0] if caught else None,
                           "at_raise": at_raise, "later": len(started), "chunks": 4000,
+                          "inherited": inherited,
                           "idle_threads": [t.name for t in threading.enumerate()
                                            if t.name.startswith("scalargraph")]}))
     """)
@@ -120,7 +127,7 @@ def test_ctrl_c_stops_a_batch_at_the_next_chunk():
                          env=env, timeout=300, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout.strip().splitlines()[-1])
-    assert result["latency"] is not None, "the batch ran to its end"
+    assert result["latency"] is not None, f"the batch ran to its end: {result}"
     assert result["later"] == result["at_raise"]  # the pool is idle once the call raised
     assert result["at_raise"] < result["chunks"] // 2, result  # before the fix: all of them
 
