@@ -88,7 +88,6 @@ class Tape:
         for a in (self.op, self.arg0, self.arg1, self.consts, self.outputs):
             a.flags.writeable = False
         self._small = self.n_nodes <= _workmem.PACKED_NODES and self.n_outputs == 1
-        self._in_shape = (self.n_inputs,)
 
     # ---- sizes ----------------------------------------------------------------------------
     @property
