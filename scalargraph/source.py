@@ -12,9 +12,9 @@ That is exactly the order in which the interpreter's reverse sweep adds into ``a
 so the sums round the same way. The derivative rule is the sweeps' (``kernels/reach.py``):
 a term whose partial is zero or whose child adjoint no seed reached (``-0.0``) adds
 nothing (a select, ``... if ... else -0.0``), even against inf or NaN, and a partial that
-is not finite is NaN (``d + (d - d)``). Results are then bit for bit the interpreter's; the gradient
-and tangent outputs add ``+0.0``, as the interpreter's read-outs do, so that what no seed
-reached comes out as 0.0.
+is not finite is NaN (``d + (d - d)``). Results are then bit for bit the interpreter's;
+the gradient and tangent outputs add ``+0.0``, as the interpreter's read-outs do, so that
+what no seed reached comes out as 0.0.
 
 Three renderings:
 
