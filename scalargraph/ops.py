@@ -375,8 +375,9 @@ OPS = (
             "piece, as leaky_relu)",
        special=((0.0,), (1.0,), (-1.0,)), smooth=False),
     # The product of the derivative graphs (sg.grad, jvp_graph, the derived second partials):
-    # the sweeps' strong zero as an op, so that a zero adjoint (the untaken branch of a
-    # where) times an inf or NaN partial is 0 in a derivative graph too (CppAD's azmul).
+    # a strong zero as an op, so that a zero adjoint (the untaken branch of a where) times an
+    # inf or NaN partial is 0 in a derivative graph, as the numeric sweeps cut a path at a
+    # zero partial (CppAD's azmul).
     Op(71, "azmul", BINARY, "0.0 if (x == 0.0 or y == 0.0) else x * y", ("y", "x"),
        note="x * y, except exactly 0.0 where either factor is 0 (0 * inf = 0 * NaN = 0): "
             "the strong zero of the sweeps; partials (y, x)",

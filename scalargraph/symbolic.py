@@ -8,11 +8,13 @@ of the user functions of :mod:`scalargraph.functions`. Those accept nodes and nu
 a partial of constants folds to a number (CasADi's idea: the line the numeric kernel runs
 builds the symbolic derivative).
 
-Strong zero, as in the numeric sweeps: a partial or an adjoint/tangent that folds to the
-number 0.0 creates no node and blocks its path; a product of two nodes is recorded as
-``azmul`` (0 where either factor is 0, even against inf or NaN), so a zero that is only
-known at run time (``relu'(x)`` at x <= 0, the untaken branch of ``sg.where``) blocks an
-inf partial (``sqrt'(0)``) in the derivative graph as it does in the sweeps.
+Strong zero (CppAD's ``azmul``): a partial or an adjoint/tangent that folds to the number
+0.0 creates no node and blocks its path; a product of two nodes is recorded as ``azmul``
+(0 where either factor is 0, even against inf or NaN), so a zero that is only known at run
+time (``relu'(x)`` at x <= 0, the untaken branch of ``sg.where``) blocks an inf partial
+(``sqrt'(0)``) in the derivative graph, as a zero partial cuts its path in the numeric
+sweeps. The sweeps' rule differs where infinities are reached (``kernels/reach.py``: NaN
+there); the two agree wherever the partials are finite.
 
 Nothing recurses: the graph record is walked backwards (or forwards) once, over the
 ancestors of the differentiated nodes that descend from the ``wrt`` nodes (DL book
@@ -58,7 +60,7 @@ def _partial(code, slot, graph, i, a, b, consts):
 # ---- select ops (sg.where): the chain rule as a select, not a product -----------------------
 # d select_true(c, a) / da is the 0/1 node ne(c, 0); multiplying it into the adjoint would
 # give 0 * NaN = NaN where the untaken branch's derivative is NaN or inf. Selecting the
-# adjoint instead is exact: the strong zero of the sweeps, written as graph nodes.
+# adjoint instead is exact: the cut path of the sweeps, written as graph nodes.
 _SELECTS = {ops.BY_NAME["select_true"].code, ops.BY_NAME["select_false"].code}
 _azmul = functions.azmul
 
@@ -66,9 +68,9 @@ _azmul = functions.azmul
 def _times(code, slot, d, s, graph, a):
     """The chain-rule term partial d times adjoint/tangent s of op ``code``'s operand ``slot``.
 
-    Node times node is ``azmul``, the strong zero (0 * inf = 0) of the numeric sweeps: a
-    zero that is only known at run time (an untaken branch's adjoint, relu'(x < 0)) blocks
-    an inf or NaN partial (sqrt'(0), the untaken branch's own partials) as it does in the
+    Node times node is ``azmul``, the strong zero (0 * inf = 0): a zero that is only known
+    at run time (an untaken branch's adjoint, relu'(x < 0)) blocks an inf or NaN partial
+    (sqrt'(0), the untaken branch's own partials), as a zero partial cuts its path in the
     sweeps. A number factor (a partial that folded) is finite or a real inf/NaN: a plain
     product."""
     if slot == 1 and code in _SELECTS:

@@ -298,7 +298,8 @@ class Tape:
         O(n_nodes) time, 32 B/node work memory, kept between calls per thread (see
         :mod:`scalargraph.workmem`; :meth:`release` frees it).
         Kinks: see each op's note (relu'(0) = 0, maximum's gradient goes to x only where x > y,
-        abs'(0) = 0); a zero partial or adjoint blocks its path even against inf or NaN.
+        abs'(0) = 0); a zero partial cuts its path even against inf or NaN, and a path
+        through an infinite partial gives NaN (the derivative rule, ``kernels/reach.py``).
         """
         # The small-tape short path: see value_and_gradient.
         if (type(x) is _ndarray and (blob := self._blob) is not None and output is None
