@@ -6,7 +6,7 @@ of ``sweeps.value_and_gradient`` that is most of a small tape's plain call (Domk
 arrays travel as one int32 array and the constants with the work arrays as one float64
 array, so a call passes five arrays and an int. Layout:
 
-``ints`` int32: ``[n, n_inputs, n_outputs, n_consts, arg0 (n), arg1 (n), outputs (m)]``;
+``ints`` int32: ``[n, n_inputs, n_outputs, n_consts, arg0 (n), arg1 (n), outputs (m), op (n)]``;
 ``work`` float64: ``[consts (c), values (n), partials (2 n), adjoints (n)]``.
 
 The rules of ``forward.partials_loop`` (through ``shared``) and ``reverse_loop``, the same
@@ -84,12 +84,4 @@ def value_and_gradient_packed(ints, work, output, inputs, gradient):
     for i in range(n_in):
         gradient[i] = adjoints[i] + 0.0
     return values[seed]
-
-
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def value_and_gradient_packed0(ints, work, inputs, gradient):
-    """``value_and_gradient_packed`` of output 0: four arguments for the dispatcher."""
-    return value_and_gradient_packed(ints, work, 0, inputs, gradient)
 

@@ -10,7 +10,6 @@ The operand kinds are those of :class:`scalargraph.ops.Kind` (written out here: 
 cannot read the enum): INPUT 0, CONST 1, UNARY 2, BINARY 3, CONST_RIGHT 4.
 """
 
-import numpy as np
 from numba import njit
 
 # The first node breaking each rule, in the order tape_faults returns them (then the first
