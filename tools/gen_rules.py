@@ -60,7 +60,16 @@ TABLE_DIGEST = "{digest}"
 KIND = np.array({kinds}, dtype=np.uint8)
 ARITY = np.array({arities}, dtype=np.uint8)
 N_OPS = {n_ops}
+
+# Opcodes the forward loops test for directly, ahead of the kind switch (ops.Opcode).
+{direct_names} = {direct_codes}
 '''
+
+# The commonest ops of real graphs, which the forward loops branch to before looking up the
+# kind: a compare per node instead of a table load and a jump through the switch. Wide sum of
+# 10^5 inputs, forward with partials 4.29 -> 3.84 ns/node; toy loss 4.99 -> 4.56 (fastpath
+# measurement in forward.py). Adding add_const/mul_const as well made the wide sum slower.
+DIRECT = ("ADD", "MUL")
 
 INLINE = '@njit(cache=True, inline="always", error_model="numpy")'
 # The row rules are called once per node and batch chunk, so a call costs nothing next to
@@ -179,7 +188,8 @@ def render(sg, symbolic, scalar):
         math_values=", ".join(f"math.{n}" for n in math_fns),
         digest=ops.table_digest(),
         kinds=[int(op.kind) for op in ops.OPS], arities=[op.arity for op in ops.OPS],
-        n_ops=len(ops.OPS))]
+        n_ops=len(ops.OPS), direct_names=", ".join(DIRECT),
+        direct_codes=", ".join(str(int(ops.Opcode[name])) for name in DIRECT))]
 
     def parts_of(op):
         return list(op.partials) + ["0.0"] * (2 - len(op.partials))

@@ -24,6 +24,12 @@ from .reach import finite_or_nan, seed, term
 # ns/node).
 _CONST, _UNARY, _BINARY, _CONST_RIGHT = 1, 2, 3, 4
 _KIND = rules.KIND
+# add and mul, the commonest ops, are tested for before the kind: a compare per node instead
+# of a kind branch and a jump through the binary switch (the rule is still rules.binary's,
+# with a constant opcode). Wide sum of 10^5 inputs, forward with partials 4.29 -> 3.84
+# ns/node, forward 3.24 -> 3.11; toy loss 4.99 -> 4.56; random DAG 1-6 %; the chain (no
+# add or mul node) within noise. Adding add_const and mul_const made the wide sum slower.
+_ADD, _MUL = rules.ADD, rules.MUL
 _NONE = _u64(0xFFFFFFFFFFFFFFFF)  # "no node computed yet": no uint32 operand index equals it
 
 
@@ -42,7 +48,13 @@ def values_loop(op, arg0, arg1, consts, values, start, stop):
         o = op[i]
         a = _u32(arg0[i])
         k = _KIND[o]
-        if k == _UNARY:
+        if o == _ADD:  # direct branches for the commonest ops: see _ADD
+            b = _u32(arg1[i])
+            z = rules.binary(_ADD, zp if a == ip else values[a], zp if b == ip else values[b])
+        elif o == _MUL:
+            b = _u32(arg1[i])
+            z = rules.binary(_MUL, zp if a == ip else values[a], zp if b == ip else values[b])
+        elif k == _UNARY:
             z = rules.unary(o, zp if a == ip else values[a])
         elif k == _CONST_RIGHT:
             z = rules.const_right(o, zp if a == ip else values[a], consts[_u32(arg1[i])])
@@ -66,7 +78,15 @@ def partials_loop(op, arg0, arg1, consts, values, partials, start, stop):
         a = _u32(arg0[i])
         k = _KIND[o]
         d1 = 0.0
-        if k == _UNARY:
+        if o == _ADD:  # direct branches for the commonest ops: see _ADD
+            b = _u32(arg1[i])
+            z, d0, d1 = rules.binary_partials(_ADD, zp if a == ip else values[a],
+                                              zp if b == ip else values[b])
+        elif o == _MUL:
+            b = _u32(arg1[i])
+            z, d0, d1 = rules.binary_partials(_MUL, zp if a == ip else values[a],
+                                              zp if b == ip else values[b])
+        elif k == _UNARY:
             z, d0 = rules.unary_partials(o, zp if a == ip else values[a])
         elif k == _CONST_RIGHT:
             z, d0 = rules.const_right_partials(o, zp if a == ip else values[a],

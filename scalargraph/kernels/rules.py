@@ -28,6 +28,9 @@ KIND = np.array([0, 1, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 
 ARITY = np.array([0, 0, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 2, 1, 1, 2], dtype=np.uint8)
 N_OPS = 72
 
+# Opcodes the forward loops test for directly, ahead of the kind switch (ops.Opcode).
+ADD, MUL = 2, 4
+
 
 @njit(cache=True, inline="always", error_model="numpy")
 def unary(o, x):
