@@ -80,7 +80,7 @@ def value_and_gradient_packed(ints, work, output, inputs, gradient):
     for i in range(n):
         adjoints[i] = -0.0  # nothing reached yet (reach.py)
     adjoints[seed] = 1.0
-    reverse_loop(arg0, arg1, partials, adjoints, 0, n)
+    reverse_loop(arg0, arg1, partials, adjoints, n_in, n)  # inputs have no parents
     for i in range(n_in):
         gradient[i] = adjoints[i] + 0.0
     return values[seed]

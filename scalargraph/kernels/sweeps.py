@@ -17,9 +17,12 @@ or [n, k] for k seeds/directions at once (k innermost, contiguous).
 """
 
 from numba import njit
+from numba import uint32 as _u32, uint64 as _u64
 
-from .forward import load_inputs, partials_range
+from .forward import partials_range
 from .reach import finite_or_nan, reached, seed, term
+
+_NONE = _u64(0xFFFFFFFFFFFFFFFF)  # "no adjoint waiting": no uint32 parent index equals it
 
 
 @njit(cache=True, inline="always")
@@ -29,47 +32,54 @@ def reverse_loop(arg0, arg1, partials, adjoints, start, stop):
     Each node's adjoint is final when it is reached, because every child has a larger
     index; ``+=`` sums over children (the law of total derivatives).
     """
+    # Unsigned indices, as in forward.values_loop: Numba wraps a negative signed index
+    # around (a sign test and an add per access), which LLVM drops only where it can prove
+    # the index is not negative: for a loop down to a literal 0, not down to n_inputs.
+    # Value and gradient, sweeping down to n_inputs: toy loss 6.23 -> 5.57 ns/node, chain
+    # 6.93 -> 6.33, wide sum 6.78 -> 6.33, random DAG 20.4 -> 18.6; same bits.
     # Register forwarding, as in the forward loops: the adjoint that node i sends to node
     # i - 1 (the next one visited) waits in a local, not in memory. Node i is the last child
     # of i - 1 to be visited, so the additions happen in the same order, bit for bit.
     # The terms are reach.term(finite_or_nan(d), s) with s != 0 (d * s), written out; an
     # adjoint that is a reached zero takes its own branch (reach.term's), so the chain of
     # dependent operations stays one multiply and one add per node.
-    ci = -1
+    ci = _NONE  # the node whose adjoint waits in cv
     cv = 0.0
-    for i in range(stop - 1, start - 1, -1):
+    for j in range(_u64(stop) - _u64(start)):
+        i = _u64(stop) - _u64(1) - j
         s = adjoints[i]
         if ci == i:
             s += cv
             adjoints[i] = s
-            ci = -1
+            ci = _NONE
         if s == 0.0:
             if reached(s):  # +0.0: its terms are +0.0, or NaN through a non-finite partial
                 for slot in range(2):
                     d = partials[i, slot]
                     if d != 0.0:
-                        adjoints[arg0[i] if slot == 0 else arg1[i]] += term(finite_or_nan(d), s)
+                        p = _u32(arg0[i]) if slot == 0 else _u32(arg1[i])
+                        adjoints[p] += term(finite_or_nan(d), s)
             continue
         d = partials[i, 0]
         if d != 0.0:
-            a = arg0[i]
-            if a == i - 1:
+            a = _u64(_u32(arg0[i]))
+            if a + _u64(1) == i:
                 ci = a
                 cv = finite_or_nan(d) * s
             else:
                 adjoints[a] += finite_or_nan(d) * s
         d = partials[i, 1]
         if d != 0.0:
-            b = arg1[i]
+            b = _u64(_u32(arg1[i]))
             if b == ci:  # x * x: the first contribution must land before the second
                 adjoints[b] += cv
-                ci = -1
-            if b == i - 1 and ci == -1:
+                ci = _NONE
+            if b + _u64(1) == i and ci == _NONE:
                 ci = b
                 cv = finite_or_nan(d) * s
             else:
                 adjoints[b] += finite_or_nan(d) * s
-    if ci >= 0:
+    if ci != _NONE:
         adjoints[ci] += cv
 
 
@@ -110,14 +120,17 @@ def value_and_gradient(op, arg0, arg1, consts, outputs, output, values, partials
                          "of this tape")
     if gradient.shape[0] != n_in:
         raise ValueError("value_and_gradient_kernel: gradient must have one entry per input")
-    load_inputs(inputs, values, partials)
-    partials_range(op, arg0, arg1, consts, values, partials, n_in, n)
     # Plain loops, not slice assignments: an array-to-array slice copy may allocate a
     # temporary (Numba guards against overlap), and this kernel must not allocate.
+    for i in range(n_in):
+        values[i] = inputs[i]
+    partials_range(op, arg0, arg1, consts, values, partials, n_in, n)
     for i in range(n):
         adjoints[i] = -0.0  # nothing reached yet (reach.py)
     adjoints[outputs[output]] = 1.0
-    reverse_loop(arg0, arg1, partials, adjoints, 0, n)
+    # The inputs have no parents: the sweep stops above them, and their partials rows are
+    # neither written nor read (the wide sum: a quarter of its nodes, 6.80 -> 6.31 ns/node).
+    reverse_loop(arg0, arg1, partials, adjoints, n_in, n)
     for i in range(n_in):
         gradient[i] = adjoints[i] + 0.0
     return values[outputs[output]]
