@@ -232,3 +232,33 @@ def test_two_paths_converging_sum_in_every_mode():
     assert tape.gradient([3.0])[0] == 4.0
     assert tape.jvp([3.0], [1.0])[0] == 4.0
     assert tape.jacobian([3.0], mode="reverse")[0, 0] == 4.0
+
+
+def test_fused_gradient_where_the_sweep_meets_the_inputs():
+    # The fused value-and-gradient kernel (tapes above the small-tape size) sweeps down to
+    # the first computed node, not to node 0: the last input's adjoint may still wait in a
+    # register there (the first computed node reads it), an input may itself be an output,
+    # and x * x of an input sends two terms to one adjoint. Closed forms, and forward mode
+    # (tangents, which do not share the reverse loop) to the last bit's neighbourhood.
+    n = 60
+    xs = [sg.var(f"x{i}") for i in range(n)]
+    last = xs[-1]
+    first = sg.sin(last)  # the first computed node reads the last input, node n - 1
+    f = first * 3.0 + last * last + np.sum([sg.cos(x) * (k + 1.0) for k, x in enumerate(xs)])
+    tape = sg.compile(xs, [f, xs[0], last])
+    assert tape.n_nodes > 128  # past the small-tape kernels (workmem.PACKED_NODES)
+    x = np.random.default_rng(11).uniform(-2.0, 2.0, n)
+    expected = -np.sin(x) * np.arange(1.0, n + 1.0)
+    expected[-1] += 3.0 * np.cos(x[-1]) + 2.0 * x[-1]
+    value, grad = tape.value_and_gradient(x, output=0)
+    np.testing.assert_allclose(grad, expected, rtol=1e-14, atol=1e-14)
+    assert value == tape(x)[0]
+    np.testing.assert_allclose(value, 3.0 * np.sin(x[-1]) + x[-1] ** 2
+                               + np.sum(np.cos(x) * np.arange(1.0, n + 1.0)), rtol=1e-13)
+    tangents = tape.jacobian(x, mode="forward")
+    np.testing.assert_allclose(grad, tangents[0], rtol=1e-15, atol=1e-15)
+    for k, j in ((1, 0), (2, n - 1)):  # an input as the output: a unit gradient
+        unit = np.zeros(n)
+        unit[j] = 1.0
+        np.testing.assert_array_equal(tape.gradient(x, output=k), unit)
+        np.testing.assert_array_equal(tape.value_and_gradient(x, output=k)[1], unit)
