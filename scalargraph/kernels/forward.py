@@ -25,10 +25,12 @@ from .reach import finite_or_nan, seed, term
 _CONST, _UNARY, _BINARY, _CONST_RIGHT = 1, 2, 3, 4
 _KIND = rules.KIND
 # add and mul, the commonest ops, are tested for before the kind: a compare per node instead
-# of a kind branch and a jump through the binary switch (the rule is still rules.binary's,
-# with a constant opcode). Wide sum of 10^5 inputs, forward with partials 4.29 -> 3.84
-# ns/node, forward 3.24 -> 3.11; toy loss 4.99 -> 4.56; random DAG 1-6 %; the chain (no
-# add or mul node) within noise. Adding add_const and mul_const made the wide sum slower.
+# of a kind branch and a jump through the binary switch. Their rules are rules.add and
+# rules.mul, generated from the table like the switches (the switch inlined with a constant
+# opcode gave the same code but 1.8x the compile time). Wide sum of 10^5 inputs, forward with
+# partials 4.29 -> 3.84 ns/node, forward 3.24 -> 3.11; toy loss 4.99 -> 4.56; random DAG
+# 1-6 %; the chain (no add or mul node) within noise. Adding add_const and mul_const made
+# the wide sum slower.
 _ADD, _MUL = rules.ADD, rules.MUL
 _NONE = _u64(0xFFFFFFFFFFFFFFFF)  # "no node computed yet": no uint32 operand index equals it
 
@@ -50,10 +52,10 @@ def values_loop(op, arg0, arg1, consts, values, start, stop):
         k = _KIND[o]
         if o == _ADD:  # direct branches for the commonest ops: see _ADD
             b = _u32(arg1[i])
-            z = rules.binary(_ADD, zp if a == ip else values[a], zp if b == ip else values[b])
+            z = rules.add(zp if a == ip else values[a], zp if b == ip else values[b])
         elif o == _MUL:
             b = _u32(arg1[i])
-            z = rules.binary(_MUL, zp if a == ip else values[a], zp if b == ip else values[b])
+            z = rules.mul(zp if a == ip else values[a], zp if b == ip else values[b])
         elif k == _UNARY:
             z = rules.unary(o, zp if a == ip else values[a])
         elif k == _CONST_RIGHT:
@@ -80,12 +82,12 @@ def partials_loop(op, arg0, arg1, consts, values, partials, start, stop):
         d1 = 0.0
         if o == _ADD:  # direct branches for the commonest ops: see _ADD
             b = _u32(arg1[i])
-            z, d0, d1 = rules.binary_partials(_ADD, zp if a == ip else values[a],
-                                              zp if b == ip else values[b])
+            z, d0, d1 = rules.add_partials(zp if a == ip else values[a],
+                                           zp if b == ip else values[b])
         elif o == _MUL:
             b = _u32(arg1[i])
-            z, d0, d1 = rules.binary_partials(_MUL, zp if a == ip else values[a],
-                                              zp if b == ip else values[b])
+            z, d0, d1 = rules.mul_partials(zp if a == ip else values[a],
+                                           zp if b == ip else values[b])
         elif k == _UNARY:
             z, d0 = rules.unary_partials(o, zp if a == ip else values[a])
         elif k == _CONST_RIGHT:

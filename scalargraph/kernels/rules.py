@@ -28,7 +28,8 @@ KIND = np.array([0, 1, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 
 ARITY = np.array([0, 0, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 2, 1, 1, 2], dtype=np.uint8)
 N_OPS = 72
 
-# Opcodes the forward loops test for directly, ahead of the kind switch (ops.Opcode).
+# Opcodes the forward loops test for directly, ahead of the kind switch (ops.Opcode); their
+# rules are also functions of their own below (add, add_partials, ...).
 ADD, MUL = 2, 4
 
 
@@ -422,6 +423,32 @@ def const_right_partials(o, x, y):
         return z, where(gt(x, 0.0), 1.0, y * exp(x))
     else:  # not an op of the table (a validated tape has none)
         return math.nan, 0.0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def add(x, y):
+    """Value of add (the binary switch's case, alone)."""
+    return x + y
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def add_partials(x, y):
+    """``(z, d z / d x, d z / d y)`` of add (the binary switch's case, alone)."""
+    z = x + y
+    return z, 1.0, 1.0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def mul(x, y):
+    """Value of mul (the binary switch's case, alone)."""
+    return x * y
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def mul_partials(x, y):
+    """``(z, d z / d x, d z / d y)`` of mul (the binary switch's case, alone)."""
+    z = x * y
+    return z, y, x
 
 
 @njit(cache=True, inline="always", error_model="numpy")
