@@ -17,7 +17,8 @@ or [n, k] for k seeds/directions at once (k innermost, contiguous).
 """
 
 from numba import njit
-from numba import uint32 as _u32, uint64 as _u64
+from numba import uint32 as _u32
+from numba import uint64 as _u64
 
 from .forward import partials_range
 from .reach import finite_or_nan, reached, seed, term
