@@ -168,14 +168,21 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
         twork[s_out[i]] = seed(direction[i])
     zp = 0.0
     tp = 0.0  # the tangent just computed (forwarded like zp)
-    ip = -1
-    for i in range(inputs.shape[0], op.shape[0]):
+    ip = _NONE
+    # Unsigned indices (see values_loop) and the direct add and mul branches (see _ADD):
+    # jvp, wide sum 7.54 -> 5.26 ns/node, toy loss 7.71 -> 5.17, random DAG 19.7 -> 15.7,
+    # chain 7.97 -> 7.32 (alternating processes, min of 3); same bits.
+    for i in range(_u64(inputs.shape[0]), _u64(op.shape[0])):
         o = op[i]
-        a = s_arg0[i]
-        b = s_arg1[i]
+        a = _u32(s_arg0[i])  # a slot, or a constant's index; -1 (no parent) is never read
+        b = _u32(s_arg1[i])
         k = _KIND[o]
         d1 = 0.0
-        if k == _UNARY:
+        if o == _ADD:  # direct branches for the commonest ops: see _ADD
+            z, d0, d1 = rules.add_partials(zp if a == ip else work[a], zp if b == ip else work[b])
+        elif o == _MUL:
+            z, d0, d1 = rules.mul_partials(zp if a == ip else work[a], zp if b == ip else work[b])
+        elif k == _UNARY:
             z, d0 = shared.unary_partials(o, zp if a == ip else work[a])
         elif k == _CONST_RIGHT:
             z, d0 = shared.const_right_partials(o, zp if a == ip else work[a], consts[b])
@@ -190,7 +197,7 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
             t += term(finite_or_nan(d0), tp if a == ip else twork[a])
         if d1 != 0.0:
             t += term(finite_or_nan(d1), tp if b == ip else twork[b])
-        ip = s_out[i]
+        ip = _u64(_u32(s_out[i]))
         zp = z
         tp = t
         work[ip] = z
