@@ -68,8 +68,9 @@ N_OPS = {n_ops}
 
 # The commonest ops of real graphs, which the forward loops branch to before looking up the
 # kind: a compare per node instead of a table load and a jump through the switch. Wide sum of
-# 10^5 inputs, forward with partials 4.29 -> 3.84 ns/node; toy loss 4.99 -> 4.56 (fastpath
-# measurement in forward.py). Adding add_const/mul_const as well made the wide sum slower.
+# 10^5 inputs, forward with partials 4.29 -> 3.84 ns/node; toy loss 4.99 -> 4.56 (see
+# forward._ADD). Adding add_const and mul_const as well made the wide sum slower. Each name
+# must be an op whose name clashes with nothing else in rules.py (add, mul).
 DIRECT = ("ADD", "MUL")
 
 INLINE = '@njit(cache=True, inline="always", error_model="numpy")'
