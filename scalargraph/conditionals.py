@@ -4,9 +4,9 @@
 ``if_else``, CppAD's ``CondExp``). The select of the branch not taken has value -0.0, and
 ``v + -0.0`` is ``v`` bit for bit for every v (signed zeros included), so the value is
 exactly the taken branch's. Its partial is exactly 0, and a 0 partial cuts its path in
-every sweep (``kernels/reach.py``), so a NaN or inf in the branch not taken reaches no derivative: not the
-gradient, not a forward tangent, not a batch column, not a Hessian (``sg.grad`` writes the
-chain rule through a select as a select, see ``symbolic._times``).
+every sweep (``kernels/reach.py``), so a NaN or inf in the branch not taken reaches no
+derivative: not the gradient, not a forward tangent, not a batch column, not a Hessian
+(``sg.grad`` writes the chain rule through a select as a select, see ``symbolic._times``).
 
 ``sg.custom_gradient(value, wrt, partials)`` records ``stop_gradient(value) + sum_i
 link(wrt[i], partials[i])``: each ``link`` has value -0.0 and derivative ``partials[i]``

@@ -15,10 +15,11 @@ after an ``hvp``, 24 B/node plus a block of directions after a ``jacobian``), an
 small tape (up to :data:`PACKED_NODES` nodes) the packed kernel's work array (32 B/node +
 8 B per constant); for a small tape of one output, instead, one array per tape, not per
 thread, holding its packed index arrays, constants and work (12 + 32 B/node + 8 B per
-constant: :mod:`scalargraph.smallcall`, whose kernels hold the GIL). With the tape itself (not counted as work, not released): a small tape's
-packed copy of its opcodes and index arrays (12 B/node, ``kernels/packed.py``). A call whose work is over :data:`KEEP_BYTES` (per tape and
-thread, 1 GiB by default: a 3 * 10^7-node gradient) allocates it for that call alone and
-keeps nothing. Results never share memory with the buffer. How to release:
+constant: :mod:`scalargraph.smallcall`, whose kernels hold the GIL). With the tape itself
+(not counted as work, not released): a small tape's packed copy of its opcodes and index
+arrays (12 B/node, ``kernels/packed.py``). A call whose work is over :data:`KEEP_BYTES`
+(per tape and thread, 1 GiB by default: a 3 * 10^7-node gradient) allocates it for that
+call alone and keeps nothing. Results never share memory with the buffer. How to release:
 :meth:`Tape.release` frees every thread's buffers of that tape at once; they also go with
 the tape, and a thread's with the thread (at the next call on the tape from a new thread).
 :attr:`Tape.kept_bytes` says how much is held.
