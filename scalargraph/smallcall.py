@@ -40,12 +40,15 @@ from numba import types
 
 from . import workmem
 from .kernels import smallcall as _kernels
+from .kernels import sweeps as _sweeps
 
 # A blob per tape is shared by threads only under a GIL (see the module docstring).
 SHARED = not sysconfig.get_config_var("Py_GIL_DISABLED")
 
-_C1 = types.Array(types.float64, 1, "C")  # writable, aligned: what np.empty gives
-_SIGNATURE = (_C1, _C1, _C1)
+# The Numba type of a 1-d float64 array that is C-contiguous, aligned and writable (what
+# np.empty gives, and what the short paths' checks admit): the entry points' argument type.
+F64_ARRAY = types.Array(types.float64, 1, "C")
+_SIGNATURE = (F64_ARRAY, F64_ARRAY, F64_ARRAY)
 
 # The compiled functions the short path calls: first a function that calls the dispatcher
 # (which compiles the kernel, or loads it from the cache) and then looks up the entry point
@@ -148,7 +151,6 @@ def buffer(tape, output):
     Cost: one value-and-gradient sweep per call, no allocation; holds 16 B per input and
     32 B/node (+ 8 B per constant).
     """
-    from .kernels import sweeps
     n = tape.n_inputs
     if tape._small:
         # One array for the kernel: work memory with the gradient and x at its end. The
@@ -162,13 +164,13 @@ def buffer(tape, output):
         work = memory[:]
         _kernels.value_and_gradient_buffer(ints, work)  # compile, or load from the cache
         entry = entry_point(_kernels.value_and_gradient_buffer,
-                            (numba.typeof(ints), _C1))
+                            (numba.typeof(ints), F64_ARRAY))
         call = functools.partial(entry or _kernels.value_and_gradient_buffer, ints, work)
         return call, memory[end + n:end + 2 * n], memory[end:end + n]
     memory = np.zeros(2 * n)
     nn = tape.n_nodes
     call = functools.partial(
-        sweeps.value_and_gradient, tape.op, tape.arg0, tape.arg1, tape.consts,
+        _sweeps.value_and_gradient, tape.op, tape.arg0, tape.arg1, tape.consts,
         tape.outputs, np.int64(output), np.empty(nn), np.empty((nn, 2)), np.empty(nn),
         memory[:n], memory[n:])  # the kernel's views of x and gradient: call's alone
     return call, memory[:n], memory[n:]

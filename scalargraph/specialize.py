@@ -53,7 +53,8 @@ _lock = threading.Lock()
 _F64 = np.dtype(np.float64)
 _ndarray = np.ndarray
 _empty = np.empty
-_C1 = types.Array(types.float64, 1, "C")  # writable, aligned: what np.empty gives
+# The compiled kernel's signature for a plain call: (x, output, gradient).
+_SIGNATURE = (smallcall.F64_ARRAY, types.int64, smallcall.F64_ARRAY)
 _modules = {}  # digest -> imported module, for this process
 
 
@@ -162,7 +163,7 @@ class Specialized:
 
     def _vg_first(self, x, k, g):
         v = self.kernel(x, k, g)
-        entry = smallcall.entry_point(self.kernel, (_C1, types.int64, _C1))
+        entry = smallcall.entry_point(self.kernel, _SIGNATURE)
         if entry is not None:
             self._vg = entry
         return v
@@ -238,7 +239,7 @@ class Specialized:
         memory = np.zeros(2 * n)
         x_own, g_own = memory[:n], memory[n:]  # the kernel's views: held by call alone
         self.kernel(x_own, k, g_own)  # compile, or load from the cache
-        entry = smallcall.entry_point(self.kernel, (_C1, types.int64, _C1))
+        entry = smallcall.entry_point(self.kernel, _SIGNATURE)
         return (functools.partial(entry or self.kernel, x_own, k, g_own), memory[:n],
                 memory[n:])
 
