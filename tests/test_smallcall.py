@@ -7,8 +7,6 @@ form of the Domke graph; the general path (a list, a copy) for every argument th
 must turn away; a serial run for threads.
 """
 
-import threading
-
 import numpy as np
 import pytest
 
@@ -19,6 +17,7 @@ from scalargraph.kernels import smallcall as kernels
 from scalargraph.bench import workloads
 
 import strategies
+import threaded
 
 
 def same_bits(a, b):
@@ -236,21 +235,8 @@ def test_threads_share_one_blob_and_get_serial_results():
     points = x0 + np.random.default_rng(22).normal(0.0, 0.5, (24, 3))
     serial = [(reference_vg(tape, p), reference_value(tape, p)) for p in points]
     tape(points[0])
-    got = [None] * len(points)
-    barrier = threading.Barrier(4)
-
-    def run(t):
-        barrier.wait()
-        for _ in range(50):
-            for i in range(t, len(points), 4):
-                got[i] = (tape.value_and_gradient(points[i]), tape.gradient(points[i]),
-                          tape(points[i]))
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    got = threaded.on_threads(lambda p: (tape.value_and_gradient(p), tape.gradient(p), tape(p)),
+                              points, rounds=50)
     for ((v, g), y), ((gv, gg), g2, gy) in zip(serial, got):
         assert same_bits(gv, v) and same_bits(gg, g) and same_bits(g2, g) and same_bits(gy, y)
 

@@ -5,8 +5,6 @@ Oracles: the allocating kernels of kernels/sweeps.py called directly with fresh 
 (bit for bit), the other AD mode, and a serial run of the same calls.
 """
 
-import threading
-
 import numpy as np
 import pytest
 
@@ -15,6 +13,7 @@ from scalargraph import tiles, workmem
 from scalargraph.kernels import forward, sweeps
 
 from strategies import random_tape
+import threaded
 
 
 def _reference_vg(tape, x, k=0):
@@ -139,20 +138,7 @@ def test_threads_on_one_tape_give_serial_results():
                 tape.jvp(x, v), tape.hvp(x, v, output=1), tape.jacobian(x, mode="forward"))
 
     serial = [work(x) for x in points]
-    got = [None] * len(points)
-    barrier = threading.Barrier(4)
-
-    def run(t):
-        barrier.wait()
-        for _ in range(20):
-            for i in range(t, len(points), 4):
-                got[i] = work(points[i])
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    got = threaded.on_threads(work, points, rounds=20)
     for a, b in zip(serial, got):
         assert all(_same(p, q) for p, q in zip(a, b))
     assert tape.kept_bytes > 0  # ended threads' buffers go at the next new thread's call
