@@ -16,8 +16,8 @@ so the bits are the interpreter's.
 from numba import njit
 
 from . import rules
-from .reach import seed as reach_seed
 from .reach import finite_or_nan, term
+from .reach import seed  # the generated code's _k.seed: an input's tangent as the sweeps seed it
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
@@ -27,12 +27,6 @@ def sz(d, u):
     """The sweeps' term (``reach.term``): ``d * u`` with d through ``finite_or_nan``, or
     ``-0.0`` (adds nothing) where d is 0 (a cut edge) or u was not reached."""
     return term(finite_or_nan(d), u) if d != 0.0 else -0.0
-
-
-@njit(**_JIT)
-def seed(v):
-    """An input's tangent as the sweeps seed it (``reach.seed``): ``-0.0`` where v is 0."""
-    return reach_seed(v)
 
 
 @njit(**_JIT)
