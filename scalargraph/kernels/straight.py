@@ -17,7 +17,7 @@ from numba import njit
 
 from . import rules
 from .reach import finite_or_nan, term
-from .reach import seed  # the generated code's _k.seed: an input's tangent as the sweeps seed it
+from .reach import seed as seed  # re-exported: the generated code calls _k.seed
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
