@@ -167,6 +167,39 @@ def test_slope_recovers_known_exponents():
     assert math.isnan(bench.slope([1], [1.0]))
 
 
+class _Ticks:
+    """A clock for the harness that advances only when a fake call is made: 1 us a call."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.mark.parametrize("counted", [False, True])
+def test_interleaved_reports_per_call_time_for_both_runner_forms(counted):
+    # Call j costs (j + 1) us on the fake clock, so the harness must report exactly that per
+    # call whatever batch sizes it picks; a runner given a count makes that many calls.
+    clock, calls = _Ticks(), [0, 0]
+
+    def call(j):
+        calls[j] += 1
+        clock.now += (j + 1) * 1e-6
+
+    if counted:
+        fns = [lambda k, j=j: [call(j) for _ in range(k)] for j in range(2)]
+    else:
+        fns = [lambda j=j: call(j) for j in range(2)]
+    s = timing.interleaved(fns, budget=0.01, min_rounds=5, max_rounds=5, clock=clock,
+                           counted=counted)
+    assert s.times.shape == (5, 2)
+    np.testing.assert_allclose(s.times, [[1e-6, 2e-6]] * 5, rtol=1e-9)
+    # One untimed call each, the calibration batches, then 5 rounds of numbers[j] calls.
+    assert all(calls[j] >= 5 * s.numbers[j] + 1 for j in range(2))
+    assert s.numbers[0] > 1 and s.numbers[0] >= s.numbers[1]
+
+
 def test_forward_differences_agree_with_the_gradient_to_half_the_digits():
     w = workloads.wide_sum(20)
     exact = w.tape.gradient(w.x)

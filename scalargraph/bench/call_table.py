@@ -11,7 +11,8 @@ expression and its ``ca.gradient``, by its plain call ``F(x)`` and its buffer ca
 (``F.buffer()``: arguments bound once, then a call with no arguments). CasADi is optional:
 its rows are left out, with a note, when it is not installed.
 
-How: one process, every path **interleaved** (A B C ... A B C ...), each sample a batch of
+How: one process, every path **interleaved** (A B C ... A B C ..., the report's harness,
+:func:`scalargraph.bench.timing.interleaved`), each sample a batch of
 calls lasting about ``sample`` seconds (thousands of calls; the ``@njit`` rows loop inside
 compiled code), ``rounds`` samples per path, timed with the process's CPU clock
 (``time.process_time``: time spent waiting while other processes run is not counted), garbage
@@ -23,15 +24,13 @@ Run: ``python -m scalargraph.bench.call_table [--case domke] [--rounds 60] [--sa
 """
 
 import argparse
-import gc
 import os
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import straight_peers as peers
-from . import workloads
+from . import timing, workloads
 
 FLOOR = "hand-written straight-line @njit (floor)"
 CASADI_BUFFER = "CasADi SX, F.buffer() call"
@@ -145,37 +144,14 @@ def check(rows, want, rtol=1e-13):
             raise AssertionError(f"{name}: {(v, g)} differs from the tape's {want}")
 
 
-def _calibrate(run, sample):
-    number = 1
-    while True:
-        t0 = time.process_time()
-        run(number)
-        dt = time.process_time() - t0
-        if dt >= sample or number >= 1 << 24:
-            return number
-        number = max(2 * number, int(number * 1.2 * sample / max(dt, 1e-7)))
-
-
 def measure(rows, rounds=60, sample=0.004):
-    """ns per call of every row, ``(rounds, len(rows))``, interleaved (see the module
-    docstring). Cost: about ``rounds * len(rows) * sample`` seconds of CPU."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        numbers = []
-        for _, run, _ in rows:
-            run(10)  # compile, warm
-            numbers.append(_calibrate(run, sample))
-        times = np.empty((rounds, len(rows)))
-        for r in range(rounds):
-            for j, (_, run, _) in enumerate(rows):
-                t0 = time.process_time()
-                run(numbers[j])
-                times[r, j] = (time.process_time() - t0) / numbers[j] * 1e9
-        return times, numbers
-    finally:
-        if enabled:
-            gc.enable()
+    """ns per call of every row, ``(rounds, len(rows))``, and the calls per sample:
+    :func:`timing.interleaved` with counted runners (see the module docstring), ``rounds``
+    rounds of samples of about ``sample`` seconds. Cost: about ``rounds * len(rows) *
+    sample`` seconds of CPU."""
+    samples = timing.interleaved([run for _, run, _ in rows], budget=50 * sample,
+                                 min_rounds=rounds, max_rounds=rounds, counted=True)
+    return samples.times * 1e9, samples.numbers
 
 
 @dataclass

@@ -134,7 +134,8 @@ def _clock_overhead(clock):
 _OVERHEAD = {}
 
 
-def interleaved(fns, budget, min_rounds=9, max_rounds=200, clock=time.process_time):
+def interleaved(fns, budget, min_rounds=9, max_rounds=200, clock=time.process_time,
+                counted=False):
     """Time ``fns`` interleaved (A B C A B C ...): a :class:`Samples` of per-call seconds.
 
     Each function runs once untimed (JIT, caches, page faults) and gets a batch size of
@@ -147,6 +148,11 @@ def interleaved(fns, budget, min_rounds=9, max_rounds=200, clock=time.process_ti
     process spends waiting while other processes run is not a cost of the call, and on a
     busy machine it is most of the wall time. Each batch's reading overhead is subtracted.
 
+    ``counted=True``: each of ``fns`` takes a call count and makes that many calls itself
+    (``lambda k: loop(f, x, k)``), so a batch costs no Python call per call: the
+    zero-argument lambda of the default form adds about 40 ns a call, a third of a 100 ns
+    call (the per-call table, :mod:`scalargraph.bench.call_table`).
+
     Cost: about ``budget * len(fns)`` seconds of CPU (twice that when noisy), or
     ``min_rounds`` calls of each when the calls are longer than a batch.
     """
@@ -158,13 +164,13 @@ def interleaved(fns, budget, min_rounds=9, max_rounds=200, clock=time.process_ti
     try:
         batch = budget / 50
         numbers = []
+        run = _counted if counted else _repeat
         for fn in fns:
-            fn()
+            run(fn, 1)
             number = 1
             while True:
                 t0 = clock()
-                for _ in range(number):
-                    fn()
+                run(fn, number)
                 dt = clock() - t0
                 if dt >= batch or number >= 1 << 20:
                     break
@@ -175,8 +181,7 @@ def interleaved(fns, budget, min_rounds=9, max_rounds=200, clock=time.process_ti
             row = []
             for fn, number in zip(fns, numbers):
                 t0 = clock()
-                for _ in range(number):
-                    fn()
+                run(fn, number)
                 dt = clock() - t0
                 spent += dt
                 row.append(max(dt - overhead, dt / 100) / number)
@@ -191,6 +196,15 @@ def interleaved(fns, budget, min_rounds=9, max_rounds=200, clock=time.process_ti
     finally:
         if enabled:
             gc.enable()
+
+
+def _repeat(fn, number):
+    for _ in range(number):
+        fn()
+
+
+def _counted(fn, number):
+    fn(number)
 
 
 def _noisy(rows):
