@@ -242,9 +242,6 @@ class Tape:
         ``workers`` threads share a batch (default: every core).
         Cost: one forward sweep per point, O(n_nodes) time, 8 B per node (and point of a
         chunk, for a batch) of work memory, kept between calls (:mod:`scalargraph.workmem`).
-        (The slot-renamed sweep of :meth:`jvp` would need 8 B per live node instead, but
-        reading the slot map costs more than writing every value: 1.6 vs 1.4 ns/node on a
-        dense network, bench_sweeps.)
         """
         # The small-tape short path: see value_and_gradient.
         if (type(x) is _ndarray and (blob := self._blob) is not None and x.dtype is _F64
@@ -258,6 +255,13 @@ class Tape:
         x = self._point(x)
         if self._small:
             return _smallcall.values(self, x)
+        # Every node's value, not jvp's slot-renamed sweep (8 B per live node, but a 12 B/node
+        # slot map kept with the tape): that sweep runs at this one's speed on the chain, wide
+        # sum, toy loss, fan-out, diamond and a dense tanh network, and is faster only where
+        # operands lie far apart and the values leave the cache (random DAG, 10^6 nodes: 12.0
+        # against 15.7 ns/node; 3 10^6: 11.4-13.0 against 17.3-21.9; 10^5: the same; one
+        # process, interleaved, three runs): one kind of graph, against 4 B/node more kept
+        # memory and a second compiled value loop, so not taken.
         buf = _workmem.take(self, self.n_nodes)
         _kernels.forward_values(self.op, self.arg0, self.arg1, self.consts, x, buf)
         out = buf[self.outputs]  # a copy (fancy indexing)
