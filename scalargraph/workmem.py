@@ -17,7 +17,10 @@ small tape (up to :data:`PACKED_NODES` nodes) the packed kernel's work array (32
 thread, holding its packed index arrays, constants and work (12 + 32 B/node + 8 B per
 constant: :mod:`scalargraph.smallcall`, whose kernels hold the GIL). With the tape itself
 (not counted as work, not released): a small tape's packed copy of its opcodes and index
-arrays (12 B/node, ``kernels/packed.py``). A call whose work is over :data:`KEEP_BYTES`
+arrays (12 B/node, ``kernels/packed.py``), and the slot maps made at the first call that
+needs them, 12 B/node each (three int32 per node): :meth:`Tape.jvp`'s
+(``kernels/flatten.allocate_slots``) and the forward-mode Jacobian's
+(``kernels/tiles.jacobian_slots``). A call whose work is over :data:`KEEP_BYTES`
 (per tape and thread, 1 GiB by default: a 3 * 10^7-node gradient) allocates it for that
 call alone and keeps nothing. Results never share memory with the buffer. How to release:
 :meth:`Tape.release` frees every thread's buffers of that tape at once; they also go with
