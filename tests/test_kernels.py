@@ -101,6 +101,24 @@ def test_a_first_compile_says_so_once_on_stderr(tmp_path):
     assert "compiling" not in warm.stderr and warm.stdout == cold.stdout
 
 
+def test_a_kernel_numba_cannot_cache_is_warned_about_and_not_an_error():
+    # Numba refuses to cache a compile that holds dynamic globals (some kernels do under
+    # NUMBA_OPT=0) and warns, naming the source file through the cache locator: our locator
+    # must answer that, or the first call of the kernel fails with an AttributeError.
+    from types import SimpleNamespace
+
+    from numba.core import caching
+    from numba.core.errors import NumbaWarning
+
+    from scalargraph.kernels import forward
+    impl = caching.CompileResultCacheImpl(forward.forward_values.py_func)
+    assert type(impl.locator).__module__ == "scalargraph.kernels"  # ours, not Numba's
+    cres = SimpleNamespace(lifted=(), library=SimpleNamespace(has_dynamic_globals=True),
+                           fndesc=SimpleNamespace(qualname="forward_values"))
+    with pytest.warns(NumbaWarning, match='Cannot cache compiled function "forward_values"'):
+        assert impl.check_cachable(cres) is False
+
+
 @pytest.mark.slow
 def test_install_then_editable_install_imports(tmp_path):
     """pip install . -> use -> pip install -e . -> import works; uninstall leaves nothing."""

@@ -93,6 +93,7 @@ class _Locator(_caching._CacheLocator):
     def __init__(self, py_func, py_file, path):
         self._lineno = py_func.__code__.co_firstlineno
         self._path = str(path)
+        self._py_file = py_file  # Numba names it when it warns that a function can't be cached
 
     def ensure_cache_path(self):
         os.makedirs(self._path, exist_ok=True)
