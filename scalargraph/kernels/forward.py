@@ -35,15 +35,16 @@ _ADD, _MUL = rules.ADD, rules.MUL
 _NONE = _u64(0xFFFFFFFFFFFFFFFF)  # "no node computed yet": no uint32 operand index equals it
 
 
-@njit(cache=True, inline="always")
-def values_loop(op, arg0, arg1, consts, values, start, stop):
-    """Values of nodes start .. stop - 1, whose parents' values are already in ``values``."""
+@njit(cache=True, nogil=True, error_model="numpy")
+def values_range(op, arg0, arg1, consts, values, start, stop):
+    """Values of nodes start .. stop - 1, whose parents' values are already in ``values``.
+    O(stop - start) time, no work memory."""
     # Unsigned indices: Numba wraps a negative signed index around (a sign test and an add
     # per access) and LLVM cannot prove these are not negative, so each node paid that for
     # op[i], arg0[i], arg1[i], values[i] and values[a]. A validated tape holds no negative
     # index where one is read (the other slot's -1 is never read), so the unsigned read is
     # the same read. Wide sum of 10^5 inputs: 3.9 -> 3.2 ns/node (hand loop 2.0); chain,
-    # toy loss, random DAG 7-13 % faster (partials_loop: 15-24 %); same bits.
+    # toy loss, random DAG 7-13 % faster (partials_range: 15-24 %); same bits.
     zp = 0.0  # the value just computed, and where it went (register forwarding)
     ip = _NONE
     for i in range(_u64(start), _u64(stop)):
@@ -70,12 +71,12 @@ def values_loop(op, arg0, arg1, consts, values, start, stop):
         ip = i
 
 
-@njit(cache=True, inline="always")
-def partials_loop(op, arg0, arg1, consts, values, partials, start, stop):
-    """``values_loop`` that also writes the local partials of nodes start .. stop - 1."""
+@njit(cache=True, nogil=True, error_model="numpy")
+def partials_range(op, arg0, arg1, consts, values, partials, start, stop):
+    """:func:`values_range` that also writes the local partials of nodes start .. stop - 1."""
     zp = 0.0
     ip = _NONE
-    for i in range(_u64(start), _u64(stop)):  # unsigned indices: see values_loop
+    for i in range(_u64(start), _u64(stop)):  # unsigned indices: see values_range
         o = op[i]
         a = _u32(arg0[i])
         k = _KIND[o]
@@ -107,21 +108,6 @@ def partials_loop(op, arg0, arg1, consts, values, partials, start, stop):
         ip = i
 
 
-# The loops as kernels of their own, for loops that sweep a tape in pieces (the checkpointed
-# sweep): compiled once and called per piece, rather than inlined into each caller, which
-# cost 10 s of compiling for the checkpointed sweep alone.
-@njit(cache=True, nogil=True, error_model="numpy")
-def values_range(op, arg0, arg1, consts, values, start, stop):
-    """``values_loop`` as a kernel."""
-    values_loop(op, arg0, arg1, consts, values, start, stop)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def partials_range(op, arg0, arg1, consts, values, partials, start, stop):
-    """``partials_loop`` as a kernel."""
-    partials_loop(op, arg0, arg1, consts, values, partials, start, stop)
-
-
 @njit(cache=True, inline="always")
 def load_inputs(inputs, values, partials):
     for i in range(inputs.shape[0]):
@@ -132,18 +118,20 @@ def load_inputs(inputs, values, partials):
 
 # error_model="numpy": IEEE results for x / 0 (inf, nan) as the op table documents; Numba's
 # default "python" model raises ZeroDivisionError inside the kernel instead.
-# forward_partials calls the range kernel rather than inline the loop: one compile of the
-# partials switch serves it and the checkpointed sweep (compiling a switch again costs
-# seconds). forward_values, the plain tape(x), inlines its loop: loaded from the disk cache,
-# its linked copy of values_range ran 4-20 % slower than the kernel itself (toy loss 3.6 vs
-# 2.9 ns/node, wide sum 3.3 vs 3.1, the same in two separate compiles), inlined it runs as
-# fast; the price is values_range compiled apart for the checkpointed sweep (3.4 s CPU, once).
+# The loops are the range kernels themselves, written out, and every other kernel calls them
+# (Numba links the compiled code) rather than inlining them: Numba inlines a function by
+# deep-copying its IR block by block, each copy taking the function's whole variable scope
+# along, so inlining the partials loop (419 blocks, 2632 variables once the rules are in it)
+# took 6.4 s of forward_partials' 12.2 s of compiling, and the value loop 3 s in each of two
+# kernels. Called, not inlined, the sweeps run as fast, also when loaded from the disk cache
+# (forward_values against values_range called directly: 0.96-1.005 on the wide sum, toy loss,
+# chain and random DAG, one process per row of three, interleaved).
 @njit(cache=True, nogil=True, error_model="numpy")
 def forward_values(op, arg0, arg1, consts, inputs, values):
     """Values of every node (DL book Algorithm 6.1). O(n) time, no work memory."""
     for i in range(inputs.shape[0]):
         values[i] = inputs[i]
-    values_loop(op, arg0, arg1, consts, values, inputs.shape[0], op.shape[0])
+    values_range(op, arg0, arg1, consts, values, inputs.shape[0], op.shape[0])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -169,7 +157,7 @@ def forward_tangents_slots(op, s_arg0, s_arg1, s_out, consts, inputs, work, dire
     zp = 0.0
     tp = 0.0  # the tangent just computed (forwarded like zp)
     ip = _NONE
-    # Unsigned indices (see values_loop) and the direct add and mul branches (see _ADD):
+    # Unsigned indices (see values_range) and the direct add and mul branches (see _ADD):
     # jvp, wide sum 7.54 -> 5.26 ns/node, toy loss 7.71 -> 5.17, random DAG 19.7 -> 15.7,
     # chain 7.97 -> 7.32 (alternating processes, min of 3); same bits.
     for i in range(_u64(inputs.shape[0]), _u64(op.shape[0])):

@@ -9,7 +9,7 @@ array, so a call passes five arrays and an int. Layout:
 ``ints`` int32: ``[n, n_inputs, n_outputs, n_consts, arg0 (n), arg1 (n), outputs (m), op (n)]``;
 ``work`` float64: ``[consts (c), values (n), partials (2 n), adjoints (n)]``.
 
-The rules of ``forward.partials_loop`` (through ``shared``) and ``reverse_loop``, the same
+The rules of ``forward.partials_range`` (through ``shared``) and ``reverse_loop``, the same
 operations in the same order as ``sweeps.value_and_gradient``: the same bits.
 """
 
@@ -59,7 +59,7 @@ def value_and_gradient_packed(ints, work, output, inputs, gradient):
     # The rules through their shared compiled copies (kernels/shared.py), one call a node: an
     # inlined copy of the partials switch costs 12-15 s of compiling with the 72 ops, and on
     # the small tapes this kernel takes (PACKED_NODES) a call is a few ns a node. The same
-    # rules as forward.partials_loop, so the same bits.
+    # rules as forward.partials_range, so the same bits.
     for i in range(n_in, n):
         o = np.uint8(op[i])  # the opcode type the shared rules are compiled for
         a = arg0[i]

@@ -3,11 +3,16 @@ per node but are not hot enough to pay for an inlined copy each.
 
 Numba compiles a function that another kernel *calls* once and links it into every caller;
 a function it *inlines* is compiled again inside each caller. With the 72 ops of the table,
-one inlined copy of the partials switch costs about 13 s of compiling (2 cores) and of the
-second partials about 20 s, so only the hot forward sweeps (``forward.values_range`` and
-``forward.partials_range``) inline the rules; forward mode (``jvp``) and second order call
-these, for about 6 s of compiling each, once, at 10-20 % of their sweep time (a call per
-node: 12.8 against 10.6 ns/node on a random mix of all ops).
+one inlined copy of the partials switch costs about 6 s of compiling (2 cores) and of the
+second partials about 13 s, so only the hot forward sweeps (``forward.values_range`` and
+``forward.partials_range``) inline the rules; forward mode (``jvp``), the small-tape kernel
+and second order call these, at 10-20 % of their sweep time (a call per node: 12.8 against
+10.6 ns/node on a random mix of all ops).
+
+Each is the ``rules`` function itself compiled as a function of its own, not a wrapper that
+inlines it: Numba inlines by deep-copying the callee's IR block by block, each block with
+the callee's whole variable scope, so the wrapper of ``rules.second`` (646 blocks, 3557
+variables) spent 12.5 s in the copy alone, and those of the two partials switches 3 s.
 """
 
 from numba import njit
@@ -15,25 +20,12 @@ from numba import njit
 from . import rules
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def unary_partials(o, x):
-    """``rules.unary_partials``, compiled once."""
-    return rules.unary_partials(o, x)
+def _compiled_once(rule):
+    """The ``rules`` switch ``rule`` as a kernel of its own: compiled once, then called."""
+    return njit(cache=True, nogil=True, error_model="numpy")(rule.py_func)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def binary_partials(o, x, y):
-    """``rules.binary_partials``, compiled once."""
-    return rules.binary_partials(o, x, y)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def const_right_partials(o, x, y):
-    """``rules.const_right_partials``, compiled once."""
-    return rules.const_right_partials(o, x, y)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def second(o, x, y, z):
-    """``rules.second``, compiled once."""
-    return rules.second(o, x, y, z)
+unary_partials = _compiled_once(rules.unary_partials)
+binary_partials = _compiled_once(rules.binary_partials)
+const_right_partials = _compiled_once(rules.const_right_partials)
+second = _compiled_once(rules.second)

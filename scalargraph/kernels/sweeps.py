@@ -33,7 +33,7 @@ def reverse_loop(arg0, arg1, partials, adjoints, start, stop):
     Each node's adjoint is final when it is reached, because every child has a larger
     index; ``+=`` sums over children (the law of total derivatives).
     """
-    # Unsigned indices, as in forward.values_loop: Numba wraps a negative signed index
+    # Unsigned indices, as in forward.values_range: Numba wraps a negative signed index
     # around (a sign test and an add per access), which LLVM drops only where it can prove
     # the index is not negative: for a loop down to a literal 0, not down to n_inputs.
     # Value and gradient, sweeping down to n_inputs: toy loss 6.23 -> 5.57 ns/node, chain
