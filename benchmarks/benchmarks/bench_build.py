@@ -1,5 +1,10 @@
 """Claim 4 for building: recording in Python, compile, and the import / first-call cost."""
 
+import os
+import subprocess
+import sys
+import tempfile
+
 from .common import ROOT, Benchmark, FULL, ns_per_node, sizes, with_nodes
 from scalargraph.bench import workloads
 
@@ -46,3 +51,41 @@ class ImportAndFirstCall(Benchmark):
             "x = sg.var('x')\n"
             "tape = sg.compile([x], [sg.exp(sg.sin(x) * x)])\n"
             "tape.gradient([1.0]); tape([1.0]); tape.jvp([1.0], [1.0])\n")
+
+
+# What the first call of a fresh install runs, per case: a tiny graph takes the small-tape
+# kernels, the 1000-input wide sum (3997 nodes) the sweeps every larger tape takes.
+_FIRST_CALLS = {
+    "domke gradient": ("x = sg.var('x'); f1 = sg.exp(x); f3 = f1 + f1 ** 2\n"
+                       "tape = sg.compile([x], [sg.exp(f3) + sg.sin(f3)])\n"
+                       "tape.gradient([1.0])\n"),
+    "wide sum tape(x)": ("from scalargraph.bench import workloads\n"
+                         "w = workloads.wide_sum(1000); w.tape(w.x)\n"),
+    "wide sum gradient": ("from scalargraph.bench import workloads\n"
+                          "w = workloads.wide_sum(1000); w.tape.value_and_gradient(w.x)\n"),
+}
+
+
+class FirstCallOnAnEmptyCache(Benchmark):
+    """CPU seconds of a fresh interpreter with an empty kernel cache, from ``import
+    scalargraph`` to the first result: the first impression of a new install, almost all
+    of it compiling kernels (the README's first command runs the Domke graph)."""
+
+    params = [list(_FIRST_CALLS)]
+    param_names = ["first call"]
+    timeout = 300
+
+    def track_cpu_seconds(self, case):
+        with tempfile.TemporaryDirectory() as cache:
+            env = dict(os.environ, SCALARGRAPH_CACHE_DIR=cache, SCALARGRAPH_QUIET="1")
+            if ROOT:
+                env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT,
+                                                                  env.get("PYTHONPATH")]))
+            before = os.times()
+            subprocess.run([sys.executable, "-c", "import scalargraph as sg\n"
+                            + _FIRST_CALLS[case]], env=env, check=True, timeout=self.timeout)
+            after = os.times()
+        return (after.children_user - before.children_user
+                + after.children_system - before.children_system)
+
+    track_cpu_seconds.unit = "s"
