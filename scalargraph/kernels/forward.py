@@ -118,7 +118,8 @@ def load_inputs(inputs, values, partials):
 
 # error_model="numpy": IEEE results for x / 0 (inf, nan) as the op table documents; Numba's
 # default "python" model raises ZeroDivisionError inside the kernel instead.
-# The loops are the range kernels themselves, written out, and every other kernel calls them
+# The loops are the range kernels themselves, written out, and the kernels that sweep with
+# them (these two, the fused value-and-gradient kernel, the checkpointed sweep) call them
 # (Numba links the compiled code) rather than inlining them: Numba inlines a function by
 # deep-copying its IR block by block, each copy taking the function's whole variable scope
 # along, so inlining the partials loop (419 blocks, 2632 variables once the rules are in it)

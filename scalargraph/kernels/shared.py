@@ -15,14 +15,27 @@ the callee's whole variable scope, so the wrapper of ``rules.second`` (646 block
 variables) spent 12.5 s in the copy alone, and those of the two partials switches 3 s.
 """
 
+import types
+
 from numba import njit
 
 from . import rules
 
 
 def _compiled_once(rule):
-    """The ``rules`` switch ``rule`` as a kernel of its own: compiled once, then called."""
-    return njit(cache=True, nogil=True, error_model="numpy")(rule.py_func)
+    """The ``rules`` switch ``rule`` as a kernel of this module: compiled once, then called.
+
+    A copy of the Python function under a name of its own: Numba names a cache entry after
+    the source file, the function's name and its first line, so the rule itself would share
+    it (and a kernel compiled with other options could be served from it).
+    """
+    f = rule.py_func
+    own = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__,
+                             f.__closure__)
+    own.__qualname__ = f"shared_{f.__name__}"
+    own.__module__ = __name__
+    own.__doc__ = f.__doc__
+    return njit(cache=True, nogil=True, error_model="numpy")(own)
 
 
 unary_partials = _compiled_once(rules.unary_partials)
