@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import scalargraph as sg
@@ -157,17 +157,42 @@ def hostile(draw):
     return sg.compile(xs, outputs), x
 
 
-def _expected_nan(tape, partials):
-    """(n_outputs, n_inputs) bools: a path from input j to output k through edges whose
-    partial is not 0 crosses a non-finite partial. A graph search, no sweep."""
-    n, nn = tape.n_inputs, tape.n_nodes
+def _uncut_parents(tape, partials):
+    """Per node, ``(parent, partial)`` over its edges whose partial is not 0."""
     arity = [int(ops.ARITY_TABLE[int(o)]) for o in tape.op]  # parents per node
-    parents = [[] for _ in range(nn)]  # (parent, partial) over uncut edges
-    for i in range(nn):
+    parents = [[] for _ in range(tape.n_nodes)]
+    for i in range(tape.n_nodes):
         for s in range(arity[i]):
             d = partials[i, s]
             if d != 0.0:
                 parents[i].append((int((tape.arg0, tape.arg1)[s][i]), d))
+    return parents
+
+
+def _path_magnitude(tape, partials):
+    """(n_outputs, n_inputs): the sum over the paths from input j to output k, through
+    finite uncut edges, of |product of partials|. Any grouping of the path sum rounds by at
+    most about (path length + number of paths) * eps times this, so two routes that differ by
+    rounding differ by no more: a cancellation to 0 in one grouping may leave 1e-16 in
+    another. A plain reverse sweep over |partials|, no engine code."""
+    parents = _uncut_parents(tape, partials)
+    out = np.zeros((tape.n_outputs, tape.n_inputs))
+    for k, o in enumerate(tape.outputs):
+        size = np.zeros(tape.n_nodes)
+        size[o] = 1.0
+        for i in range(tape.n_nodes - 1, -1, -1):
+            for p, d in parents[i]:
+                if math.isfinite(d):
+                    size[p] += abs(d) * size[i]
+        out[k] = size[:tape.n_inputs]
+    return out
+
+
+def _expected_nan(tape, partials):
+    """(n_outputs, n_inputs) bools: a path from input j to output k through edges whose
+    partial is not 0 crosses a non-finite partial. A graph search, no sweep."""
+    n, nn = tape.n_inputs, tape.n_nodes
+    parents = _uncut_parents(tape, partials)  # (parent, partial) over uncut edges
     out = np.zeros((tape.n_outputs, n), dtype=bool)
     for k, o in enumerate(tape.outputs):
         # reaches[i]: node i reaches output k over uncut edges.
@@ -192,6 +217,16 @@ def _expected_nan(tape, partials):
     return out
 
 
+def _cancelling_quotient():
+    """``s / s`` with ``s = x0 + (x0 + x0)``, at x0 = 1 (x1, x2 unused): d/dx0 is 0, the sum
+    of six path products of +-1/3, which reverse mode cancels to 0 and the path sum leaves
+    at -1.1e-16. The tape as Hypothesis found it."""
+    tape = sg.Tape(np.array([0, 0, 0, 2, 2, 5], np.uint8), np.array([0, 1, 2, 0, 0, 4]),
+                   np.array([-1, -1, -1, 0, 3, 4]), np.array([]), np.array([5]))
+    return tape, np.array([1.0, 0.0, 0.0])
+
+
+@example(_cancelling_quotient())
 @given(hostile())
 def test_random_hostile_graphs_nan_where_the_rule_says_and_modes_agree_elsewhere(case):
     tape, x = case
@@ -202,9 +237,15 @@ def test_random_hostile_graphs_nan_where_the_rule_says_and_modes_agree_elsewhere
     # exception; keep the partials far from it.
     assume(finite.size == 0 or np.max(np.abs(finite)) < 1e30)
     expected = _expected_nan(tape, partials)
+    # Routes group the path products differently, so they agree to rounding of the sum of
+    # the products' magnitudes, not of the result: a sum that cancels to 0 in reverse mode
+    # may be -1.1e-16 in the path sum (the first example above).
+    tolerance = 1e-12 * _path_magnitude(tape, partials)
     routes = _routes(tape, x)
     reference = routes["jacobian reverse"]
+    ok = ~expected
     for route, jac in routes.items():
         np.testing.assert_array_equal(np.isnan(jac), expected, err_msg=route)
-        ok = ~expected
-        np.testing.assert_allclose(jac[ok], reference[ok], rtol=1e-12, atol=0, err_msg=route)
+        close = (jac[ok] == reference[ok]) | (np.abs(jac[ok] - reference[ok]) <= tolerance[ok])
+        assert close.all(), (f"{route}: {jac[ok][~close]} against reverse mode's "
+                             f"{reference[ok][~close]}, tolerance {tolerance[ok][~close]}")
