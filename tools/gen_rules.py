@@ -216,8 +216,9 @@ def render(sg, symbolic, scalar):
              for op in members],
             "return math.nan, 0.0" + (", 0.0" if kind == ops.Kind.BINARY else "")))
     # The ops the forward loops branch to directly (DIRECT): each rule as a function of its
-    # own, since inlining the binary switch with a constant opcode made LLVM fold 72 cases
-    # per branch (forward and value-and-gradient kernels: 1.8x the compile time).
+    # own, since inlining the binary switch once more per branch, with a constant opcode,
+    # cost 1.8x the compile time of the forward and value-and-gradient kernels (Numba
+    # copies the whole switch's IR for every inline: see kernels/forward.py).
     for name in DIRECT:
         op = ops.BY_CODE[int(ops.Opcode[name])]
         low = op.name
