@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,62 @@ def test_path_gradient_of_an_output_that_is_an_input_and_of_unused_inputs():
     np.testing.assert_array_equal(sg.path_gradient(tape, [0.3, 2.0], output=0), [1.0, 0.0])
     np.testing.assert_allclose(sg.path_gradient(tape, [0.3, 2.0], output=1),
                                [math.cos(0.3), 0.0], rtol=1e-15)
+
+
+@pytest.mark.parametrize("pops", [1, 7, 1000])
+def test_path_gradient_in_slices_is_the_same_sum(monkeypatch, pops):
+    """Stopping the walk every few pops and going on adds the same terms in the same order."""
+    from scalargraph import paths
+    w = workloads.random_dag(60 if pops == 1 else 300, seed=3)
+    monkeypatch.setattr(paths, "POPS_PER_CALL", 1 << 62)
+    whole = sg.path_gradient(w.tape, w.x, max_paths=10**7)
+    monkeypatch.setattr(paths, "POPS_PER_CALL", pops)
+    sliced = sg.path_gradient(w.tape, w.x, max_paths=10**7)
+    assert sg.count_paths(w.tape) > 10 * pops  # many slices
+    np.testing.assert_array_equal(sliced, whole)
+    np.testing.assert_allclose(sliced, w.tape.gradient(w.x), rtol=1e-12, atol=1e-14)
+
+
+def test_ctrl_c_stops_a_walk_over_a_billion_paths():
+    """A walk of 2^30 paths (about half a minute) ends within a slice of a Ctrl-C."""
+    script = textwrap.dedent("""
+        import json, os, signal, threading, time
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as a shell gives it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+        import scalargraph as sg
+        from scalargraph.bench import workloads
+        from scalargraph.kernels import paths as kernels
+        small = workloads.diamond(3)
+        sg.path_gradient(small.tape, small.x)  # compile first
+        calls = []
+        walk = kernels.walk_paths
+        def counting(*args):
+            calls.append(time.perf_counter())
+            return walk(*args)
+        kernels.walk_paths = counting
+        sent = []
+        def interrupt():
+            while len(calls) < 3:  # the walk is in its third slice
+                time.sleep(0.001)
+            sent.append(time.perf_counter())
+            os.kill(os.getpid(), signal.SIGINT)
+        threading.Thread(target=interrupt, daemon=True).start()
+        w = workloads.diamond(30)
+        try:
+            sg.path_gradient(w.tape, w.x, max_paths=2**30)
+            caught = None
+        except KeyboardInterrupt:
+            caught = time.perf_counter()
+        print(json.dumps({"latency": caught - sent[0] if caught else None,
+                          "calls": len(calls)}))
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=600, cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["latency"] is not None, f"the walk ran to its end: {result}"
+    # A slice is about 20 ms; before the walk was sliced, Ctrl-C waited for its end.
+    assert result["latency"] < 5.0, result
 
 
 def test_path_gradient_refuses_too_many_paths_and_bad_input():

@@ -1,39 +1,42 @@
 """Numba kernels of :mod:`scalargraph.paths`: the walk over every path, and the path counter."""
 
-import numpy as np
 from numba import njit
 
 from .reach import finite_or_nan
 
 
 @njit(cache=True, nogil=True)
-def walk_paths(arity, op, arg0, arg1, partials, start, n_inputs, grad, max_terms):
-    """Depth-first walk from ``start`` towards the inputs, adding each path's product to grad.
+def walk_paths(arity, op, arg0, arg1, partials, n_inputs, grad, stack_node, stack_prod, state,
+               max_pops):
+    """Depth-first walk towards the inputs, adding each path's product to ``grad``; resumable.
 
-    The stack holds (node, product of the partials from start down to node). The sweeps'
-    rule (``reach.py``): a partial that is exactly 0 ends its path there (a cut edge: that
-    path adds nothing even if a later factor is inf or NaN), and a partial that is not
-    finite is NaN. Returns the number of nonzero terms summed, or -1
-    once more than ``max_terms`` were summed. At most two entries are pushed per pop and each
-    push goes one node closer to the inputs, so the stack never holds more than
-    ``2 * n_nodes + 1`` entries.
+    The stack holds (node, product of the partials from the output down to node); the caller
+    pushes the output node with product 1.0 and sets ``state = [top, terms] = [1, 0]``. The
+    walk pops at most ``max_pops`` entries, keeps where it stopped in the stack and
+    ``state``, and returns True once the stack is empty (False: call again with the same
+    arrays to go on). Stopping and going on changes nothing: the same pops in the same
+    order, the same bits. ``state[1]`` counts the nonzero terms summed.
+
+    The sweeps' rule (``reach.py``): a partial that is exactly 0 ends its path there (a cut
+    edge: that path adds nothing even if a later factor is inf or NaN), and a partial that is
+    not finite is NaN. At most two entries are pushed per pop and each push goes one node
+    closer to the inputs, so the stack never holds more than ``2 * n_nodes + 1`` entries.
     """
     size = 2 * arg0.shape[0] + 1
-    stack_node = np.empty(size, dtype=np.int64)
-    stack_prod = np.empty(size, dtype=np.float64)
-    stack_node[0] = start
-    stack_prod[0] = 1.0
-    top = 1
-    terms = 0
-    while top > 0:
+    top = state[0]
+    terms = state[1]
+    if stack_node.shape[0] < size or stack_prod.shape[0] < size or top < 0 or top > size \
+            or grad.shape[0] != n_inputs or partials.shape[0] != arg0.shape[0]:
+        raise ValueError("walk_paths: stack, state or gradient of the wrong size")
+    pops = 0
+    while top > 0 and pops < max_pops:
+        pops += 1
         top -= 1
         node = stack_node[top]
         prod = stack_prod[top]
         if node < n_inputs:
             grad[node] += prod
             terms += 1
-            if terms > max_terms:
-                return -1
             continue
         k = arity[op[node]]
         if k >= 1:
@@ -48,7 +51,9 @@ def walk_paths(arity, op, arg0, arg1, partials, start, n_inputs, grad, max_terms
                 stack_node[top] = arg1[node]
                 stack_prod[top] = prod * finite_or_nan(d)
                 top += 1
-    return terms
+    state[0] = top
+    state[1] = terms
+    return top == 0
 
 
 @njit(cache=True, nogil=True)
