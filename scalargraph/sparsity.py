@@ -33,7 +33,7 @@ import weakref
 
 import numpy as np
 
-from . import ops, coloring, validate
+from . import _plancheck, ops, coloring, validate
 from .coloring import _scipy_sparse
 from .kernels import sparsity as _kernels, sweeps as _sweeps
 
@@ -210,6 +210,11 @@ class SparsePlan:
         if _digest(tape) != self._digest:
             raise ValueError("this plan was made for another tape (its arrays differ): make "
                              "one for this tape with tape.sparse_plan()")
+        problem = _plancheck.problem(self, tape)
+        if problem is not None:
+            raise ValueError(f"this plan's attributes were changed ({problem}): make a new "
+                             "one with tape.sparse_plan()")
+
 
 
 def _star_sources(pattern, colors, rows, cols):

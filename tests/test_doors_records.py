@@ -1,0 +1,173 @@
+"""Doors found by an adversarial pass: a graph's record and a node's index changed by hand
+(or unpickled from altered data), a batch call re-entered on its own thread, and sparse
+plans with changed attributes.
+
+Each test failed on the code before its fix: compile followed a corrupt record straight
+into the kernels (a segfault, or a silently wrong tape); a negative node index wrapped
+around to the graph's last node; a batch re-entered between its sweeps overwrote the
+outer chunk's partials; a plan with a short ``colors`` broadcast it into a wrong Hessian.
+"""
+
+import math
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import scalargraph as sg
+from scalargraph import batch
+
+
+def _sin_times_x():
+    with sg.Graph() as g:
+        x = sg.var("x")
+        y = sg.sin(x) * x + 3.0
+    return g, x, y
+
+
+_CRASHED = [("arg0", 1, 10**6), ("op", 1, 250), ("arg0", 1, -5)]
+
+
+def test_records_that_crashed_compile_are_refused_in_a_child_process():
+    # Before the fix the child died of SIGSEGV in the compile kernels on each of these.
+    code = textwrap.dedent(f"""
+        import scalargraph as sg
+        for field, node, value in {_CRASHED!r}:
+            with sg.Graph() as g:
+                x = sg.var("x")
+                y = sg.sin(x) * x
+            getattr(g, field)[node] = value
+            for reader in (lambda: sg.compile([x], [y]), lambda: sg.grad(y, x)):
+                try:
+                    reader()
+                except ValueError as err:
+                    print("refused:", err)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 * len(_CRASHED)
+    assert lines[0].startswith("refused: the graph's record is corrupt at node 1 (sin, "
+                               "arg0=1000000")
+    assert lines[2].startswith("refused: the graph's record is corrupt at node 1 (opcode 250")
+    assert all("record is corrupt at node 1" in line for line in lines)
+
+
+@pytest.mark.parametrize("field, node, value", [
+    ("arg0", 2, 3),        # mul's parent recorded after it (a wrong, not a crashing, tape)
+    ("arg1", 2, -1),       # a negative parent: wrapped around to the last node
+    ("arg1", 3, 99),       # add_const's pool index outside the pool
+])
+def test_a_corrupt_record_is_refused_by_every_reader(field, node, value):
+    g, x, y = _sin_times_x()
+    want = math.sin(0.5) * 0.5 + 3.0
+    assert sg.compile([x], [y])([0.5])[0] == want
+    getattr(g, field)[node] = value
+    with pytest.raises(ValueError, match=f"record is corrupt at node {node}"):
+        sg.compile([x], [y])
+    with pytest.raises(ValueError, match="record is corrupt"):
+        sg.grad(y, x)
+    with pytest.raises(ValueError, match="record is corrupt"):
+        sg.to_dot(y)
+
+
+def test_an_unpickled_graph_is_checked_before_compile():
+    g, x, y = _sin_times_x()
+    good = pickle.loads(pickle.dumps((x, y)))
+    assert sg.compile([good[0]], [good[1]])([2.0])[0] == math.sin(2.0) * 2.0 + 3.0
+    g.arg0[1] = 99999
+    forged = pickle.loads(pickle.dumps((x, y)))
+    with pytest.raises(ValueError, match="changed by hand or unpickled from altered data"):
+        sg.compile([forged[0]], [forged[1]])
+
+
+@pytest.mark.parametrize("index, error", [(-1, IndexError), (10**6, (IndexError, ValueError)),
+                                          (1.0, TypeError)])
+def test_a_node_index_set_by_hand_is_refused(index, error):
+    _, x, y = _sin_times_x()
+    y.index = index  # before the fix, -1 compiled the graph's last node: 3.25 at x = 0.5
+    with pytest.raises(error):
+        sg.compile([x], [y])
+    with pytest.raises(error):
+        sg.grad(y, x)      # -1 gave the constant 0 without a word
+    with pytest.raises(error):
+        sg.to_dot(y)
+
+
+def test_node_array_indices_set_by_hand_are_refused():
+    with sg.Graph():
+        x = sg.variables(3, "x")
+        s = sg.sum(x * x)
+    x.indices = np.array([0, -1, 2])
+    with pytest.raises(IndexError, match="node index -1 is not in the graph"):
+        sg.compile(x, [s])
+    with pytest.raises(IndexError, match="node index -1"):
+        sg.grad(s, x)
+
+
+def test_a_batch_re_entered_on_its_thread_keeps_its_own_work(monkeypatch):
+    """A call re-entered on the thread between a chunk's sweeps (what a signal handler or
+    a callback does) must not take the chunk's work buffer; checked against the same batch
+    without re-entry and against the closed form d/dx sin(x) x = cos(x) x + sin(x)."""
+    with sg.Graph():
+        x = sg.variables(3, "x")
+        tape = sg.compile(x, [sg.sum(sg.sin(x) * x)])
+        other = sg.compile(x, [sg.sum(sg.exp(x))])
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    want = np.cos(X) * X + np.sin(X)
+    np.testing.assert_allclose(tape.gradient(X, workers=1), want, rtol=1e-14)
+    real = batch._kernels.forward_partials_batch
+    inside = []
+
+    def forward_then_reenter(*args):
+        real(*args)
+        if not inside:  # once, between the outer chunk's forward and reverse sweeps
+            inside.append(True)
+            np.testing.assert_allclose(other.gradient(2 * X, workers=1), np.exp(2 * X),
+                                       rtol=1e-14)
+
+    monkeypatch.setattr(batch._kernels, "forward_partials_batch", forward_then_reenter)
+    got = tape.gradient(X, workers=1)
+    assert inside
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+    # the thread's kept buffer is back, and still bounded
+    assert batch._local.buffer is not None and batch._local.buffer.nbytes <= batch.CHUNK_BYTES
+
+
+def _cubes(n=4):
+    with sg.Graph():
+        x = sg.variables(n, "x")
+        return sg.compile(x, [sg.sum(x * x * x)]), sg.compile(x, list(x * x))
+
+
+def _negative(plan):
+    colors = np.full(plan.colors.shape, -1, np.int32)
+    plan.colors = colors
+
+
+@pytest.mark.parametrize("change, kinds", [
+    (lambda p: setattr(p, "colors", p.colors[:1]), "jh"),    # broadcast: a wrong Hessian
+    (_negative, "jh"),                                        # would wrap around
+    (lambda p: setattr(p, "output", -7), "h"),
+    (lambda p: setattr(p, "output", 5), "h"),
+    (lambda p: setattr(p, "_take", p._take - 1), "jh"),
+    (lambda p: setattr(p, "n_colors", p.n_colors + 3), "jh"),
+    (lambda p: setattr(p, "mode", "hessian"), "j"),
+])
+def test_a_sparse_plan_with_changed_attributes_is_refused(change, kinds):
+    hess_tape, jac_tape = _cubes()
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    for tape, kind, dense in ((hess_tape, "hessian", np.diag(6 * x)),
+                              (jac_tape, "jacobian", np.diag(2 * x))):
+        if kind[0] not in kinds:
+            continue
+        evaluate = tape.sparse_hessian if kind == "hessian" else tape.sparse_jacobian
+        plan = pickle.loads(pickle.dumps(tape.sparse_plan(kind=kind)))
+        np.testing.assert_array_equal(evaluate(x, plan=plan).toarray(), dense)
+        change(plan)
+        with pytest.raises(ValueError, match="attributes were changed"):
+            evaluate(x, plan=plan)
