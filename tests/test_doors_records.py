@@ -171,3 +171,34 @@ def test_a_sparse_plan_with_changed_attributes_is_refused(change, kinds):
         change(plan)
         with pytest.raises(ValueError, match="attributes were changed"):
             evaluate(x, plan=plan)
+
+
+def test_a_tapes_validated_arrays_cannot_be_replaced_in_a_child_process():
+    # Before the fix ``tape.arg0 = forged`` was accepted and the next gradient segfaulted.
+    code = textwrap.dedent("""
+        import numpy as np
+        import scalargraph as sg
+        x = sg.variables(200)
+        t = sg.compile(x, [sg.sum(sg.sin(x) * x)])
+        forged = np.array(t.arg0)
+        forged[-1] = 10**8
+        for name in ("op", "arg0", "arg1", "consts", "outputs", "n_inputs"):
+            try:
+                setattr(t, name, forged)
+            except AttributeError as err:
+                print("refused:", err)
+            try:
+                delattr(t, name)
+            except AttributeError as err:
+                print("refused:", err)
+        g = t.gradient(np.full(200, 0.5))
+        print(abs(g - (np.cos(0.5) * 0.5 + np.sin(0.5))).max())
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 13
+    assert lines[0].startswith("refused: a Tape is immutable: its 'op' was validated once")
+    assert all(line.startswith("refused: a Tape is immutable") for line in lines[:12])
+    assert float(lines[12]) < 1e-15  # the closed form d/dx sin(x) x, unchanged tape
