@@ -202,3 +202,28 @@ def test_a_tapes_validated_arrays_cannot_be_replaced_in_a_child_process():
     assert lines[0].startswith("refused: a Tape is immutable: its 'op' was validated once")
     assert all(line.startswith("refused: a Tape is immutable") for line in lines[:12])
     assert float(lines[12]) < 1e-15  # the closed form d/dx sin(x) x, unchanged tape
+
+
+def test_a_checkpoint_plan_handed_out_cannot_steer_the_sweep_in_a_child_process():
+    # Before the fix checkpoint.plan returned the cached plan itself; changing its bounds
+    # or its sizes made the next checkpointed gradient segfault.
+    code = textwrap.dedent("""
+        import numpy as np
+        import scalargraph as sg
+        from scalargraph import checkpoint
+        x = sg.variables(3)
+        y = x[0]
+        for _ in range(50):
+            y = sg.sin(y) * x[1] + x[2]
+        t = sg.compile(x, [y])
+        p = checkpoint.plan(t, 4)
+        p.bounds[2] = 10**7
+        p.longest = p.widest = 0
+        point = np.array([1.0, 2.0, 3.0])
+        print(t.gradient(point, checkpoints=4).tobytes() == t.gradient(point).tobytes())
+        print(checkpoint.plan(t, 4).bounds[2] != 10**7)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "True"]
