@@ -227,3 +227,27 @@ def test_a_checkpoint_plan_handed_out_cannot_steer_the_sweep_in_a_child_process(
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["True", "True"]
+
+
+def test_an_evaluation_keeps_the_tape_its_partials_belong_to_in_a_child_process():
+    # Before the fix ``result.tape = bigger`` was accepted and adjoints() swept the bigger
+    # tape's arrays over the smaller one's partials: SIGSEGV.
+    code = textwrap.dedent("""
+        import numpy as np
+        import scalargraph as sg
+        x = sg.variables(2)
+        t = sg.compile(x, [sg.sum(sg.sin(x) * x)])
+        y = sg.variables(3000)
+        big = sg.compile(y, [sg.sum(sg.exp(y) * y)])
+        r = t.evaluate([1.0, 2.0])
+        try:
+            r.tape = big
+        except AttributeError:
+            print("refused")
+        p = np.array([1.0, 2.0])
+        print(np.allclose(r.gradient(), np.cos(p) * p + np.sin(p), rtol=1e-14, atol=0))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["refused", "True"]
