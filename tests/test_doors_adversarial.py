@@ -1,6 +1,7 @@
 """Doors found by an adversarial pass: a graph's record and a node's index changed by hand
-(or unpickled from altered data), a batch call re-entered on its own thread, and sparse
-plans with changed attributes.
+(or unpickled from altered data), a batch call re-entered on its own thread, sparse plans
+with changed attributes, a tape's arrays replaced, a checkpoint plan or an evaluation
+changed after the fact, and transforms' argument positions and static-argument keys.
 
 Each test failed on the code before its fix: compile followed a corrupt record straight
 into the kernels (a segfault, or a silently wrong tape); a negative node index wrapped
@@ -251,3 +252,27 @@ def test_an_evaluation_keeps_the_tape_its_partials_belong_to_in_a_child_process(
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["refused", "True"]
+
+
+@pytest.mark.parametrize("argnums, static", [(-1, ()), (0, -1), ((0, -2), ())])
+def test_negative_argument_positions_are_refused_when_transforming(argnums, static):
+    # Before the fix argnums=-1 failed at the call with a bare IndexError, and
+    # static_argnums=-1 was silently ignored.
+    with pytest.raises(ValueError, match="argument positions >= 0"):
+        sg.grad_fn(lambda a, b: a * b, argnums=argnums, static_argnums=static)
+
+
+def test_static_arguments_that_compare_equal_but_differ_trace_apart():
+    # 0.0 == -0.0 and 1 == True: before the fix the second call reused the first's trace
+    # and answered its derivative (2.0 for both signs, 5.0 for both flags).
+    sign = sg.grad_fn(lambda x, s: x * math.copysign(2.0, s), static_argnums=1)
+    assert (sign(1.5, 0.0), sign(1.5, -0.0)) == (2.0, -2.0)
+    flag = sg.grad_fn(lambda x, s: x * (3.0 if s is True else 5.0), static_argnums=1)
+    assert (flag(1.5, 1), flag(1.5, True)) == (5.0, 3.0)
+    assert (sign.traces, flag.traces) == (2, 2)
+    # A NaN equals nothing: it traced again at every call (a cache growing without end).
+    nan = sg.grad_fn(lambda x, s: x * 2.0, static_argnums=1)
+    for _ in range(4):
+        assert nan(1.5, float("nan")) == 2.0
+    assert nan.traces == 1
+    assert sign(1.5, 0.0) == 2.0 and sign.traces == 2  # equal keys still share a trace
