@@ -276,3 +276,25 @@ def test_static_arguments_that_compare_equal_but_differ_trace_apart():
         assert nan(1.5, float("nan")) == 2.0
     assert nan.traces == 1
     assert sign(1.5, 0.0) == 2.0 and sign.traces == 2  # equal keys still share a trace
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: np.sum(a, where=np.array([True, False, True])),   # summed all three: 7, not 5
+    lambda a: np.sum(a, initial=10.0),                          # dropped the 10: 7, not 17
+    lambda a: np.sum(a, dtype=np.int64),                        # float sum, not int casts
+    lambda a: np.sum(a[0], initial=3.0),                        # a lone node: itself
+    lambda a: np.sum(a.reshape(1, 3), axis=1, keepdims=True),   # shape (1,), not (1, 1)
+    lambda a: np.mean(a, dtype=np.int32),
+])
+def test_numpy_reduction_options_nodes_would_ignore_are_refused(call):
+    a = sg.variables(3)
+    with pytest.raises(TypeError, match="of nodes (does not support|computes in float64)"):
+        call(a)
+
+
+def test_numpy_reduction_options_nodes_honour_still_work():
+    a = sg.variables(3)
+    p = np.array([1.0, 2.0, 4.0])
+    tape = sg.compile(a, [np.sum(a, keepdims=False), np.sum(a, dtype=np.float64),
+                          np.mean(a, dtype=float), np.sum(a[1], dtype=None)])
+    assert tape(p).tolist() == [np.sum(p), np.sum(p), np.mean(p), 2.0]
