@@ -298,3 +298,18 @@ def test_numpy_reduction_options_nodes_honour_still_work():
     tape = sg.compile(a, [np.sum(a, keepdims=False), np.sum(a, dtype=np.float64),
                           np.mean(a, dtype=float), np.sum(a[1], dtype=None)])
     assert tape(p).tolist() == [np.sum(p), np.sum(p), np.mean(p), 2.0]
+
+
+def test_scipy_objective_and_constraint_caches_tell_signed_zeros_apart():
+    # The caches matched points by value: after x = 0.0, x = -0.0 got the cached +inf.
+    pytest.importorskip("scipy")
+    x = sg.var("x")
+    tape = sg.compile([x], [1.0 / x])
+    objective = tape.as_scipy()
+    assert objective.fun(np.array([0.0])) == math.inf
+    assert objective.fun(np.array([-0.0])) == -math.inf
+    assert objective.sweeps == 2
+    constraint = tape.as_scipy_constraint()
+    assert constraint.fun(np.array([0.0]))[0] == math.inf
+    assert constraint.fun(np.array([-0.0]))[0] == -math.inf
+    assert objective.fun(np.array([-0.0])) == -math.inf and objective.sweeps == 2  # a hit
