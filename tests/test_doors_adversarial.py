@@ -313,3 +313,28 @@ def test_scipy_objective_and_constraint_caches_tell_signed_zeros_apart():
     assert constraint.fun(np.array([0.0]))[0] == math.inf
     assert constraint.fun(np.array([-0.0]))[0] == -math.inf
     assert objective.fun(np.array([-0.0])) == -math.inf and objective.sweeps == 2  # a hit
+
+
+@pytest.mark.parametrize("option", [dict(eps=0.0), dict(eps=math.nan), dict(eps=math.inf),
+                                    dict(eps=-1e-3), dict(eps=True), dict(rtol=math.nan),
+                                    dict(rtol=-1.0), dict(atol=math.nan), dict(atol="0")])
+def test_check_grads_refuses_steps_and_tolerances_that_are_not_numbers(option):
+    # Before the fix these ran and blamed the derivatives: "FAILED ... |difference| nan vs
+    # tolerance nan" (or a step of 0: every central difference nan).
+    x = sg.variables(2)
+    tape = sg.compile(x, [sg.sum(sg.sin(x) * x)])
+    with pytest.raises(ValueError, match="must be a"):
+        sg.check_grads(tape, [0.3, 0.7], **option)
+    assert sg.check_grads(tape, [0.3, 0.7], eps=1e-6, rtol=math.inf, atol=0.0).ok
+
+
+def test_the_check_command_names_a_bad_option(tmp_path, capsys):
+    from scalargraph import cli
+    x = sg.variables(2)
+    sg.compile(x, [sg.sum(sg.sin(x) * x)]).save(tmp_path / "t.npz")
+    for argv, said in ((["--eps", "0"], "eps must be a positive finite number"),
+                       (["--rtol", "nan"], "rtol must be a number >= 0"),
+                       (["--seed", "-1"], "--seed must be >= 0")):
+        assert cli.main(["check", str(tmp_path / "t.npz"), *argv]) == 2
+        assert said in capsys.readouterr().err
+    assert cli.main(["check", str(tmp_path / "t.npz")]) == 0
