@@ -338,3 +338,20 @@ def test_the_check_command_names_a_bad_option(tmp_path, capsys):
         assert cli.main(["check", str(tmp_path / "t.npz"), *argv]) == 2
         assert said in capsys.readouterr().err
     assert cli.main(["check", str(tmp_path / "t.npz")]) == 0
+
+
+@pytest.mark.parametrize("name", ["erf", "dsigmoid", "cbrt", "abs", "max", "where"])
+def test_readable_python_source_does_not_let_an_input_shadow_a_function(name):
+    # Before the fix an input named erf (or dsigmoid, ...) became a parameter of that name,
+    # and the generated code's calls of the function called a float.
+    with sg.Graph():
+        a, b = sg.var(name), sg.var("other")
+        y = (sg.erf(a) * b + sg.sigmoid(a * b) + sg.maximum(a, 0.3) + abs(a - b)
+             + sg.where(sg.gt(a, 0.1), a, b) + sg.minimum(a, b) ** 2)
+        tape = sg.compile([a, b], [y])
+    space = {}
+    exec(tape.to_source("python"), space)  # noqa: S102  (the source under test)
+    value, gradient = space["value_and_gradient"]([0.5, 0.7])
+    want_value, want_gradient = tape.value_and_gradient([0.5, 0.7])
+    assert value == pytest.approx(want_value, rel=1e-14)
+    np.testing.assert_allclose(gradient, want_gradient, rtol=1e-14)
