@@ -355,3 +355,25 @@ def test_readable_python_source_does_not_let_an_input_shadow_a_function(name):
     want_value, want_gradient = tape.value_and_gradient([0.5, 0.7])
     assert value == pytest.approx(want_value, rel=1e-14)
     np.testing.assert_allclose(gradient, want_gradient, rtol=1e-14)
+
+
+def test_specialized_code_is_not_written_into_a_temp_folder_others_can_write(tmp_path,
+                                                                            monkeypatch):
+    # The fallback folder has a predictable name in the shared temp folder, and its files
+    # are imported (the generated module) and unpickled (Numba's index): before the fix a
+    # folder made there by someone else, writable by all, was used as it was.
+    import os
+    import tempfile
+    from pathlib import Path
+    from scalargraph import kernels, specialize
+    blocked = tmp_path / "file"
+    blocked.write_text("")  # the kernels' cache folder cannot be made under a file
+    monkeypatch.setattr(kernels, "cache_dir", lambda: blocked / "cache")
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    top = Path(tmp_path) / f"scalargraph-{os.getuid()}"
+    top.mkdir(mode=0o777)
+    top.chmod(0o777)
+    with pytest.raises(OSError, match="no writable folder"):
+        specialize._folder()
+    top.chmod(0o700)
+    assert specialize._folder() == top / "cache" / "specialized"
