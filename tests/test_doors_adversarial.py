@@ -377,3 +377,24 @@ def test_specialized_code_is_not_written_into_a_temp_folder_others_can_write(tmp
         specialize._folder()
     top.chmod(0o700)
     assert specialize._folder() == top / "cache" / "specialized"
+
+
+def test_setstate_does_not_rebuild_a_live_tape():
+    # Before the fix t.__setstate__(another tape's arrays) replaced the arrays of a tape
+    # whose checkpoint plan was cached: the next checkpointed gradient swept the new tape
+    # with the old plan and answered zeros.
+    def chain(length):
+        x = sg.variables(3)
+        y = x[0]
+        for _ in range(length):
+            y = sg.sin(y) * x[1] + x[2]
+        return sg.compile(x, [y])
+    t, big = chain(10), chain(300)
+    p = np.array([1.0, 2.0, 3.0])
+    want = t.gradient(p)
+    assert t.gradient(p, checkpoints=4).tobytes() == want.tobytes()
+    with pytest.raises(ValueError, match="a Tape is immutable"):
+        t.__setstate__({k: getattr(big, k) for k in ("op", "arg0", "arg1", "consts", "outputs")})
+    assert t.n_nodes == 33 and t.gradient(p, checkpoints=4).tobytes() == want.tobytes()
+    again = pickle.loads(pickle.dumps(big))  # unpickling still builds through it
+    assert again.gradient(p).tobytes() == big.gradient(p).tobytes()
