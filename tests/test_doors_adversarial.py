@@ -398,3 +398,43 @@ def test_setstate_does_not_rebuild_a_live_tape():
     assert t.n_nodes == 33 and t.gradient(p, checkpoints=4).tobytes() == want.tobytes()
     again = pickle.loads(pickle.dumps(big))  # unpickling still builds through it
     assert again.gradient(p).tobytes() == big.gradient(p).tobytes()
+
+
+def test_module_functions_refuse_an_object_that_only_looks_like_a_tape_in_a_child_process():
+    # Before the fix sg.order.locality and sparsity.jacobian_sparsity handed such an
+    # object's arrays to their kernels (SIGSEGV); checkpoint.plan planned on them.
+    code = textwrap.dedent("""
+        import numpy as np
+        import scalargraph as sg
+        from scalargraph import checkpoint, order, second_order, sparsity
+        x = sg.variables(2)
+        t = sg.compile(x, [sg.sum(sg.sin(x) * x)])
+        class Lookalike:
+            pass
+        fake = Lookalike()
+        for k in ("op", "arg1", "consts", "outputs", "n_inputs", "n_outputs", "n_nodes",
+                  "input_names", "n_data"):
+            setattr(fake, k, getattr(t, k))
+        fake.arg0 = np.array(t.arg0)
+        fake.arg0[-1] = 10**8
+        calls = [lambda: order.locality(fake), lambda: order.reorder(fake),
+                 lambda: sparsity.jacobian_sparsity(fake), lambda: sparsity.hessian_sparsity(fake),
+                 lambda: sparsity.sparse_plan(fake), lambda: sparsity.sparse_jacobian(fake, [1, 2]),
+                 lambda: sparsity.sparse_hessian(fake, [1, 2]), lambda: checkpoint.plan(fake, 2),
+                 lambda: checkpoint.checkpoints_for_budget(fake, 10**6),
+                 lambda: checkpoint.gradient(fake, [1, 2], None, 2),
+                 lambda: second_order.hvp(fake, [1, 2], [1, 1]),
+                 lambda: second_order.hessian(fake, [1, 2]),
+                 lambda: second_order.graph_of(fake), lambda: second_order.gradient_tape(fake)]
+        for call in calls:
+            try:
+                call()
+                print("ran")
+            except TypeError as err:
+                print("refused" if "needs a Tape (made by sg.compile)" in str(err) else err)
+        print(order.locality(t)["max_live"] >= 1)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["refused"] * 14 + ["True"]
