@@ -14,6 +14,7 @@ import numpy as np
 
 from . import graph as _graph_module, ops
 from .graph import Node, Graph, as_count, as_float, current_graph, foreign_node_error, race_error
+from ._npoptions import reduction_options
 
 _FLOAT_KINDS = "iuf"
 
@@ -146,13 +147,14 @@ class NodeArray:
     def T(self):
         return NodeArray(self.graph, self.indices.T)
 
-    def sum(self, axis=None, dtype=None, out=None, **unused):
+    def sum(self, axis=None, dtype=None, out=None, **kwargs):
         """Sum of the nodes (``np.sum`` calls this): see :func:`scalargraph.sum`.
 
         Cost: size - 1 add nodes, recorded in one vectorized step.
         """
         if out is not None:
             raise TypeError("sum of nodes cannot write into an out= array")
+        reduction_options("sum", dtype, kwargs)
         return reduce_sum(self, axis)
 
     def nodes(self):

@@ -39,10 +39,33 @@ def _map_chunks(fn, batch, chunk, workers):
     """fn(start, stop) for every chunk, in order, on the shared pool (see threads.py:
     workers clamped to the cores, fork-safe, stops at the next chunk when interrupted)."""
     bounds = [(s, min(s + chunk, batch)) for s in range(0, batch, chunk)]
-    return threads.map_shares(fn, bounds, workers)
+
+    def run(s, e):
+        # The thread's kept buffer is out of _local while the chunk uses it (_Work.get), so
+        # a call re-entered on this thread meanwhile (a signal handler, a callback) takes
+        # one of its own instead of overwriting this chunk's work; it goes back here.
+        held = _held()
+        depth = len(held)
+        try:
+            return fn(s, e)
+        finally:
+            while len(held) > depth:
+                buf = held.pop()
+                if buf.nbytes <= CHUNK_BYTES:
+                    _local.buffer = buf
+
+    return threads.map_shares(run, bounds, workers)
 
 
 _local = threading.local()
+
+
+def _held():
+    """This thread's buffers taken by the chunks under way (innermost call last)."""
+    held = getattr(_local, "held", None)
+    if held is None:
+        held = _local.held = []
+    return held
 
 
 class _Work:
@@ -52,7 +75,9 @@ class _Work:
 
     Freshly mapped pages cost more than the sweep itself: with new arrays for every chunk,
     10^4 examples of the toy model took 3.1 ms on one core instead of 0.5 (bench_scale.Batch).
-    Each thread runs one chunk at a time, so its buffer is never shared.
+    Each thread runs one chunk at a time, and the chunk holds the buffer outside the
+    thread's slot while it runs (a call re-entered on the thread gets another), so a buffer
+    is never shared.
     """
 
     def __init__(self, n_nodes):
@@ -66,10 +91,12 @@ class _Work:
             buf = self.oversized.get(threading.get_ident())
             if buf is None or buf.size < size:
                 buf = self.oversized[threading.get_ident()] = np.empty(size)
-        else:
+        else:  # taken out of _local for the chunk; _map_chunks puts it back
             buf = getattr(_local, "buffer", None)
+            _local.buffer = None
             if buf is None or buf.size < size:
-                buf = _local.buffer = np.empty(size)
+                buf = np.empty(size)
+            _held().append(buf)
         vals = buf[:n * C].reshape(n, C)
         if not partials:
             return vals, None, None

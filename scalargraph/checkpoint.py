@@ -84,12 +84,25 @@ class Plan:
 
 
 def plan(tape, checkpoints):
-    """The :class:`Plan` for ``checkpoints`` segments (cached on the tape).
+    """The :class:`Plan` for ``checkpoints`` segments: a copy of the one cached on the tape.
 
+    A copy, because the checkpointed sweep trusts the cached plan's arrays (they index the
+    tape without bounds checks): what is done to the plan returned here cannot reach it.
     Raises TypeError / ValueError for anything but an int >= 1. More segments than
     non-input nodes are clamped to one node per segment.
-    Cost: O(n_nodes) time once per (tape, k); then a dict look-up.
+    Cost: O(n_nodes) time once per (tape, k); then a dict look-up and the copy (its
+    :attr:`Plan.nbytes`).
     """
+    validate.is_tape(tape, "checkpoint.plan")
+    shared = _cached(tape, checkpoints)
+    mine = object.__new__(Plan)
+    mine.__dict__.update({k: v.copy() if isinstance(v, np.ndarray) else v
+                          for k, v in shared.__dict__.items()})
+    return mine
+
+
+def _cached(tape, checkpoints):
+    """The cached :class:`Plan` itself, for :func:`gradient` alone (see :func:`plan`)."""
     if not isinstance(checkpoints, (int, np.integer)) or isinstance(checkpoints, bool):
         raise TypeError(f"checkpoints must be an int (the number of segments), "
                         f"got {type(checkpoints).__name__}")
@@ -121,6 +134,7 @@ def checkpoints_for_budget(tape, max_bytes):
     Raises ValueError when no k fits, naming the least memory any k needs.
     Cost: one plan per candidate k (O(n_nodes) each, O(n log n) in all).
     """
+    validate.is_tape(tape, "checkpoint.checkpoints_for_budget")
     if isinstance(max_bytes, (bool, np.bool_)) or \
             not isinstance(max_bytes, (int, np.integer, float, np.floating)):
         raise TypeError(f"max_bytes must be a number of bytes, got {type(max_bytes).__name__}")
@@ -160,9 +174,10 @@ def gradient(tape, x, output, checkpoints):
     for the plain sweep).
     Kinks: as :meth:`Tape.gradient` (the same sweeps, in the same order).
     """
+    validate.is_tape(tape, "checkpoint.gradient")
     x = validate.point(tape, x)
     k = validate.output_index(tape, output)
-    p = plan(tape, checkpoints)
+    p = _cached(tape, checkpoints)
     n_in = tape.n_inputs
     seed_at = int(tape.outputs[k])
     keep_adjoints = np.full(p.keep.shape[0], -0.0)  # not reached (kernels/reach.py)

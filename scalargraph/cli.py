@@ -121,9 +121,16 @@ def cmd_check(args):
     if tape is None:
         print(f"invalid tape file: {error}", file=sys.stderr)
         return 1
-    x = _point(tape, args.at, args.seed)
-    report = check_grads(tape, x, order=args.order, rtol=args.rtol, atol=args.atol,
-                         eps=args.eps, seed=args.seed, raise_on_failure=False)
+    if args.seed < 0:
+        print(f"{PROG} check: --seed must be >= 0, got {args.seed}", file=sys.stderr)
+        return 2
+    try:  # a bad --eps, --rtol or --atol: said as such, not as a traceback
+        x = _point(tape, args.at, args.seed)
+        report = check_grads(tape, x, order=args.order, rtol=args.rtol, atol=args.atol,
+                             eps=args.eps, seed=args.seed, raise_on_failure=False)
+    except ValueError as err:
+        print(f"{PROG} check: {err}", file=sys.stderr)
+        return 2
     print(f"at x = {np.array2string(x, precision=4, threshold=8)}")
     print(report)
     if not report.ok:

@@ -44,10 +44,11 @@ def _ancestor_inputs(nodes):
     """The variables the given nodes depend on, in recording order (for compiling nodes)."""
     from .kernels import flatten as _flatten  # the compile kernel that marks live nodes
     from .flatten import record_snapshot  # copies: no view may pin the growing record
+    from .flatten import checked_indices
     graph = nodes[0].graph
-    op, arg0, arg1, _ = record_snapshot(graph, max(n.index for n in nodes) + 1)
-    live = _flatten.mark_live(op, arg0, arg1, _NODE_ARITY,
-                              np.array([n.index for n in nodes], dtype=np.int64))
+    roots = checked_indices(graph, np.array([n.index for n in nodes]), "nodes")
+    op, arg0, arg1, _ = record_snapshot(graph, int(roots.max()) + 1)
+    live = _flatten.mark_live(op, arg0, arg1, _NODE_ARITY, roots)
     idx = np.flatnonzero((live == 1) & (op[:live.shape[0]] == ops.INPUT))
     return [Node(graph, int(i)) for i in idx]
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import ops, order as _order
-from .kernels import flatten as _flatten
+from .kernels import flatten as _flatten, tapecheck as _tapecheck
 from .arrays import NodeArray
 from .graph import Graph, Node, as_count, as_float, check_intact, const, foreign_node_error, var
 from .optimize import optimize
@@ -13,6 +13,7 @@ from .tape import Tape
 
 _NODE_ARITY = ops.ARITY_TABLE
 _CONST_SLOT = ops.CONST_SLOT_TABLE
+_KIND_OF = np.array([int(op.kind) for op in ops.OPS], dtype=np.uint8)
 
 
 def _items(nodes):
@@ -52,7 +53,27 @@ def _gather(items, graph, what, numbers_ok):
         else:
             raise TypeError(f"{what}[{p}] must be a variable node made by sg.var, "
                             f"got {type(item).__name__}")
-    return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
+    if not parts:
+        return np.empty(0, dtype=np.int64)
+    return checked_indices(graph, np.concatenate(parts), what)
+
+
+def checked_indices(graph, idx, what):
+    """``idx`` (the indices that nodes carry) as int64, each naming a node of ``graph``.
+
+    A Node's or NodeArray's index is a plain attribute: one set by hand (or unpickled from
+    altered data) must not reach the compile kernels, which index without bounds checks
+    (a negative index would silently wrap around). Cost: O(len(idx)).
+    """
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{what}: node indices must be integers, got {idx.dtype} (a Node's "
+                        "or NodeArray's index was changed by hand: make nodes by recording)")
+    if idx.size and (idx.min() < 0 or idx.max() >= len(graph)):
+        bad = idx[(idx < 0) | (idx >= len(graph))][0]
+        raise IndexError(f"{what}: node index {bad} is not in the graph ({len(graph)} nodes; "
+                         "a Node's or NodeArray's index was changed by hand: make nodes by "
+                         "recording, or with sg.Node(graph, i))")
+    return idx.astype(np.int64)
 
 
 def compile(inputs, outputs, *, data=None, cse=False, fold=False, order="auto"):  # noqa: A001  (sg.compile)
@@ -158,13 +179,25 @@ def record_snapshot(graph, n):
     thread during the compile) failed with ``BufferError``. Slicing an ``array`` copies it
     holding the GIL, so each copy is whole even while another thread records; the pool is
     copied after the nodes, so it holds every constant they use.
-    Cost: 9 B per node + 8 B per constant, O(n) memcpy.
+    The copies are checked (:func:`kernels.tapecheck.record_fault`): every opcode known,
+    every parent recorded before its node, every pool index in the pool (ValueError).
+    Cost: 9 B per node + 8 B per constant, O(n) memcpy and one O(n) check.
     """
     if n > min(len(graph.op), len(graph.arg0), len(graph.arg1)):
         raise ValueError(f"node index {n - 1} is not in the graph ({len(graph.op)} nodes)")
     parts = (graph.op[:n], graph.arg0[:n], graph.arg1[:n], graph.consts[:])
-    return tuple(np.frombuffer(a, dtype=t) if len(a) else np.empty(0, dtype=t)
-                 for a, t in zip(parts, (np.uint8, np.int32, np.int32, np.float64)))
+    op, arg0, arg1, consts = (np.frombuffer(a, dtype=t) if len(a) else np.empty(0, dtype=t)
+                              for a, t in zip(parts, (np.uint8, np.int32, np.int32, np.float64)))
+    # The record is the graph's public attributes: checked before a kernel follows it.
+    i = _tapecheck.record_fault(op, arg0, arg1, consts.shape[0], _KIND_OF)
+    if i < n:
+        name = ops.BY_CODE[int(op[i])].name if op[i] < len(ops.OPS) else f"opcode {op[i]}"
+        raise ValueError(f"the graph's record is corrupt at node {i} ({name}, arg0={arg0[i]}, "
+                         f"arg1={arg1[i]}): an operand is not a node recorded before it or not "
+                         "in the constant pool. A record is written only by recording; this "
+                         "one was changed by hand or unpickled from altered data: record the "
+                         "graph again")
+    return op, arg0, arg1, consts
 
 
 class _stage:

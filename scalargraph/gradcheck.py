@@ -22,6 +22,8 @@ An entry passes when ``|AD - FD| <= atol + rtol * max(|AD|, |FD|) + noise``, whe
 itself (so that a large value with a small derivative does not fail by cancellation).
 """
 
+import math
+
 import numpy as np
 
 from . import validate
@@ -128,6 +130,10 @@ def _directions(n, full_up_to, n_random, rng):
     return V, [f"v{j}" for j in range(n_random)]
 
 
+def _is_number(v):
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
 def check_grads(f, x, order=1, *, modes=("fwd", "rev"), eps=None, rtol=1e-5, atol=1e-7,
                 output=None, full_up_to=16, n_random=6, seed=0, raise_on_failure=True):
     """Check a tape's (or a function's) derivatives at ``x`` against central differences.
@@ -169,6 +175,13 @@ def check_grads(f, x, order=1, *, modes=("fwd", "rev"), eps=None, rtol=1e-5, ato
         modes = (modes,)
     if not modes or any(m not in ("fwd", "rev") for m in modes):
         raise ValueError(f"modes must hold 'fwd' and/or 'rev', got {modes!r}")
+    # A step or tolerance that is not a number would turn every entry into a FAILED nan
+    # (or an infinite step into a meaningless difference), blamed on the derivatives.
+    if eps is not None and not (_is_number(eps) and 0.0 < eps < math.inf):
+        raise ValueError(f"eps must be a positive finite number (a relative step), got {eps!r}")
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if not (_is_number(value) and value >= 0.0):
+            raise ValueError(f"{name} must be a number >= 0, got {value!r}")
     tape, x = _as_tape(f, x)
     n, m = tape.n_inputs, tape.n_outputs
     outputs = range(m) if output is None else [validate.output_index(tape, output)]

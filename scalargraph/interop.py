@@ -68,7 +68,7 @@ class ScipyObjective:
     def _evaluate(self, x):
         x = validate.point(self.tape, x)
         with self._lock:
-            if self._x is not None and np.array_equal(x, self._x):
+            if self._x is not None and _same_point(x, self._x):
                 return self._value, self._grad
         value, grad = self.tape.value_and_gradient(x, self.output)
         with self._lock:
@@ -120,6 +120,12 @@ class ScipyObjective:
                                           **{**self.kwargs(method), **options})
 
 
+def _same_point(x, kept):
+    """Whether the cached results at ``kept`` answer for ``x``: the same bits, not equal
+    values (0.0 == -0.0, and 1 / x tells them apart). Both are float64 (n_inputs,)."""
+    return x.tobytes() == kept.tobytes()
+
+
 class _ConstraintParts:
     """Values and Jacobian of every output, each kept for the last point."""
 
@@ -136,7 +142,7 @@ class _ConstraintParts:
         x = validate.point(self.tape, x)
         with self._lock:
             kept_x, kept = getattr(self, slot)
-            if kept_x is not None and np.array_equal(kept_x, x):
+            if kept_x is not None and _same_point(kept_x, x):
                 return kept
         result = compute(x)
         with self._lock:

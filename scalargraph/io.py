@@ -244,6 +244,9 @@ def setstate_tape(tape, state):
     any importable function: this closes the route that builds a Tape and fills its
     attributes, not every route; unpickle only data you trust.)
     """
+    if "op" in tape.__dict__:  # a live tape: plans and caches made for its arrays stay
+        raise ValueError("a Tape is immutable: __setstate__ builds a new (unpickled) tape, "
+                         "not a tape that exists already; make a new tape instead")
     if isinstance(state, tuple) and len(state) == 2 and state[1] is None:
         state = state[0]  # (dict, slot state) as some writers give it
     if not isinstance(state, dict) or not all(k in state for k in _STATE_KEYS):

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import functions as F
 from .arrays import NodeArray
+from ._npoptions import reduction_options
 from .conditionals import where
 from .graph import Node
 
@@ -46,10 +47,11 @@ Node.real = property(lambda self: self)
 Node.reciprocal = lambda self: 1.0 / self
 
 
-def _node_sum(self, axis=None, dtype=None, out=None, **unused):
+def _node_sum(self, axis=None, dtype=None, out=None, **kwargs):
     """np.sum of a lone node: the node itself."""
     if axis not in (None, 0, -1, ()) or out is not None:
         raise TypeError("np.sum of a single node takes no axis or out=")
+    reduction_options("sum", dtype, kwargs)
     return self
 
 

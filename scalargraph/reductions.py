@@ -19,6 +19,7 @@ import numpy as np
 
 from . import ops
 from .arrays import NodeArray, _append, as_node_array, reduce_sum
+from ._npoptions import reduction_options
 from .graph import Node, race_error
 from .functions import (erfc, exp, log, maximum, minimum, sigmoid, softplus, sqrt,  # noqa: F401
                         stop_gradient, eq)
@@ -197,6 +198,7 @@ def _method(fn, *names):
         if kwargs:
             raise TypeError(f"np.{fn.__name__} of nodes takes only axis"
                             f"{''.join(', ' + n for n in names)}, got {sorted(kwargs)}")
+        reduction_options(fn.__name__, dtype, kwargs)  # a dtype it would ignore
         return fn(self, axis, **extra)
     method.__name__ = fn.__name__
     method.__doc__ = f"np.{fn.__name__} of the nodes: see :func:`scalargraph.{fn.__name__}`."

@@ -31,7 +31,7 @@ class Evaluation:
     """
 
     def __init__(self, tape, x, output=None):
-        self.tape = tape
+        self._tape = tape
         self.x = validate.point(tape, x).copy()
         self.x.flags.writeable = False
         self._default = output if output is None else validate.output_index(tape, output)
@@ -39,6 +39,12 @@ class Evaluation:
             self.values, self._partials = tape.linearize(self.x)
         self.values.flags.writeable = False
         self._adjoints = {}
+
+    @property
+    def tape(self):
+        """The tape evaluated (read-only: the sweeps of :meth:`adjoints` run its arrays on
+        the partials computed here, and another tape's would index past them)."""
+        return self._tape
 
     def __repr__(self):
         outs = ", ".join(f"{v:.6g}" for v in self.outputs[:4])

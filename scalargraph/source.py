@@ -257,9 +257,18 @@ def _output_of(plan, k, prefix, fallback="0.0", normalize=True):
 # ---- readable Python ---------------------------------------------------------------------
 def _ident(name, fallback):
     return name if isinstance(name, str) and name.isidentifier() and not name.startswith("_") \
-        and not keyword.iskeyword(name) \
-        and name not in _MATH and name not in ("gt", "sigmoid", "softplus", "inputs", "inf", "nan") \
+        and not keyword.iskeyword(name) and name not in _taken_names() \
         and not (name[:1] in "vg" and name[1:].isdigit()) else fallback
+
+
+def _taken_names():
+    """Every global name of the generated module (an input named ``erf`` made its calls
+    call a float), and Python's builtins."""
+    import builtins
+    from .kernels import scalar
+    return (set(_MATH) | set(_EXTRA_MATH) | set(dir(builtins))
+            | {n for n in dir(scalar) if not n.startswith("_")}
+            | {"gt", "sigmoid", "softplus", "inputs", "inf", "nan", "value_and_gradient"})
 
 
 def _atom(expr):

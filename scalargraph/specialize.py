@@ -29,6 +29,7 @@ import functools
 import hashlib
 import importlib.util
 import os
+import stat
 import sys
 import tempfile
 import threading
@@ -70,16 +71,35 @@ def tape_digest(tape):
 
 def _folder():
     """Where the generated files go: the kernels' cache folder, else a per-user temp folder."""
+    mine = Path(tempfile.gettempdir()) / f"scalargraph-{getattr(os, 'getuid', int)()}"
     for folder in (kernels.cache_dir() / "specialized",
-                   Path(tempfile.gettempdir()) / f"scalargraph-{getattr(os, 'getuid', int)()}"
-                   / kernels.cache_dir().name / "specialized"):
+                   mine / kernels.cache_dir().name / "specialized"):
         try:
+            if folder.parent.parent == mine:
+                _check_private(mine)
             folder.mkdir(parents=True, exist_ok=True)
             tempfile.TemporaryFile(dir=folder).close()  # writable?
             return folder
         except OSError:
             continue
     raise OSError("no writable folder for specialized tapes: set SCALARGRAPH_CACHE_DIR to one")
+
+
+def _check_private(top):
+    """Make ``top`` (in the shared temp folder) this user's alone, or raise OSError.
+
+    Its name is predictable, and what lands in it is imported (the generated module) and
+    unpickled (Numba's cache index): a folder someone else made first, or one others may
+    write to, could hand this process their code.
+    """
+    try:
+        top.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    info = top.lstat()
+    if not stat.S_ISDIR(info.st_mode) or (os.name == "posix" and (
+            info.st_uid != os.getuid() or info.st_mode & 0o022)):
+        raise OSError(f"{top} is not a folder of this user's alone")
 
 
 def _module(tape):

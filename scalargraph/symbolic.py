@@ -92,7 +92,7 @@ def _node_list(nodes, what, graph=None):
     if type(nodes) is Node:
         if graph is not None and nodes.graph is not graph:
             raise foreign_node_error(nodes)
-        return [nodes.index], nodes.graph, (), "node"
+        return _checked([nodes.index], nodes.graph, what), nodes.graph, (), "node"
     kind = "nodearray" if type(nodes) is NodeArray else "array"
     if kind == "array":
         obj = np.empty(len(nodes), dtype=object) if isinstance(nodes, (list, tuple)) \
@@ -106,7 +106,14 @@ def _node_list(nodes, what, graph=None):
     arr = as_node_array(nodes, graph)
     if arr is None:  # an empty sequence
         return [], graph, np.shape(nodes), kind
-    return arr.indices.ravel().tolist(), arr.graph, arr.shape, kind
+    return _checked(arr.indices.ravel(), arr.graph, what), arr.graph, arr.shape, kind
+
+
+def _checked(idx, graph, what):
+    """Node indices as a list of ints, each in ``graph`` (an index set by hand would make
+    the walk read outside the record, or a negative one wrap around)."""
+    from .flatten import checked_indices  # (imported late: import order)
+    return checked_indices(graph, np.asarray(idx), what).tolist()
 
 
 def _pack(values, graph, shape, kind):
@@ -125,9 +132,10 @@ def _pack(values, graph, shape, kind):
 def _between(graph, tops, bottoms):
     """Record arrays (copies: new nodes are appended while they are read) and the sorted
     indices of the nodes that are ancestors of ``tops`` and descendants of ``bottoms``."""
+    from .flatten import checked_indices, record_snapshot  # (imported late: import order)
+    checked_indices(graph, np.asarray(list(tops) + list(bottoms), dtype=np.int64), "nodes")
     top = max(tops)
-    op, arg0, arg1, consts = (a[:top + 1].copy() if k < 3 else a.copy()
-                              for k, a in enumerate(graph.arrays()))
+    op, arg0, arg1, consts = record_snapshot(graph, top + 1)  # checked copies
     live = _flatten.mark_live(op, arg0, arg1, _NODE_ARITY, np.asarray(tops, dtype=np.int64))
     start = min(bottoms)
     dep = np.zeros(top + 1, dtype=bool)
@@ -191,7 +199,8 @@ def grad(y, wrt):
     idx, graph, shape, kind = _node_list(wrt, "wrt", y.graph)
     if not idx:
         return _pack([], graph, shape, kind)
-    adjoints = _reverse(graph, {y.index: 1.0}, set(idx))
+    y_index = _checked([y.index], graph, "y")[0]
+    adjoints = _reverse(graph, {y_index: 1.0}, set(idx))
     return _pack([adjoints.get(i, 0.0) for i in idx], graph, shape, kind)
 
 

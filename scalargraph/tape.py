@@ -26,6 +26,8 @@ _ndarray = np.ndarray
 # 8 and 32 MiB took 424/306/173/199 ms and 229/177/147/375 ms: small blocks pay the
 # per-node overhead too often, large ones fall out of cache.
 _BLOCK_ELEMENTS = 1 << 20
+# Set once by __init__ and trusted by every kernel: not to be replaced (Tape.__setattr__).
+_VALIDATED = frozenset(("op", "arg0", "arg1", "consts", "outputs", "n_inputs"))
 
 
 class Tape:
@@ -62,11 +64,12 @@ class Tape:
 
     def __init__(self, op, arg0, arg1, consts, outputs, input_names=None, *, n_data=0,
                  _graph=None, _source=None, _trusted=False):
-        self.op = np.ascontiguousarray(op, dtype=np.uint8) if _trusted else op
-        self.arg0, self.arg1, self.consts, self.outputs = arg0, arg1, consts, outputs
-        if not _trusted:
-            self.op, self.arg0, self.arg1, self.consts, self.outputs = validate.tape_arrays(
-                op, arg0, arg1, consts, outputs)
+        if _trusted:
+            op = np.ascontiguousarray(op, dtype=np.uint8)
+        else:
+            op, arg0, arg1, consts, outputs = validate.tape_arrays(op, arg0, arg1, consts,
+                                                                   outputs)
+        self.op, self.arg0, self.arg1, self.consts, self.outputs = op, arg0, arg1, consts, outputs
         self.n_inputs = validate.n_inputs(self.op)  # no per-node temporary
         if input_names is None:
             names = (None,) * self.n_inputs
@@ -88,6 +91,20 @@ class Tape:
         for a in (self.op, self.arg0, self.arg1, self.consts, self.outputs):
             a.flags.writeable = False
         self._small = self.n_nodes <= _workmem.PACKED_NODES and self.n_outputs == 1
+
+    # ---- immutability: the kernels trust the validated arrays -------------------------------
+    def __setattr__(self, name, value):
+        if name in _VALIDATED and name in self.__dict__:
+            raise AttributeError(f"a Tape is immutable: its {name!r} was validated once and "
+                                 "the compiled loops trust it; make a new tape instead "
+                                 "(sg.Tape(op, arg0, arg1, consts, outputs) checks its arrays)")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        if name in _VALIDATED:
+            raise AttributeError(f"a Tape is immutable: its {name!r} cannot be deleted")
+        object.__delattr__(self, name)
+    # ---- end of immutability
 
     # ---- sizes ----------------------------------------------------------------------------
     @property

@@ -54,13 +54,34 @@ class _Layout:
 
 def _as_argnums(argnums, what="argnums"):
     if isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool):
-        return (int(argnums),), False
-    if isinstance(argnums, (tuple, list)) and all(
+        found, many = (int(argnums),), False
+    elif isinstance(argnums, (tuple, list)) and all(
             isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in argnums):
         if len(set(argnums)) != len(argnums):
             raise ValueError(f"{what} repeats an argument: {argnums!r}")
-        return tuple(int(a) for a in argnums), True
-    raise TypeError(f"{what} must be an int or a tuple of ints, got {argnums!r}")
+        found, many = tuple(int(a) for a in argnums), True
+    else:
+        raise TypeError(f"{what} must be an int or a tuple of ints, got {argnums!r}")
+    if any(a < 0 for a in found):  # the number of arguments is known only at the call
+        raise ValueError(f"{what} must be argument positions >= 0, got {argnums!r}")
+    return found, many
+
+
+def _static_key(a):
+    """A static argument as part of a trace's key: equal keys must trace ``fun`` alike.
+
+    Python's equality merges values that a function can tell apart: 0.0 == -0.0 (copysign,
+    1 / s), 1 == 1.0 == True (``is True``, isinstance), and a NaN equals nothing, so it
+    would trace again at every call. So a key holds the type, and a float its bits.
+    """
+    if isinstance(a, (float, np.floating)):
+        return type(a), np.float64(a).tobytes() if type(a) is float else a.tobytes()
+    if isinstance(a, complex):
+        return complex, _static_key(a.real), _static_key(a.imag)
+    if type(a) in (tuple, frozenset):
+        items = a if type(a) is tuple else sorted(a, key=repr)
+        return type(a), tuple(_static_key(e) for e in items)
+    return type(a), a
 
 
 class Transformed:
@@ -109,7 +130,7 @@ class Transformed:
                     raise TypeError(f"static argument {k} must be hashable (it is part of the "
                                     f"trace's key), got {type(a).__name__}") from None
                 arrays.append(a)
-                key.append(("static", a))
+                key.append(("static", _static_key(a)))
                 continue
             if isinstance(a, (Node, NodeArray)):
                 raise TypeError(f"argument {k} is a graph node: transformed functions take "

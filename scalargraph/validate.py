@@ -78,6 +78,15 @@ def output_index(tape, output):
     return int(output) % tape.n_outputs
 
 
+def is_tape(tape, what):
+    """Raise TypeError unless ``tape`` is a :class:`~scalargraph.Tape`: the module-level
+    functions hand its arrays to kernels that trust a tape's validated arrays, and an
+    object that merely has such attributes carries no such promise. Cost: O(1)."""
+    from .tape import Tape  # tape imports this module
+    if not isinstance(tape, Tape):
+        raise TypeError(f"{what} needs a Tape (made by sg.compile), got {type(tape).__name__}")
+
+
 def as_real_array(x, what):
     """``x`` as a C-contiguous float64 array (a copy where needed), or a TypeError."""
     if isinstance(x, Node):

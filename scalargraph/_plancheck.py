@@ -1,0 +1,44 @@
+"""The check a :class:`scalargraph.SparsePlan` passes before each use.
+
+A plan's attributes are public and it pickles as plain attributes, so one may reach
+``sparse_jacobian`` / ``sparse_hessian`` changed by hand or unpickled from altered data;
+the compressed sweeps would then broadcast a short ``colors`` or wrap a negative index
+around, and answer wrongly without a word. :func:`problem` compares the plan's structure
+with the tape it is used on.
+"""
+
+import numpy as np
+
+
+def problem(plan, tape):
+    """What makes ``plan`` (attributes public, so set by hand or unpickled from altered data)
+    disagree with what :class:`SparsePlan` made for ``tape``, or None. The sweeps would
+    broadcast a short ``colors`` or wrap a negative index around: silently wrong results.
+    Cost: O(len(colors) + nnz), min/max only."""
+    n, m = tape.n_inputs, tape.n_outputs
+    hessian = plan.kind == "hessian"
+    if (plan.kind, plan.mode) not in (("jacobian", "forward"), ("jacobian", "reverse"),
+                                      ("hessian", "hessian")):
+        return f"kind {plan.kind!r} with mode {plan.mode!r}"
+    shape = (n, n) if hessian else (m, n)
+    pattern = plan.pattern
+    if getattr(pattern, "shape", None) != shape:
+        return f"pattern of shape {getattr(pattern, 'shape', None)}, expected {shape}"
+    colors, p = plan.colors, plan.n_colors
+    length = m if plan.mode == "reverse" else n
+    if not (isinstance(colors, np.ndarray) and colors.dtype == np.int32 and colors.ndim == 1
+            and colors.shape[0] == length):
+        return f"colors must be int32 of length {length}"
+    if isinstance(p, bool) or not isinstance(p, (int, np.integer)) \
+            or p != (int(colors.max()) + 1 if length else 0) or (length and colors.min() < 0):
+        return "colors must be 0 .. n_colors - 1"
+    take = plan._take
+    rows = m if plan.mode == "forward" else n
+    if not (isinstance(take, np.ndarray) and take.dtype.kind == "i" and take.ndim == 1
+            and take.shape[0] == pattern.nnz) \
+            or (take.size and (take.min() < 0 or take.max() >= rows * p)):
+        return "the entries' positions"
+    if hessian and (isinstance(plan.output, bool) or not isinstance(plan.output, (int, np.integer))
+                    or not 0 <= plan.output < m):
+        return f"output {plan.output!r}"
+    return None

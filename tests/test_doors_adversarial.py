@@ -1,0 +1,440 @@
+"""Doors found by an adversarial pass: a graph's record and a node's index changed by hand
+(or unpickled from altered data), a batch call re-entered on its own thread, sparse plans
+with changed attributes, a tape's arrays replaced, a checkpoint plan or an evaluation
+changed after the fact, and transforms' argument positions and static-argument keys.
+
+Each test failed on the code before its fix: compile followed a corrupt record straight
+into the kernels (a segfault, or a silently wrong tape); a negative node index wrapped
+around to the graph's last node; a batch re-entered between its sweeps overwrote the
+outer chunk's partials; a plan with a short ``colors`` broadcast it into a wrong Hessian.
+"""
+
+import math
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import scalargraph as sg
+from scalargraph import batch
+
+
+def _sin_times_x():
+    with sg.Graph() as g:
+        x = sg.var("x")
+        y = sg.sin(x) * x + 3.0
+    return g, x, y
+
+
+_CRASHED = [("arg0", 1, 10**6), ("op", 1, 250), ("arg0", 1, -5)]
+
+
+def test_records_that_crashed_compile_are_refused_in_a_child_process():
+    # Before the fix the child died of SIGSEGV in the compile kernels on each of these.
+    code = textwrap.dedent(f"""
+        import scalargraph as sg
+        for field, node, value in {_CRASHED!r}:
+            with sg.Graph() as g:
+                x = sg.var("x")
+                y = sg.sin(x) * x
+            getattr(g, field)[node] = value
+            for reader in (lambda: sg.compile([x], [y]), lambda: sg.grad(y, x)):
+                try:
+                    reader()
+                except ValueError as err:
+                    print("refused:", err)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 * len(_CRASHED)
+    assert lines[0].startswith("refused: the graph's record is corrupt at node 1 (sin, "
+                               "arg0=1000000")
+    assert lines[2].startswith("refused: the graph's record is corrupt at node 1 (opcode 250")
+    assert all("record is corrupt at node 1" in line for line in lines)
+
+
+@pytest.mark.parametrize("field, node, value", [
+    ("arg0", 2, 3),        # mul's parent recorded after it (a wrong, not a crashing, tape)
+    ("arg1", 2, -1),       # a negative parent: wrapped around to the last node
+    ("arg1", 3, 99),       # add_const's pool index outside the pool
+])
+def test_a_corrupt_record_is_refused_by_every_reader(field, node, value):
+    g, x, y = _sin_times_x()
+    want = math.sin(0.5) * 0.5 + 3.0
+    assert sg.compile([x], [y])([0.5])[0] == want
+    getattr(g, field)[node] = value
+    with pytest.raises(ValueError, match=f"record is corrupt at node {node}"):
+        sg.compile([x], [y])
+    with pytest.raises(ValueError, match="record is corrupt"):
+        sg.grad(y, x)
+    with pytest.raises(ValueError, match="record is corrupt"):
+        sg.to_dot(y)
+
+
+def test_an_unpickled_graph_is_checked_before_compile():
+    g, x, y = _sin_times_x()
+    good = pickle.loads(pickle.dumps((x, y)))
+    assert sg.compile([good[0]], [good[1]])([2.0])[0] == math.sin(2.0) * 2.0 + 3.0
+    g.arg0[1] = 99999
+    forged = pickle.loads(pickle.dumps((x, y)))
+    with pytest.raises(ValueError, match="changed by hand or unpickled from altered data"):
+        sg.compile([forged[0]], [forged[1]])
+
+
+@pytest.mark.parametrize("index, error", [(-1, IndexError), (10**6, (IndexError, ValueError)),
+                                          (1.0, TypeError)])
+def test_a_node_index_set_by_hand_is_refused(index, error):
+    _, x, y = _sin_times_x()
+    y.index = index  # before the fix, -1 compiled the graph's last node: 3.25 at x = 0.5
+    with pytest.raises(error):
+        sg.compile([x], [y])
+    with pytest.raises(error):
+        sg.grad(y, x)      # -1 gave the constant 0 without a word
+    with pytest.raises(error):
+        sg.to_dot(y)
+
+
+def test_node_array_indices_set_by_hand_are_refused():
+    with sg.Graph():
+        x = sg.variables(3, "x")
+        s = sg.sum(x * x)
+    x.indices = np.array([0, -1, 2])
+    with pytest.raises(IndexError, match="node index -1 is not in the graph"):
+        sg.compile(x, [s])
+    with pytest.raises(IndexError, match="node index -1"):
+        sg.grad(s, x)
+
+
+def test_a_batch_re_entered_on_its_thread_keeps_its_own_work(monkeypatch):
+    """A call re-entered on the thread between a chunk's sweeps (what a signal handler or
+    a callback does) must not take the chunk's work buffer; checked against the same batch
+    without re-entry and against the closed form d/dx sin(x) x = cos(x) x + sin(x)."""
+    with sg.Graph():
+        x = sg.variables(3, "x")
+        tape = sg.compile(x, [sg.sum(sg.sin(x) * x)])
+        other = sg.compile(x, [sg.sum(sg.exp(x))])
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    want = np.cos(X) * X + np.sin(X)
+    np.testing.assert_allclose(tape.gradient(X, workers=1), want, rtol=1e-14)
+    real = batch._kernels.forward_partials_batch
+    inside = []
+
+    def forward_then_reenter(*args):
+        real(*args)
+        if not inside:  # once, between the outer chunk's forward and reverse sweeps
+            inside.append(True)
+            np.testing.assert_allclose(other.gradient(2 * X, workers=1), np.exp(2 * X),
+                                       rtol=1e-14)
+
+    monkeypatch.setattr(batch._kernels, "forward_partials_batch", forward_then_reenter)
+    got = tape.gradient(X, workers=1)
+    assert inside
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+    # the thread's kept buffer is back, and still bounded
+    assert batch._local.buffer is not None and batch._local.buffer.nbytes <= batch.CHUNK_BYTES
+
+
+def _cubes(n=4):
+    with sg.Graph():
+        x = sg.variables(n, "x")
+        return sg.compile(x, [sg.sum(x * x * x)]), sg.compile(x, list(x * x))
+
+
+def _negative(plan):
+    colors = np.full(plan.colors.shape, -1, np.int32)
+    plan.colors = colors
+
+
+@pytest.mark.parametrize("change, kinds", [
+    (lambda p: setattr(p, "colors", p.colors[:1]), "jh"),    # broadcast: a wrong Hessian
+    (_negative, "jh"),                                        # would wrap around
+    (lambda p: setattr(p, "output", -7), "h"),
+    (lambda p: setattr(p, "output", 5), "h"),
+    (lambda p: setattr(p, "_take", p._take - 1), "jh"),
+    (lambda p: setattr(p, "n_colors", p.n_colors + 3), "jh"),
+    (lambda p: setattr(p, "mode", "hessian"), "j"),
+])
+def test_a_sparse_plan_with_changed_attributes_is_refused(change, kinds):
+    hess_tape, jac_tape = _cubes()
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    for tape, kind, dense in ((hess_tape, "hessian", np.diag(6 * x)),
+                              (jac_tape, "jacobian", np.diag(2 * x))):
+        if kind[0] not in kinds:
+            continue
+        evaluate = tape.sparse_hessian if kind == "hessian" else tape.sparse_jacobian
+        plan = pickle.loads(pickle.dumps(tape.sparse_plan(kind=kind)))
+        np.testing.assert_array_equal(evaluate(x, plan=plan).toarray(), dense)
+        change(plan)
+        with pytest.raises(ValueError, match="attributes were changed"):
+            evaluate(x, plan=plan)
+
+
+def test_a_tapes_validated_arrays_cannot_be_replaced_in_a_child_process():
+    # Before the fix ``tape.arg0 = forged`` was accepted and the next gradient segfaulted.
+    code = textwrap.dedent("""
+        import numpy as np
+        import scalargraph as sg
+        x = sg.variables(200)
+        t = sg.compile(x, [sg.sum(sg.sin(x) * x)])
+        forged = np.array(t.arg0)
+        forged[-1] = 10**8
+        for name in ("op", "arg0", "arg1", "consts", "outputs", "n_inputs"):
+            try:
+                setattr(t, name, forged)
+            except AttributeError as err:
+                print("refused:", err)
+            try:
+                delattr(t, name)
+            except AttributeError as err:
+                print("refused:", err)
+        g = t.gradient(np.full(200, 0.5))
+        print(abs(g - (np.cos(0.5) * 0.5 + np.sin(0.5))).max())
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 13
+    assert lines[0].startswith("refused: a Tape is immutable: its 'op' was validated once")
+    assert all(line.startswith("refused: a Tape is immutable") for line in lines[:12])
+    assert float(lines[12]) < 1e-15  # the closed form d/dx sin(x) x, unchanged tape
+
+
+def test_a_checkpoint_plan_handed_out_cannot_steer_the_sweep_in_a_child_process():
+    # Before the fix checkpoint.plan returned the cached plan itself; changing its bounds
+    # or its sizes made the next checkpointed gradient segfault.
+    code = textwrap.dedent("""
+        import numpy as np
+        import scalargraph as sg
+        from scalargraph import checkpoint
+        x = sg.variables(3)
+        y = x[0]
+        for _ in range(50):
+            y = sg.sin(y) * x[1] + x[2]
+        t = sg.compile(x, [y])
+        p = checkpoint.plan(t, 4)
+        p.bounds[2] = 10**7
+        p.longest = p.widest = 0
+        point = np.array([1.0, 2.0, 3.0])
+        print(t.gradient(point, checkpoints=4).tobytes() == t.gradient(point).tobytes())
+        print(checkpoint.plan(t, 4).bounds[2] != 10**7)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "True"]
+
+
+def test_an_evaluation_keeps_the_tape_its_partials_belong_to_in_a_child_process():
+    # Before the fix ``result.tape = bigger`` was accepted and adjoints() swept the bigger
+    # tape's arrays over the smaller one's partials: SIGSEGV.
+    code = textwrap.dedent("""
+        import numpy as np
+        import scalargraph as sg
+        x = sg.variables(2)
+        t = sg.compile(x, [sg.sum(sg.sin(x) * x)])
+        y = sg.variables(3000)
+        big = sg.compile(y, [sg.sum(sg.exp(y) * y)])
+        r = t.evaluate([1.0, 2.0])
+        try:
+            r.tape = big
+        except AttributeError:
+            print("refused")
+        p = np.array([1.0, 2.0])
+        print(np.allclose(r.gradient(), np.cos(p) * p + np.sin(p), rtol=1e-14, atol=0))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["refused", "True"]
+
+
+@pytest.mark.parametrize("argnums, static", [(-1, ()), (0, -1), ((0, -2), ())])
+def test_negative_argument_positions_are_refused_when_transforming(argnums, static):
+    # Before the fix argnums=-1 failed at the call with a bare IndexError, and
+    # static_argnums=-1 was silently ignored.
+    with pytest.raises(ValueError, match="argument positions >= 0"):
+        sg.grad_fn(lambda a, b: a * b, argnums=argnums, static_argnums=static)
+
+
+def test_static_arguments_that_compare_equal_but_differ_trace_apart():
+    # 0.0 == -0.0 and 1 == True: before the fix the second call reused the first's trace
+    # and answered its derivative (2.0 for both signs, 5.0 for both flags).
+    sign = sg.grad_fn(lambda x, s: x * math.copysign(2.0, s), static_argnums=1)
+    assert (sign(1.5, 0.0), sign(1.5, -0.0)) == (2.0, -2.0)
+    flag = sg.grad_fn(lambda x, s: x * (3.0 if s is True else 5.0), static_argnums=1)
+    assert (flag(1.5, 1), flag(1.5, True)) == (5.0, 3.0)
+    assert (sign.traces, flag.traces) == (2, 2)
+    # A NaN equals nothing: it traced again at every call (a cache growing without end).
+    nan = sg.grad_fn(lambda x, s: x * 2.0, static_argnums=1)
+    for _ in range(4):
+        assert nan(1.5, float("nan")) == 2.0
+    assert nan.traces == 1
+    assert sign(1.5, 0.0) == 2.0 and sign.traces == 2  # equal keys still share a trace
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: np.sum(a, where=np.array([True, False, True])),   # summed all three: 7, not 5
+    lambda a: np.sum(a, initial=10.0),                          # dropped the 10: 7, not 17
+    lambda a: np.sum(a, dtype=np.int64),                        # float sum, not int casts
+    lambda a: np.sum(a[0], initial=3.0),                        # a lone node: itself
+    lambda a: np.sum(a.reshape(1, 3), axis=1, keepdims=True),   # shape (1,), not (1, 1)
+    lambda a: np.mean(a, dtype=np.int32),
+])
+def test_numpy_reduction_options_nodes_would_ignore_are_refused(call):
+    a = sg.variables(3)
+    with pytest.raises(TypeError, match="of nodes (does not support|computes in float64)"):
+        call(a)
+
+
+def test_numpy_reduction_options_nodes_honour_still_work():
+    a = sg.variables(3)
+    p = np.array([1.0, 2.0, 4.0])
+    tape = sg.compile(a, [np.sum(a, keepdims=False), np.sum(a, dtype=np.float64),
+                          np.mean(a, dtype=float), np.sum(a[1], dtype=None)])
+    assert tape(p).tolist() == [np.sum(p), np.sum(p), np.mean(p), 2.0]
+
+
+def test_scipy_objective_and_constraint_caches_tell_signed_zeros_apart():
+    # The caches matched points by value: after x = 0.0, x = -0.0 got the cached +inf.
+    pytest.importorskip("scipy")
+    x = sg.var("x")
+    tape = sg.compile([x], [1.0 / x])
+    objective = tape.as_scipy()
+    assert objective.fun(np.array([0.0])) == math.inf
+    assert objective.fun(np.array([-0.0])) == -math.inf
+    assert objective.sweeps == 2
+    constraint = tape.as_scipy_constraint()
+    assert constraint.fun(np.array([0.0]))[0] == math.inf
+    assert constraint.fun(np.array([-0.0]))[0] == -math.inf
+    assert objective.fun(np.array([-0.0])) == -math.inf and objective.sweeps == 2  # a hit
+
+
+@pytest.mark.parametrize("option", [dict(eps=0.0), dict(eps=math.nan), dict(eps=math.inf),
+                                    dict(eps=-1e-3), dict(eps=True), dict(rtol=math.nan),
+                                    dict(rtol=-1.0), dict(atol=math.nan), dict(atol="0")])
+def test_check_grads_refuses_steps_and_tolerances_that_are_not_numbers(option):
+    # Before the fix these ran and blamed the derivatives: "FAILED ... |difference| nan vs
+    # tolerance nan" (or a step of 0: every central difference nan).
+    x = sg.variables(2)
+    tape = sg.compile(x, [sg.sum(sg.sin(x) * x)])
+    with pytest.raises(ValueError, match="must be a"):
+        sg.check_grads(tape, [0.3, 0.7], **option)
+    assert sg.check_grads(tape, [0.3, 0.7], eps=1e-6, rtol=math.inf, atol=0.0).ok
+
+
+def test_the_check_command_names_a_bad_option(tmp_path, capsys):
+    from scalargraph import cli
+    x = sg.variables(2)
+    sg.compile(x, [sg.sum(sg.sin(x) * x)]).save(tmp_path / "t.npz")
+    for argv, said in ((["--eps", "0"], "eps must be a positive finite number"),
+                       (["--rtol", "nan"], "rtol must be a number >= 0"),
+                       (["--seed", "-1"], "--seed must be >= 0")):
+        assert cli.main(["check", str(tmp_path / "t.npz"), *argv]) == 2
+        assert said in capsys.readouterr().err
+    assert cli.main(["check", str(tmp_path / "t.npz")]) == 0
+
+
+@pytest.mark.parametrize("name", ["erf", "dsigmoid", "cbrt", "abs", "max", "where"])
+def test_readable_python_source_does_not_let_an_input_shadow_a_function(name):
+    # Before the fix an input named erf (or dsigmoid, ...) became a parameter of that name,
+    # and the generated code's calls of the function called a float.
+    with sg.Graph():
+        a, b = sg.var(name), sg.var("other")
+        y = (sg.erf(a) * b + sg.sigmoid(a * b) + sg.maximum(a, 0.3) + abs(a - b)
+             + sg.where(sg.gt(a, 0.1), a, b) + sg.minimum(a, b) ** 2)
+        tape = sg.compile([a, b], [y])
+    space = {}
+    exec(tape.to_source("python"), space)  # noqa: S102  (the source under test)
+    value, gradient = space["value_and_gradient"]([0.5, 0.7])
+    want_value, want_gradient = tape.value_and_gradient([0.5, 0.7])
+    assert value == pytest.approx(want_value, rel=1e-14)
+    np.testing.assert_allclose(gradient, want_gradient, rtol=1e-14)
+
+
+def test_specialized_code_is_not_written_into_a_temp_folder_others_can_write(tmp_path,
+                                                                            monkeypatch):
+    # The fallback folder has a predictable name in the shared temp folder, and its files
+    # are imported (the generated module) and unpickled (Numba's index): before the fix a
+    # folder made there by someone else, writable by all, was used as it was.
+    import os
+    import tempfile
+    from pathlib import Path
+    from scalargraph import kernels, specialize
+    blocked = tmp_path / "file"
+    blocked.write_text("")  # the kernels' cache folder cannot be made under a file
+    monkeypatch.setattr(kernels, "cache_dir", lambda: blocked / "cache")
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    top = Path(tmp_path) / f"scalargraph-{os.getuid()}"
+    top.mkdir(mode=0o777)
+    top.chmod(0o777)
+    with pytest.raises(OSError, match="no writable folder"):
+        specialize._folder()
+    top.chmod(0o700)
+    assert specialize._folder() == top / "cache" / "specialized"
+
+
+def test_setstate_does_not_rebuild_a_live_tape():
+    # Before the fix t.__setstate__(another tape's arrays) replaced the arrays of a tape
+    # whose checkpoint plan was cached: the next checkpointed gradient swept the new tape
+    # with the old plan and answered zeros.
+    def chain(length):
+        x = sg.variables(3)
+        y = x[0]
+        for _ in range(length):
+            y = sg.sin(y) * x[1] + x[2]
+        return sg.compile(x, [y])
+    t, big = chain(10), chain(300)
+    p = np.array([1.0, 2.0, 3.0])
+    want = t.gradient(p)
+    assert t.gradient(p, checkpoints=4).tobytes() == want.tobytes()
+    with pytest.raises(ValueError, match="a Tape is immutable"):
+        t.__setstate__({k: getattr(big, k) for k in ("op", "arg0", "arg1", "consts", "outputs")})
+    assert t.n_nodes == 33 and t.gradient(p, checkpoints=4).tobytes() == want.tobytes()
+    again = pickle.loads(pickle.dumps(big))  # unpickling still builds through it
+    assert again.gradient(p).tobytes() == big.gradient(p).tobytes()
+
+
+def test_module_functions_refuse_an_object_that_only_looks_like_a_tape_in_a_child_process():
+    # Before the fix sg.order.locality and sparsity.jacobian_sparsity handed such an
+    # object's arrays to their kernels (SIGSEGV); checkpoint.plan planned on them.
+    code = textwrap.dedent("""
+        import numpy as np
+        import scalargraph as sg
+        from scalargraph import checkpoint, order, second_order, sparsity
+        x = sg.variables(2)
+        t = sg.compile(x, [sg.sum(sg.sin(x) * x)])
+        class Lookalike:
+            pass
+        fake = Lookalike()
+        for k in ("op", "arg1", "consts", "outputs", "n_inputs", "n_outputs", "n_nodes",
+                  "input_names", "n_data"):
+            setattr(fake, k, getattr(t, k))
+        fake.arg0 = np.array(t.arg0)
+        fake.arg0[-1] = 10**8
+        calls = [lambda: order.locality(fake), lambda: order.reorder(fake),
+                 lambda: sparsity.jacobian_sparsity(fake), lambda: sparsity.hessian_sparsity(fake),
+                 lambda: sparsity.sparse_plan(fake), lambda: sparsity.sparse_jacobian(fake, [1, 2]),
+                 lambda: sparsity.sparse_hessian(fake, [1, 2]), lambda: checkpoint.plan(fake, 2),
+                 lambda: checkpoint.checkpoints_for_budget(fake, 10**6),
+                 lambda: checkpoint.gradient(fake, [1, 2], None, 2),
+                 lambda: second_order.hvp(fake, [1, 2], [1, 1]),
+                 lambda: second_order.hessian(fake, [1, 2]),
+                 lambda: second_order.graph_of(fake), lambda: second_order.gradient_tape(fake)]
+        for call in calls:
+            try:
+                call()
+                print("ran")
+            except TypeError as err:
+                print("refused" if "needs a Tape (made by sg.compile)" in str(err) else err)
+        print(order.locality(t)["max_live"] >= 1)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["refused"] * 14 + ["True"]
