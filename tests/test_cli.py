@@ -40,6 +40,21 @@ def test_info_of_a_bad_file(tmp_path, capsys):
     assert cli.main(["info", str(tmp_path / "missing.tape")]) == 1
 
 
+def test_a_missing_file_is_named_as_unreadable_not_as_an_invalid_tape(tmp_path, capsys):
+    missing = str(tmp_path / "missing.tape")
+    assert cli.main(["info", missing]) == 1
+    assert capsys.readouterr().out.strip() == \
+        f"cannot read tape file: {missing}: No such file or directory"
+    for command in (["check", missing], ["draw", missing, "-o", str(tmp_path / "g.dot")]):
+        assert cli.main(command) == 1
+        assert capsys.readouterr().err.strip() == \
+            f"cannot read tape file: {missing}: No such file or directory"
+    bad = tmp_path / "bad.tape"
+    bad.write_bytes(b"not a tape")
+    assert cli.main(["check", str(bad)]) == 1
+    assert capsys.readouterr().err.startswith(f"invalid tape file: {bad}: ")
+
+
 def test_check(saved, capsys):
     assert cli.main(["check", saved, "--order", "2"]) == 0
     assert "entries passed" in capsys.readouterr().out
