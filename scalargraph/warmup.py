@@ -42,7 +42,8 @@ def warmup(progress=True, stream=None):
     -------
     dict of feature name -> seconds it took (compiling, or loading from the cache).
 
-    Cost: about 10-30 s of compiling on an empty cache (2 cores), under a second once cached.
+    Cost: about 50 s of CPU compiling on an empty cache (README.md: 48 s; 64 s on a busy
+    2-core machine), under a second once cached.
     """
     import scalargraph as sg
     from .kernels import cache_dir
