@@ -50,7 +50,7 @@ def claim_sparse(rep, cfg):
     max_dense = max(1024, cfg["fd_max"])
     rows, ok_colors = [], True
     for name in ("bratu", "banded_chain"):
-        fns, cases = [], []   # cases: (tape, plan, index of sparse, dense, peer in fns)
+        fns, cases = [], []   # cases: (tape, plan, {"sparse"|"dense"|"peer": index in fns})
         for n in sizes:
             rep.progress("claim 6 (sparse Jacobian)", f"{name} unknowns={n:,}")
             tape, x = _case(name, n)
