@@ -100,3 +100,33 @@ def test_python_m_scalargraph(args):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: python -m scalargraph")
+
+
+def test_warmup_does_not_tell_the_user_to_run_warmup(monkeypatch, capsys):
+    # An empty cache compiles during warmup: the first compile's notice, which says to run
+    # `python -m scalargraph warmup`, must not appear while that command runs. A compile
+    # event for a scalargraph kernel stands in for the real compile (50 s of CPU).
+    import importlib
+    from types import SimpleNamespace
+
+    from numba.core import event
+
+    from scalargraph import kernels
+    warmup = importlib.import_module("scalargraph.warmup")
+    kernel = SimpleNamespace(py_func=SimpleNamespace(__module__="scalargraph.kernels.forward"))
+
+    def compile_one():
+        with event.trigger_event("numba:compile", data={"dispatcher": kernel}):
+            pass
+
+    monkeypatch.delenv("SCALARGRAPH_QUIET", raising=False)
+    monkeypatch.setattr(kernels._Announce, "said", False)
+    compile_one()   # outside warmup the notice is printed, once
+    assert "compiles them all ahead of time" in capsys.readouterr().err
+    monkeypatch.setattr(kernels._Announce, "said", False)
+    monkeypatch.setattr(sg, "_compile_one", compile_one, raising=False)
+    monkeypatch.setattr(warmup, "_FEATURES", (("compile", "sg._compile_one()"),))
+    warmup.warmup(progress=True)
+    err = capsys.readouterr().err
+    assert "scalargraph warmup [#] 1/1 compile" in err and "kernels cached in" in err
+    assert "compiling kernels, once" not in err
