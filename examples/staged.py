@@ -60,7 +60,6 @@ def main(argv=None):
         print(f"\nexplorer page written: {page} (step the forward and reverse passes in a browser)")
         draw(tape, args, "staged_graph.png", point, messages=True,
              labels={g: "g", f: "f"}, title="f = (x + y) z at (-2, 5, -4)")
-        print(tape.to_dot(point, labels={g: "g", f: "f"}))
     return dict(values=val, gradients=grad, worksheet=WORKSHEET, page=page)
 
 

@@ -21,12 +21,21 @@ PROG = "python -m scalargraph"
 
 
 def _load(path):
-    """The tape in ``path``, or (None, message) when the file cannot be used."""
+    """The tape in ``path``, or (None, message) when the file cannot be used.
+
+    The message says which: a file that cannot be read (missing, a folder, no permission)
+    is not called an invalid tape.
+    """
     from .io import load
     try:
         return load(path), None
     except (OSError, ValueError) as err:
-        return None, str(err) if str(path) in str(err) else f"{path}: {err}"
+        what = "cannot read tape file" if isinstance(err, OSError) else "invalid tape file"
+        if isinstance(err, OSError) and err.strerror:
+            detail = f"{path}: {err.strerror}"   # not "[Errno 2] ... 'path'"
+        else:
+            detail = str(err) if str(path) in str(err) else f"{path}: {err}"
+        return None, f"{what}: {detail}"
 
 
 def _point(tape, at, seed):
@@ -74,7 +83,7 @@ def cmd_info(args):
     tape, error = _load(args.file)
     if tape is None:
         print(json.dumps({"file": args.file, "validation": f"failed: {error}"}) if args.json
-              else f"invalid tape file: {error}")
+              else error)
         return 1
     facts = info(tape)
     if args.json:
@@ -99,7 +108,7 @@ def cmd_draw(args):
     from .export import dot_program, draw
     tape, error = _load(args.file)
     if tape is None:
-        print(f"invalid tape file: {error}", file=sys.stderr)
+        print(error, file=sys.stderr)
         return 1
     out = args.output
     if out is None:
@@ -119,7 +128,7 @@ def cmd_check(args):
     from .gradcheck import check_grads
     tape, error = _load(args.file)
     if tape is None:
-        print(f"invalid tape file: {error}", file=sys.stderr)
+        print(error, file=sys.stderr)
         return 1
     if args.seed < 0:
         print(f"{PROG} check: --seed must be >= 0, got {args.seed}", file=sys.stderr)

@@ -42,11 +42,16 @@ def warmup(progress=True, stream=None):
     -------
     dict of feature name -> seconds it took (compiling, or loading from the cache).
 
-    Cost: about 10-30 s of compiling on an empty cache (2 cores), under a second once cached.
+    Cost: about 50 s of CPU compiling on an empty cache (README.md: 48 s; 64 s on a busy
+    2-core machine), under a second once cached.
     """
     import scalargraph as sg
+    from . import kernels
     from .kernels import cache_dir
     stream = sys.stderr if stream is None else stream
+    # The first compile's one-line notice ends "`python -m scalargraph warmup` compiles them
+    # all ahead of time": here that is the command running, whose lines say it better.
+    kernels._Announce.said = True
     with sg.Graph():
         x, y = sg.var("x"), sg.var("y")
         f = sg.exp(sg.sin(x) * y) + sg.maximum(x, 0.5) ** 2 - 1.0 / (y + 3.0)

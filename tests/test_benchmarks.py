@@ -280,6 +280,8 @@ def test_quick_report_prints_every_table_and_writes_its_files(tmp_path, capsys):
                     "### Verdicts", "hand-written Numba loop"):
         assert heading in out
     assert "Traceback" not in out
+    if importlib.util.find_spec("scipy") is not None:
+        assert "### Claim 6" in out   # the sparse Jacobian, measured with SciPy
     report = (tmp_path / "report.md").read_text()
     assert report.startswith("# scalargraph cost report")
     # the header says where the numbers came from, and a saved quick report says they mean little
@@ -295,6 +297,23 @@ def test_quick_report_prints_every_table_and_writes_its_files(tmp_path, capsys):
     if importlib.util.find_spec("matplotlib") is not None:
         assert (tmp_path / "summary.png").stat().st_size > 0
         assert page.count("src='data:image/png;base64,") == 6   # one plot per claim, inline
+
+
+def test_claim_6_is_in_the_report_and_counts_the_stencil_colors(tmp_path, capsys):
+    # README.md: "--claims 3   # one claim (1-6, core)", and claim 6 is the sparse Jacobian
+    pytest.importorskip("scipy")
+    bench.main(["--quick", "--claims", "6", "--no-plots", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "### Claim 6: sparse Jacobians, one sweep per color" in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    checks_6 = [c for c in results["checks"] if c["claim"] == "6"]
+    assert {c["claim"] for c in results["checks"]} == {"6"} and len(checks_6) == 5
+    # a distance-2 coloring of the 5-point stencil needs 5 colors, and DSATUR finds 5
+    colors = [c for c in checks_6 if c["quantity"].startswith("colors")]
+    assert colors[0]["measured"] == "5 at every size" and colors[0]["verdict"] == "matches"
+    title, columns, rows = results["tables"][0][:3]
+    assert title.startswith("Claim 6") and columns[3] == "colors"
+    assert [row[3] for row in rows] == [5] * len(rows) and len(rows) >= 6
 
 
 # ---- intervals, verdicts, the README's table --------------------------------------------------

@@ -40,6 +40,21 @@ def test_info_of_a_bad_file(tmp_path, capsys):
     assert cli.main(["info", str(tmp_path / "missing.tape")]) == 1
 
 
+def test_a_missing_file_is_named_as_unreadable_not_as_an_invalid_tape(tmp_path, capsys):
+    missing = str(tmp_path / "missing.tape")
+    assert cli.main(["info", missing]) == 1
+    assert capsys.readouterr().out.strip() == \
+        f"cannot read tape file: {missing}: No such file or directory"
+    for command in (["check", missing], ["draw", missing, "-o", str(tmp_path / "g.dot")]):
+        assert cli.main(command) == 1
+        assert capsys.readouterr().err.strip() == \
+            f"cannot read tape file: {missing}: No such file or directory"
+    bad = tmp_path / "bad.tape"
+    bad.write_bytes(b"not a tape")
+    assert cli.main(["check", str(bad)]) == 1
+    assert capsys.readouterr().err.startswith(f"invalid tape file: {bad}: ")
+
+
 def test_check(saved, capsys):
     assert cli.main(["check", saved, "--order", "2"]) == 0
     assert "entries passed" in capsys.readouterr().out
@@ -85,3 +100,33 @@ def test_python_m_scalargraph(args):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: python -m scalargraph")
+
+
+def test_warmup_does_not_tell_the_user_to_run_warmup(monkeypatch, capsys):
+    # An empty cache compiles during warmup: the first compile's notice, which says to run
+    # `python -m scalargraph warmup`, must not appear while that command runs. A compile
+    # event for a scalargraph kernel stands in for the real compile (50 s of CPU).
+    import importlib
+    from types import SimpleNamespace
+
+    from numba.core import event
+
+    from scalargraph import kernels
+    warmup = importlib.import_module("scalargraph.warmup")
+    kernel = SimpleNamespace(py_func=SimpleNamespace(__module__="scalargraph.kernels.forward"))
+
+    def compile_one():
+        with event.trigger_event("numba:compile", data={"dispatcher": kernel}):
+            pass
+
+    monkeypatch.delenv("SCALARGRAPH_QUIET", raising=False)
+    monkeypatch.setattr(kernels._Announce, "said", False)
+    compile_one()   # outside warmup the notice is printed, once
+    assert "compiles them all ahead of time" in capsys.readouterr().err
+    monkeypatch.setattr(kernels._Announce, "said", False)
+    monkeypatch.setattr(sg, "_compile_one", compile_one, raising=False)
+    monkeypatch.setattr(warmup, "_FEATURES", (("compile", "sg._compile_one()"),))
+    warmup.warmup(progress=True)
+    err = capsys.readouterr().err
+    assert "scalargraph warmup [#] 1/1 compile" in err and "kernels cached in" in err
+    assert "compiling kernels, once" not in err

@@ -89,6 +89,11 @@ def test_staged_draws_its_graph(tmp_path, capsys):
     files = os.listdir(tmp_path)
     picture = "staged_graph.png" if export.dot_program() else "staged_graph.dot"
     assert sorted(files) == sorted([picture, "staged_explorer.html"])
+    out = capsys.readouterr().out
+    # it says where the drawing went; the DOT text is in the .dot file when there is one,
+    # not dumped on the terminal after the table
+    assert f"drawing written: {tmp_path / picture}" in out or "DOT text written" in out
+    assert "digraph" not in out
 
 
 def test_toy_model_gradient_matches_eq_7_7_and_training_descends(tmp_path):

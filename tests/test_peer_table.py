@@ -82,3 +82,13 @@ def test_every_path_of_the_per_call_table_gives_the_tapes_value_and_gradient(cas
         assert want[0] == pytest.approx(np.exp(f3) + np.sin(f3), rel=1e-15)
         assert want[1][0] == pytest.approx((np.exp(f3) + np.cos(f3)) * (e + 2 * e * e),
                                            rel=1e-14)
+
+
+@pytest.mark.parametrize("only, says", [
+    ("wide_sum", "expected NAME:SIZE"), ("wide_sum:", "expected NAME:SIZE"),
+    ("wide_sum:ten", "expected NAME:SIZE"), ("wide_sum:0", "expected NAME:SIZE"),
+    ("nosuch:10", "unknown workload 'nosuch'")])
+def test_a_bad_only_is_a_usage_error_not_a_traceback(only, says, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        peer_table.main(["--only", only, "--no-casadi"])
+    assert exit_.value.code == 2 and says in capsys.readouterr().err

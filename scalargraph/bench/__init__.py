@@ -16,7 +16,7 @@ module          what it holds
 ``workloads``   the benchmark graphs, one registry for asv, the report, tests
 ``peers``       what the engine is measured against (hand-written Numba, CasADi)
 ``peers_casadi`` any tape as CasADi SX Functions, node for node (plain and buffer calls)
-``peer_table``  issue 18's table: plain calls, bind(), hand loops, CasADi, interleaved
+``peer_table``  the plain-call table: plain calls, bind(), hand loops, CasADi, interleaved
 ``plots``       the report's figures (matplotlib, optional)
 ===============  =============================================================
 """

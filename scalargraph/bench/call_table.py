@@ -1,4 +1,4 @@
-"""Issue 17's per-call table: a small tape's value and gradient by every path, CasADi beside.
+"""The per-call table: a small tape's value and gradient by every path, CasADi beside.
 
 The paths, on one tape (the Domke graph, or the toy model's squared error for one example):
 from user ``@njit`` code, the hand-written straight-line floor
@@ -199,7 +199,8 @@ def markdown(rows):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m scalargraph.bench.call_table",
+                                description=__doc__.splitlines()[0])
     p.add_argument("--case", default="domke", choices=["domke", "toy_model"])
     p.add_argument("--rounds", type=int, default=60)
     p.add_argument("--sample-ms", type=float, default=4.0)

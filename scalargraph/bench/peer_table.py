@@ -1,4 +1,4 @@
-"""The plain-call table of issue 18: every way to call a workload, peers in the same run.
+"""The plain-call table: every way to call a workload, peers in the same run.
 
     python -m scalargraph.bench.peer_table                 # the issue's workloads and sizes
     python -m scalargraph.bench.peer_table --quick         # 10x smaller sizes, less time
@@ -135,15 +135,32 @@ def markdown(results):
     return lines
 
 
+def _case(text):
+    """``--only NAME:SIZE`` as (name, size), or an argparse error naming what is wrong."""
+    name, colon, size = text.partition(":")
+    if name not in W.WORKLOADS:
+        raise argparse.ArgumentTypeError(f"unknown workload {name!r} in {text!r}; known: "
+                                         f"{', '.join(W.WORKLOADS)}")
+    try:
+        nodes = int(float(size))
+    except ValueError:
+        nodes = 0
+    if not colon or nodes < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME:SIZE with a size >= 1, "
+                                         "e.g. wide_sum:100000")
+    return name, nodes
+
+
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m scalargraph.bench.peer_table",
+                                description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="sizes / 10 (wide sum 10^4 stays)")
-    p.add_argument("--no-casadi", action="store_true")
-    p.add_argument("--only", action="append", help="name:size, repeatable")
+    p.add_argument("--no-casadi", action="store_true", help="leave out the CasADi columns")
+    p.add_argument("--only", action="append", type=_case, metavar="NAME:SIZE",
+                   help="one workload at one size (e.g. wide_sum:100000), repeatable")
     p.add_argument("--budget", type=float, default=0.3, help="seconds per call and run")
     a = p.parse_args(argv)
-    cases = [(s.split(":")[0], int(float(s.split(":")[1]))) for s in a.only] if a.only else \
-        [(n, max(10, s // 10) if a.quick else s) for n, s in CASES]
+    cases = a.only if a.only else [(n, max(10, s // 10) if a.quick else s) for n, s in CASES]
     results = []
     for name, size in cases:
         row, notes = measure(name, size, a.budget, not a.no_casadi)

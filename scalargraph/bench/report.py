@@ -15,6 +15,8 @@ with bootstrap intervals, and a verdict per number: matches, differs or inconclu
 4. linear in the graph: forward, reverse and tangent sweeps and compile cost a constant
    number of ns per node from 10^4 to 10^6 nodes (10^7 with ``--full``);
 5. memory is the price of reverse mode: work memory of each mode against graph size;
+6. a sparse Jacobian costs one sweep per color, not per input: colors stay 5 on a stencil,
+   time per node flat in the unknowns (:mod:`scalargraph.bench.claim_sparse`; needs SciPy);
 
 plus the core engine's targets at 10^6 nodes: the forward sweep against the same chain
 written by hand as a straight Numba loop, gradient / forward, and CasADi's SX virtual
@@ -37,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from . import claims as C1, claims_graph as C2
+from .claim_sparse import claim_sparse
 from .checks import DIFFERS, INCONCLUSIVE, MATCHES, Report, format_table
 from .claims import forward_differences  # noqa: F401  (re-exported)
 from .provenance import machine, load_average
@@ -73,7 +76,8 @@ for _cfg in SIZES.values():
     _cfg.update(slope_sizes=4, cache_tol=0.5, cache_note=_CACHE_NOTE)
 
 CLAIMS = {"1": C1.claim_cheap_gradient, "2": C1.claim_mirror, "3": C1.claim_paths,
-          "4": C2.claim_linear, "5": C2.claim_memory, "core": C2.claim_targets}
+          "4": C2.claim_linear, "5": C2.claim_memory, "6": claim_sparse,
+          "core": C2.claim_targets}
 QUICK_CAVEAT = ("**--quick: a smoke test.** At these tiny sizes call overhead dominates the "
                 "times and slopes are fitted over small ranges: the verdicts below mean "
                 "little. Run without --quick for verdicts.")
