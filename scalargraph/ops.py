@@ -169,6 +169,13 @@ class Opcode(IntEnum):
     AZMUL = 71
 
 
+# d(x ** y)/dx of pow and pow_const (see pow's record): y (z / x) where y - 1 is not exact
+# and z is a normal number (then x is finite and nonzero), else the rule ``old``.
+_POW_DX = ("where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0)"
+           " * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308),"
+           " y * (z / x), {old})")
+
+
 OPS = (
     Op(0, "input", INPUT_KIND, "x"),
     Op(1, "const", CONST_KIND, "y"),
@@ -176,8 +183,13 @@ OPS = (
     Op(3, "sub", BINARY, "x - y", ("1.0", "-1.0")),
     Op(4, "mul", BINARY, "x * y", ("y", "x"), commutative=True),
     Op(5, "div", BINARY, "x / y", ("1.0 / y", "-z / y"), domain=NONZERO),
-    Op(6, "pow", BINARY, "x ** y", ("where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), "
-                                    "y * x ** (y - 1.0))",
+    # d/dx = y x^(y - 1), as y (z / x) where y - 1 rounds (y < 1/2 but 0, y > 2^53; each
+    # x ** fl(y - 1) is off by |log x| eps: 7 ulp at 1e10 ** (1/3)) and z is normal, so that
+    # z / x is x^(y - 1) to rounding; y x ** (y - 1) elsewhere (y - 1 exact; z / x would
+    # leave y (y - 1) z / x^2 to y^2 q - y q in the second partials, which cancels near y = 1).
+    Op(6, "pow", BINARY, "x ** y", (_POW_DX.format(old="where(eq(x, 0.0) + ne(x, x), "
+                                                   "y * x ** (y - gt(abs(y), 0.0)), "
+                                                   "y * x ** (y - 1.0))"),
                                     "z * log(x + (1.0 - gt(abs(x), 0.0)))"),
        note="d/dx at y = 0 is 0 (x ** 0 = 1 for every x), with d2/dxdy = 1/x; "
             "d/dy at x = 0 is 0 for y >= 0 (log(0) is replaced by 0, as JAX does) and NaN "
@@ -217,7 +229,8 @@ OPS = (
     Op(24, "mul_const", CONST_RIGHT, "x * y", ("y",)),
     Op(25, "div_const", CONST_RIGHT, "x / y", ("1.0 / y",)),
     Op(26, "rdiv_const", CONST_RIGHT, "y / x", ("-z / x",), domain=NONZERO),
-    Op(27, "pow_const", CONST_RIGHT, "x ** y", ("y * x ** (y - gt(abs(y), 0.0))",),
+    Op(27, "pow_const", CONST_RIGHT, "x ** y",
+       (_POW_DX.format(old="y * x ** (y - gt(abs(y), 0.0))"),),
        note="x ** 0 = 1 for every x (IEEE pow), with derivative 0; "
             "d(x ** c)/dx at x = 0 is c * 0 ** (c - 1): 0 for c > 1, inf for c < 1",
        domain=POSITIVE),
