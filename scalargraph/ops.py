@@ -265,7 +265,12 @@ OPS = (
     Op(39, "acos", UNARY, "acos(x)", ("where(lt(abs(x), 0.5), -1.0 / sqrt(1.0 - x * x), "
                                       "-1.0 / sqrt((1.0 - x) * (1.0 + x)))",),
        note="acos'(+-1) = -inf (the one-sided limit); |x| > 1 gives NaN", domain=UNIT),
-    Op(40, "atan", UNARY, "atan(x)", ("1.0 / (1.0 + x * x)",)),
+    # 1 / (1 + x^2) as (1 / x) / (x + 1 / x) for |x| > 1: the second partial derived from
+    # 1 / (1 + x * x) divides twice by 1 + x^2 and underflows to 0 from |x| ~ 1e81 (the true
+    # -2x / (1 + x^2)^2 is normal up to 1e103); this form's has no such step and no
+    # cancellation (both of its terms have the sign of -x).
+    Op(40, "atan", UNARY, "atan(x)", ("where(gt(abs(x), 1.0), (1.0 / x) / (x + 1.0 / x), "
+                                      "1.0 / (1.0 + x * x))",)),
     Op(41, "asinh", UNARY, "asinh(x)", ("1.0 / hypot(1.0, x)",)),
     Op(42, "acosh", UNARY, "acosh(x)", ("1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0))",),
        note="acosh'(1) = +inf (the one-sided limit); x < 1 gives NaN", domain=ABOVE_ONE),

@@ -270,6 +270,16 @@ def test_power_derivatives_are_accurate_where_the_exponent_minus_one_rounds():
             assert ulps(pow_tape.jvp([p, c], [1.0, 0.0])[0], d1) <= 2
 
 
+def test_atan_second_derivative_does_not_underflow_before_its_value():
+    # -2x / (1 + x^2)^2 is a normal number up to |x| ~ 1e103; derived from 1 / (1 + x * x)
+    # it was 0 from |x| ~ 1e81 (two divisions by 1 + x^2).
+    tape = _unary_tape("atan")
+    for x in (1e80, 1e90, -1e100, 1e102, 1.5, -1.0000001):
+        X = mpmath.mpf(x)
+        assert ulps(tape.gradient([x])[0], 1 / (1 + X * X)) <= 2
+        assert ulps(tape.hessian([x])[0, 0], -2 * X / (1 + X * X) ** 2) <= 3
+
+
 if __name__ == "__main__":
     print("| op | value | first derivative | second derivative |")
     print("|---|---|---|---|")

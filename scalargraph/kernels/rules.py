@@ -20,7 +20,7 @@ from .scalar import cbrt, ceil, dsigmoid, eq, exp2, floor, fmod, gt, logaddexp, 
 acos, acosh, asin, asinh, atan, atan2, atanh, copysign, cos, cosh, erf, erfc, exp, expm1, hypot, log, log10, log1p, log2, sin, sinh, sqrt, tan, tanh = math.acos, math.acosh, math.asin, math.asinh, math.atan, math.atan2, math.atanh, math.copysign, math.cos, math.cosh, math.erf, math.erfc, math.exp, math.expm1, math.hypot, math.log, math.log10, math.log1p, math.log2, math.sin, math.sinh, math.sqrt, math.tan, math.tanh
 
 # Digest of the op table this file was generated from: scalargraph.kernels checks it at import.
-TABLE_DIGEST = "aab10c7fdf5385b5"
+TABLE_DIGEST = "6d5113e7bd29292d"
 
 # Operand kind of each opcode (ops.Kind: 0 input, 1 const, 2 unary, 3 binary, 4 const_right)
 # and how many of arg0/arg1 are parent nodes.
@@ -183,7 +183,7 @@ def unary_partials(o, x):
         return z, where(lt(abs(x), 0.5), -1.0 / sqrt(1.0 - x * x), -1.0 / sqrt((1.0 - x) * (1.0 + x)))
     elif o == 40:  # atan
         z = atan(x)
-        return z, 1.0 / (1.0 + x * x)
+        return z, where(gt(abs(x), 1.0), (1.0 / x) / (x + 1.0 / x), 1.0 / (1.0 + x * x))
     elif o == 41:  # asinh
         z = asinh(x)
         return z, 1.0 / hypot(1.0, x)
@@ -879,15 +879,38 @@ def second(o, x, y, z):
         t44 = t42 + t43
         return t44, 0.0, 0.0, 0.0
     elif o == 40:  # atan
-        t3 = x * x
-        t4 = t3 + 1.0
-        t5 = 1.0 / t4
-        t6 = -t5
-        t7 = t6 / t4
-        t8 = 0.0 if (x == 0.0 or t7 == 0.0) else x * t7
-        t9 = 0.0 if (x == 0.0 or t7 == 0.0) else x * t7
-        t10 = t8 + t9
-        return t10, 0.0, 0.0, 0.0
+        t3 = abs(x)
+        t5 = 1.0 if t3 > 1.0 else 0.0
+        t6 = 1.0 / x
+        t7 = 1.0 / x
+        t8 = x + t7
+        t9 = t6 / t8
+        t10 = x * x
+        t11 = t10 + 1.0
+        t12 = 1.0 / t11
+        t19 = 1.0 if t5 == 0.0 else -0.0
+        t23 = 1.0 if t5 != 0.0 else -0.0
+        t24 = -t12
+        t25 = t24 / t11
+        t26 = 0.0 if (t25 == 0.0 or t19 == 0.0) else t25 * t19
+        t27 = 0.0 if (x == 0.0 or t26 == 0.0) else x * t26
+        t28 = 0.0 if (x == 0.0 or t26 == 0.0) else x * t26
+        t29 = t27 + t28
+        t30 = 1.0 / t8
+        t31 = 0.0 if (t30 == 0.0 or t23 == 0.0) else t30 * t23
+        t32 = -t9
+        t33 = t32 / t8
+        t34 = 0.0 if (t33 == 0.0 or t23 == 0.0) else t33 * t23
+        t35 = t29 + t34
+        t36 = -t7
+        t37 = t36 / x
+        t38 = 0.0 if (t37 == 0.0 or t34 == 0.0) else t37 * t34
+        t39 = t35 + t38
+        t40 = -t6
+        t41 = t40 / x
+        t42 = 0.0 if (t41 == 0.0 or t31 == 0.0) else t41 * t31
+        t43 = t39 + t42
+        return t43, 0.0, 0.0, 0.0
     elif o == 41:  # asinh
         t4 = hypot(1.0, x)
         t5 = 1.0 / t4
@@ -1635,7 +1658,7 @@ def partials_row(o, X, Y, c, Z, D0, D1):
         for j in range(Z.shape[0]):
             z = atan(X[j])
             Z[j] = z
-            D0[j] = 1.0 / (1.0 + X[j] * X[j])
+            D0[j] = where(gt(abs(X[j]), 1.0), (1.0 / X[j]) / (X[j] + 1.0 / X[j]), 1.0 / (1.0 + X[j] * X[j]))
             D1[j] = 0.0
     elif o == 41:  # asinh
         for j in range(Z.shape[0]):
