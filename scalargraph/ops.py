@@ -178,14 +178,13 @@ _POW_DX = ("where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0)"
 
 # exp(-x^2) of erf' and erfc' to 2 ulp: exp(-(x * x)) is off by the relative error x^2 eps
 # of x * x (17 ulp at x = 6, ~1000 near 27, where it underflows). With h = x rounded to a
-# multiple of 2^-20 (25 bits for |x| < 28) and l = x - h (exact), x^2 = h^2 + (2 h l + l^2)
+# multiple of 2^-20 (25 bits for |x| < 28) and l = x - h (exact), x^2 = h^2 + l (x + h)
 # with h^2 exact and the rest small. round' = 0 makes h a constant to the derived second
-# partial, so that it is -2 (h + l) times the same product, without cancellation. 0 past
+# partial, so that it is -((x + h) + l) times the same product, without cancellation. 0 past
 # |x| = 28, where h^2 would not be exact (exp(-784) is 0 already).
 _SPLIT_HI = "(round(x * 1048576.0) * 9.5367431640625e-07)"
-_SPLIT_LO = f"(x - {_SPLIT_HI})"
 _GAUSS = (f"where(gt(abs(x), 28.0), 0.0, exp(-({_SPLIT_HI} * {_SPLIT_HI}))"
-          f" * exp(-(2.0 * {_SPLIT_HI} * {_SPLIT_LO} + {_SPLIT_LO} * {_SPLIT_LO})))")
+          f" * exp(-((x - {_SPLIT_HI}) * (x + {_SPLIT_HI}))))")
 
 
 OPS = (

@@ -148,7 +148,7 @@ BOUNDS = {
     "exp": (1, 1, 1), "log1p": (1, 2, 3), "expm1": (1, 1, 1), "log2": (1, 1, 2),
     "log10": (1, 1, 1), "exp2": (1, 2, 2), "sinh": (1, 1, 1), "cosh": (1, 1, 1),
     "asin": (1, 1, 5), "acos": (1, 1, 5), "atan": (1, 2, 3), "asinh": (1, 1, 4),
-    "acosh": (1, 1, 3), "atanh": (1, 2, 3), "erf": (1, 2, 3), "erfc": (2, 2, 3),
+    "acosh": (1, 1, 3), "atanh": (1, 2, 3), "erf": (1, 2, 4), "erfc": (2, 2, 4),
     "cbrt": (1, 2, 7), "sigmoid": (1, 2, 4), "tanh": (2, 2, 3), "softplus": (1, 1, 2),
     "dsigmoid": (2, 4, 10), "log_sigmoid": (1, 1, 2), "silu": (2, 6, 8),
     # gelu: x / sqrt(2) is rounded before erfc, a relative error x^2 eps / 2 far left

@@ -20,7 +20,7 @@ from .scalar import cbrt, ceil, dsigmoid, eq, exp2, floor, fmod, gt, logaddexp, 
 acos, acosh, asin, asinh, atan, atan2, atanh, copysign, cos, cosh, erf, erfc, exp, expm1, hypot, log, log10, log1p, log2, sin, sinh, sqrt, tan, tanh = math.acos, math.acosh, math.asin, math.asinh, math.atan, math.atan2, math.atanh, math.copysign, math.cos, math.cosh, math.erf, math.erfc, math.exp, math.expm1, math.hypot, math.log, math.log10, math.log1p, math.log2, math.sin, math.sinh, math.sqrt, math.tan, math.tanh
 
 # Digest of the op table this file was generated from: scalargraph.kernels checks it at import.
-TABLE_DIGEST = "34b7b0f8d9a12c0b"
+TABLE_DIGEST = "b653900d65ac1df4"
 
 # Operand kind of each opcode (ops.Kind: 0 input, 1 const, 2 unary, 3 binary, 4 const_right)
 # and how many of arg0/arg1 are parent nodes.
@@ -195,10 +195,10 @@ def unary_partials(o, x):
         return z, where(lt(abs(x), 0.5), 1.0 / (1.0 - x * x), 1.0 / ((1.0 - x) * (1.0 + x)))
     elif o == 46:  # erf
         z = erf(x)
-        return z, 1.1283791670955126 * where(gt(abs(x), 28.0), 0.0, exp(-((round(x * 1048576.0) * 9.5367431640625e-07) * (round(x * 1048576.0) * 9.5367431640625e-07))) * exp(-(2.0 * (round(x * 1048576.0) * 9.5367431640625e-07) * (x - (round(x * 1048576.0) * 9.5367431640625e-07)) + (x - (round(x * 1048576.0) * 9.5367431640625e-07)) * (x - (round(x * 1048576.0) * 9.5367431640625e-07)))))
+        return z, 1.1283791670955126 * where(gt(abs(x), 28.0), 0.0, exp(-((round(x * 1048576.0) * 9.5367431640625e-07) * (round(x * 1048576.0) * 9.5367431640625e-07))) * exp(-((x - (round(x * 1048576.0) * 9.5367431640625e-07)) * (x + (round(x * 1048576.0) * 9.5367431640625e-07)))))
     elif o == 47:  # erfc
         z = erfc(x)
-        return z, -1.1283791670955126 * where(gt(abs(x), 28.0), 0.0, exp(-((round(x * 1048576.0) * 9.5367431640625e-07) * (round(x * 1048576.0) * 9.5367431640625e-07))) * exp(-(2.0 * (round(x * 1048576.0) * 9.5367431640625e-07) * (x - (round(x * 1048576.0) * 9.5367431640625e-07)) + (x - (round(x * 1048576.0) * 9.5367431640625e-07)) * (x - (round(x * 1048576.0) * 9.5367431640625e-07)))))
+        return z, -1.1283791670955126 * where(gt(abs(x), 28.0), 0.0, exp(-((round(x * 1048576.0) * 9.5367431640625e-07) * (round(x * 1048576.0) * 9.5367431640625e-07))) * exp(-((x - (round(x * 1048576.0) * 9.5367431640625e-07)) * (x + (round(x * 1048576.0) * 9.5367431640625e-07)))))
     elif o == 48:  # cbrt
         z = cbrt(x)
         return z, 1.0 / (3.0 * z * z)
@@ -1261,34 +1261,22 @@ def second(o, x, y, z):
         t15 = x * 1048576.0
         t16 = round(t15)
         t17 = t16 * 9.5367431640625e-07
-        t18 = t17 * 2.0
+        t18 = x - t17
         t19 = x * 1048576.0
         t20 = round(t19)
         t21 = t20 * 9.5367431640625e-07
-        t22 = x - t21
+        t22 = x + t21
         t23 = t18 * t22
-        t24 = x * 1048576.0
-        t25 = round(t24)
-        t26 = t25 * 9.5367431640625e-07
-        t27 = x - t26
-        t28 = x * 1048576.0
-        t29 = round(t28)
-        t30 = t29 * 9.5367431640625e-07
-        t31 = x - t30
-        t32 = t27 * t31
-        t33 = t23 + t32
-        t34 = -t33
-        t35 = exp(t34)
-        t45 = 1.1283791670955126 if t5 == 0.0 else -0.0
-        t47 = 0.0 if (t14 == 0.0 or t45 == 0.0) else t14 * t45
-        t48 = 0.0 if (t35 == 0.0 or t47 == 0.0) else t35 * t47
-        t49 = -t48
-        t50 = 0.0 if (t31 == 0.0 or t49 == 0.0) else t31 * t49
-        t51 = 0.0 if (t27 == 0.0 or t49 == 0.0) else t27 * t49
-        t54 = t51 + t50
-        t58 = 0.0 if (t18 == 0.0 or t49 == 0.0) else t18 * t49
-        t59 = t54 + t58
-        return t59, 0.0, 0.0, 0.0
+        t24 = -t23
+        t25 = exp(t24)
+        t35 = 1.1283791670955126 if t5 == 0.0 else -0.0
+        t37 = 0.0 if (t14 == 0.0 or t35 == 0.0) else t14 * t35
+        t38 = 0.0 if (t25 == 0.0 or t37 == 0.0) else t25 * t37
+        t39 = -t38
+        t40 = 0.0 if (t22 == 0.0 or t39 == 0.0) else t22 * t39
+        t41 = 0.0 if (t18 == 0.0 or t39 == 0.0) else t18 * t39
+        t43 = t41 + t40
+        return t43, 0.0, 0.0, 0.0
     elif o == 47:  # erfc
         t3 = abs(x)
         t5 = 1.0 if t3 > 28.0 else 0.0
@@ -1304,34 +1292,22 @@ def second(o, x, y, z):
         t15 = x * 1048576.0
         t16 = round(t15)
         t17 = t16 * 9.5367431640625e-07
-        t18 = t17 * 2.0
+        t18 = x - t17
         t19 = x * 1048576.0
         t20 = round(t19)
         t21 = t20 * 9.5367431640625e-07
-        t22 = x - t21
+        t22 = x + t21
         t23 = t18 * t22
-        t24 = x * 1048576.0
-        t25 = round(t24)
-        t26 = t25 * 9.5367431640625e-07
-        t27 = x - t26
-        t28 = x * 1048576.0
-        t29 = round(t28)
-        t30 = t29 * 9.5367431640625e-07
-        t31 = x - t30
-        t32 = t27 * t31
-        t33 = t23 + t32
-        t34 = -t33
-        t35 = exp(t34)
-        t45 = (-1.1283791670955126) if t5 == 0.0 else -0.0
-        t47 = 0.0 if (t14 == 0.0 or t45 == 0.0) else t14 * t45
-        t48 = 0.0 if (t35 == 0.0 or t47 == 0.0) else t35 * t47
-        t49 = -t48
-        t50 = 0.0 if (t31 == 0.0 or t49 == 0.0) else t31 * t49
-        t51 = 0.0 if (t27 == 0.0 or t49 == 0.0) else t27 * t49
-        t54 = t51 + t50
-        t58 = 0.0 if (t18 == 0.0 or t49 == 0.0) else t18 * t49
-        t59 = t54 + t58
-        return t59, 0.0, 0.0, 0.0
+        t24 = -t23
+        t25 = exp(t24)
+        t35 = (-1.1283791670955126) if t5 == 0.0 else -0.0
+        t37 = 0.0 if (t14 == 0.0 or t35 == 0.0) else t14 * t35
+        t38 = 0.0 if (t25 == 0.0 or t37 == 0.0) else t25 * t37
+        t39 = -t38
+        t40 = 0.0 if (t22 == 0.0 or t39 == 0.0) else t22 * t39
+        t41 = 0.0 if (t18 == 0.0 or t39 == 0.0) else t18 * t39
+        t43 = t41 + t40
+        return t43, 0.0, 0.0, 0.0
     elif o == 48:  # cbrt
         t3 = z * 3.0
         t4 = t3 * z
@@ -1924,13 +1900,13 @@ def partials_row(o, X, Y, c, Z, D0, D1):
         for j in range(Z.shape[0]):
             z = erf(X[j])
             Z[j] = z
-            D0[j] = 1.1283791670955126 * where(gt(abs(X[j]), 28.0), 0.0, exp(-((round(X[j] * 1048576.0) * 9.5367431640625e-07) * (round(X[j] * 1048576.0) * 9.5367431640625e-07))) * exp(-(2.0 * (round(X[j] * 1048576.0) * 9.5367431640625e-07) * (X[j] - (round(X[j] * 1048576.0) * 9.5367431640625e-07)) + (X[j] - (round(X[j] * 1048576.0) * 9.5367431640625e-07)) * (X[j] - (round(X[j] * 1048576.0) * 9.5367431640625e-07)))))
+            D0[j] = 1.1283791670955126 * where(gt(abs(X[j]), 28.0), 0.0, exp(-((round(X[j] * 1048576.0) * 9.5367431640625e-07) * (round(X[j] * 1048576.0) * 9.5367431640625e-07))) * exp(-((X[j] - (round(X[j] * 1048576.0) * 9.5367431640625e-07)) * (X[j] + (round(X[j] * 1048576.0) * 9.5367431640625e-07)))))
             D1[j] = 0.0
     elif o == 47:  # erfc
         for j in range(Z.shape[0]):
             z = erfc(X[j])
             Z[j] = z
-            D0[j] = -1.1283791670955126 * where(gt(abs(X[j]), 28.0), 0.0, exp(-((round(X[j] * 1048576.0) * 9.5367431640625e-07) * (round(X[j] * 1048576.0) * 9.5367431640625e-07))) * exp(-(2.0 * (round(X[j] * 1048576.0) * 9.5367431640625e-07) * (X[j] - (round(X[j] * 1048576.0) * 9.5367431640625e-07)) + (X[j] - (round(X[j] * 1048576.0) * 9.5367431640625e-07)) * (X[j] - (round(X[j] * 1048576.0) * 9.5367431640625e-07)))))
+            D0[j] = -1.1283791670955126 * where(gt(abs(X[j]), 28.0), 0.0, exp(-((round(X[j] * 1048576.0) * 9.5367431640625e-07) * (round(X[j] * 1048576.0) * 9.5367431640625e-07))) * exp(-((X[j] - (round(X[j] * 1048576.0) * 9.5367431640625e-07)) * (X[j] + (round(X[j] * 1048576.0) * 9.5367431640625e-07)))))
             D1[j] = 0.0
     elif o == 48:  # cbrt
         for j in range(Z.shape[0]):
