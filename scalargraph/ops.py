@@ -170,10 +170,11 @@ class Opcode(IntEnum):
 
 
 # d(x ** y)/dx of pow and pow_const (see pow's record): y (z / x) where y - 1 is not exact
-# and z is a normal number (then x is finite and nonzero), else the rule ``old``.
+# and x and z are normal numbers, else the rule ``old`` (the derived second partials divide
+# by x: at a subnormal x, y / x overflows where x^(y - 1) (1 + y log x) does not).
 _POW_DX = ("where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0)"
-           " * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308),"
-           " y * (z / x), {old})")
+           " * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308)"
+           " * gt(abs(x), 2.2250738585072014e-308), y * (z / x), {old})")
 
 
 # exp(-x^2) of erf' and erfc' to 2 ulp: exp(-(x * x)) is off by the relative error x^2 eps

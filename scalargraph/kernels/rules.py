@@ -20,7 +20,7 @@ from .scalar import cbrt, ceil, dsigmoid, eq, exp2, floor, fmod, gt, logaddexp, 
 acos, acosh, asin, asinh, atan, atan2, atanh, copysign, cos, cosh, erf, erfc, exp, expm1, hypot, log, log10, log1p, log2, sin, sinh, sqrt, tan, tanh = math.acos, math.acosh, math.asin, math.asinh, math.atan, math.atan2, math.atanh, math.copysign, math.cos, math.cosh, math.erf, math.erfc, math.exp, math.expm1, math.hypot, math.log, math.log10, math.log1p, math.log2, math.sin, math.sinh, math.sqrt, math.tan, math.tanh
 
 # Digest of the op table this file was generated from: scalargraph.kernels checks it at import.
-TABLE_DIGEST = "b653900d65ac1df4"
+TABLE_DIGEST = "c597c32c63f03a52"
 
 # Operand kind of each opcode (ops.Kind: 0 input, 1 const, 2 unary, 3 binary, 4 const_right)
 # and how many of arg0/arg1 are parent nodes.
@@ -301,7 +301,7 @@ def binary_partials(o, x, y):
         return z, 1.0 / y, -z / y
     elif o == 6:  # pow
         z = x ** y
-        return z, where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308), y * (z / x), where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), y * x ** (y - 1.0))), z * log(x + (1.0 - gt(abs(x), 0.0)))
+        return z, where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(x), 2.2250738585072014e-308), y * (z / x), where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), y * x ** (y - 1.0))), z * log(x + (1.0 - gt(abs(x), 0.0)))
     elif o == 7:  # maximum
         z = x if (x > y or x != x) else y
         return z, gt(x, y), 1.0 - gt(x, y)
@@ -411,7 +411,7 @@ def const_right_partials(o, x, y):
         return z, -z / x
     elif o == 27:  # pow_const
         z = x ** y
-        return z, where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308), y * (z / x), y * x ** (y - gt(abs(y), 0.0)))
+        return z, where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(x), 2.2250738585072014e-308), y * (z / x), y * x ** (y - gt(abs(y), 0.0)))
     elif o == 28:  # rpow_const
         z = y ** x
         return z, z * log(y + (1.0 - gt(abs(y), 0.0)))
@@ -487,139 +487,148 @@ def second(o, x, y, z):
         t15 = abs(z)
         t17 = 1.0 if t15 < 1.7976931348623157e+308 else 0.0
         t18 = t14 * t17
-        t19 = z / x
-        t20 = y * t19
-        t22 = 1.0 if x == 0.0 else 0.0
-        t23 = 1.0 if x != x else 0.0
-        t24 = t22 + t23
-        t25 = abs(y)
-        t27 = 1.0 if t25 > 0.0 else 0.0
-        t28 = y - t27
-        t29 = x ** t28
-        t30 = y * t29
-        t31 = y + (-1.0)
-        t32 = x ** t31
-        t33 = y * t32
-        t34 = t30 if t24 != 0.0 else -0.0
-        t35 = t33 if t24 == 0.0 else -0.0
-        t36 = t34 + t35
-        t37 = t20 if t18 != 0.0 else -0.0
-        t38 = t36 if t18 == 0.0 else -0.0
-        t39 = t37 + t38
-        t40 = abs(x)
-        t42 = 1.0 if t40 > 0.0 else 0.0
-        t43 = 1.0 - t42
-        t44 = x + t43
-        t45 = log(t44)
-        t46 = z * t45
-        t50 = 1.0 if t18 == 0.0 else -0.0
-        t54 = 1.0 if t18 != 0.0 else -0.0
-        t57 = t50 if t24 == 0.0 else -0.0
-        t60 = t50 if t24 != 0.0 else -0.0
-        t61 = 0.0 if (t32 == 0.0 or t57 == 0.0) else t32 * t57
-        t62 = 0.0 if (y == 0.0 or t57 == 0.0) else y * t57
-        t64 = 1.0 if t31 < 0.5 else 0.0
-        t66 = 1.0 if t31 > 9007199254740992.0 else 0.0
-        t67 = t64 + t66
-        t69 = 1.0 if t31 != 0.0 else 0.0
-        t70 = t67 * t69
-        t71 = abs(t32)
-        t73 = 1.0 if t71 > 2.2250738585072014e-308 else 0.0
-        t74 = t70 * t73
-        t75 = abs(t32)
-        t77 = 1.0 if t75 < 1.7976931348623157e+308 else 0.0
+        t19 = abs(x)
+        t21 = 1.0 if t19 > 2.2250738585072014e-308 else 0.0
+        t22 = t18 * t21
+        t23 = z / x
+        t24 = y * t23
+        t26 = 1.0 if x == 0.0 else 0.0
+        t27 = 1.0 if x != x else 0.0
+        t28 = t26 + t27
+        t29 = abs(y)
+        t31 = 1.0 if t29 > 0.0 else 0.0
+        t32 = y - t31
+        t33 = x ** t32
+        t34 = y * t33
+        t35 = y + (-1.0)
+        t36 = x ** t35
+        t37 = y * t36
+        t38 = t34 if t28 != 0.0 else -0.0
+        t39 = t37 if t28 == 0.0 else -0.0
+        t40 = t38 + t39
+        t41 = t24 if t22 != 0.0 else -0.0
+        t42 = t40 if t22 == 0.0 else -0.0
+        t43 = t41 + t42
+        t44 = abs(x)
+        t46 = 1.0 if t44 > 0.0 else 0.0
+        t47 = 1.0 - t46
+        t48 = x + t47
+        t49 = log(t48)
+        t50 = z * t49
+        t54 = 1.0 if t22 == 0.0 else -0.0
+        t58 = 1.0 if t22 != 0.0 else -0.0
+        t61 = t54 if t28 == 0.0 else -0.0
+        t64 = t54 if t28 != 0.0 else -0.0
+        t65 = 0.0 if (t36 == 0.0 or t61 == 0.0) else t36 * t61
+        t66 = 0.0 if (y == 0.0 or t61 == 0.0) else y * t61
+        t68 = 1.0 if t35 < 0.5 else 0.0
+        t70 = 1.0 if t35 > 9007199254740992.0 else 0.0
+        t71 = t68 + t70
+        t73 = 1.0 if t35 != 0.0 else 0.0
+        t74 = t71 * t73
+        t75 = abs(t36)
+        t77 = 1.0 if t75 > 2.2250738585072014e-308 else 0.0
         t78 = t74 * t77
-        t79 = t32 / x
-        t80 = t31 * t79
-        t82 = 1.0 if x == 0.0 else 0.0
-        t83 = 1.0 if x != x else 0.0
-        t84 = t82 + t83
-        t85 = abs(t31)
-        t87 = 1.0 if t85 > 0.0 else 0.0
-        t88 = t31 - t87
-        t89 = x ** t88
-        t90 = t31 * t89
-        t91 = t31 + (-1.0)
-        t92 = x ** t91
-        t93 = t31 * t92
-        t94 = t90 if t84 != 0.0 else -0.0
-        t95 = t93 if t84 == 0.0 else -0.0
-        t96 = t94 + t95
-        t97 = t80 if t78 != 0.0 else -0.0
-        t98 = t96 if t78 == 0.0 else -0.0
-        t99 = t97 + t98
-        t100 = 0.0 if (t99 == 0.0 or t62 == 0.0) else t99 * t62
-        t101 = abs(x)
-        t103 = 1.0 if t101 > 0.0 else 0.0
-        t104 = 1.0 - t103
-        t105 = x + t104
-        t106 = log(t105)
-        t107 = t32 * t106
-        t108 = 0.0 if (t107 == 0.0 or t62 == 0.0) else t107 * t62
-        t109 = t61 + t108
-        t110 = 0.0 if (t29 == 0.0 or t60 == 0.0) else t29 * t60
-        t111 = t109 + t110
-        t112 = 0.0 if (y == 0.0 or t60 == 0.0) else y * t60
-        t114 = 1.0 if t28 < 0.5 else 0.0
-        t116 = 1.0 if t28 > 9007199254740992.0 else 0.0
-        t117 = t114 + t116
-        t119 = 1.0 if t28 != 0.0 else 0.0
-        t120 = t117 * t119
-        t121 = abs(t29)
-        t123 = 1.0 if t121 > 2.2250738585072014e-308 else 0.0
-        t124 = t120 * t123
-        t125 = abs(t29)
-        t127 = 1.0 if t125 < 1.7976931348623157e+308 else 0.0
-        t128 = t124 * t127
-        t129 = t29 / x
-        t130 = t28 * t129
-        t132 = 1.0 if x == 0.0 else 0.0
-        t133 = 1.0 if x != x else 0.0
-        t134 = t132 + t133
-        t135 = abs(t28)
-        t137 = 1.0 if t135 > 0.0 else 0.0
-        t138 = t28 - t137
-        t139 = x ** t138
-        t140 = t28 * t139
-        t141 = t28 + (-1.0)
-        t142 = x ** t141
-        t143 = t28 * t142
-        t144 = t140 if t134 != 0.0 else -0.0
-        t145 = t143 if t134 == 0.0 else -0.0
+        t79 = abs(t36)
+        t81 = 1.0 if t79 < 1.7976931348623157e+308 else 0.0
+        t82 = t78 * t81
+        t83 = abs(x)
+        t85 = 1.0 if t83 > 2.2250738585072014e-308 else 0.0
+        t86 = t82 * t85
+        t87 = t36 / x
+        t88 = t35 * t87
+        t90 = 1.0 if x == 0.0 else 0.0
+        t91 = 1.0 if x != x else 0.0
+        t92 = t90 + t91
+        t93 = abs(t35)
+        t95 = 1.0 if t93 > 0.0 else 0.0
+        t96 = t35 - t95
+        t97 = x ** t96
+        t98 = t35 * t97
+        t99 = t35 + (-1.0)
+        t100 = x ** t99
+        t101 = t35 * t100
+        t102 = t98 if t92 != 0.0 else -0.0
+        t103 = t101 if t92 == 0.0 else -0.0
+        t104 = t102 + t103
+        t105 = t88 if t86 != 0.0 else -0.0
+        t106 = t104 if t86 == 0.0 else -0.0
+        t107 = t105 + t106
+        t108 = 0.0 if (t107 == 0.0 or t66 == 0.0) else t107 * t66
+        t109 = abs(x)
+        t111 = 1.0 if t109 > 0.0 else 0.0
+        t112 = 1.0 - t111
+        t113 = x + t112
+        t114 = log(t113)
+        t115 = t36 * t114
+        t116 = 0.0 if (t115 == 0.0 or t66 == 0.0) else t115 * t66
+        t117 = t65 + t116
+        t118 = 0.0 if (t33 == 0.0 or t64 == 0.0) else t33 * t64
+        t119 = t117 + t118
+        t120 = 0.0 if (y == 0.0 or t64 == 0.0) else y * t64
+        t122 = 1.0 if t32 < 0.5 else 0.0
+        t124 = 1.0 if t32 > 9007199254740992.0 else 0.0
+        t125 = t122 + t124
+        t127 = 1.0 if t32 != 0.0 else 0.0
+        t128 = t125 * t127
+        t129 = abs(t33)
+        t131 = 1.0 if t129 > 2.2250738585072014e-308 else 0.0
+        t132 = t128 * t131
+        t133 = abs(t33)
+        t135 = 1.0 if t133 < 1.7976931348623157e+308 else 0.0
+        t136 = t132 * t135
+        t137 = abs(x)
+        t139 = 1.0 if t137 > 2.2250738585072014e-308 else 0.0
+        t140 = t136 * t139
+        t141 = t33 / x
+        t142 = t32 * t141
+        t144 = 1.0 if x == 0.0 else 0.0
+        t145 = 1.0 if x != x else 0.0
         t146 = t144 + t145
-        t147 = t130 if t128 != 0.0 else -0.0
-        t148 = t146 if t128 == 0.0 else -0.0
-        t149 = t147 + t148
-        t150 = 0.0 if (t149 == 0.0 or t112 == 0.0) else t149 * t112
-        t151 = t100 + t150
-        t152 = abs(x)
-        t154 = 1.0 if t152 > 0.0 else 0.0
-        t155 = 1.0 - t154
-        t156 = x + t155
-        t157 = log(t156)
-        t158 = t29 * t157
-        t159 = 0.0 if (t158 == 0.0 or t112 == 0.0) else t158 * t112
-        t160 = t111 + t159
-        t162 = 0.0 if (t19 == 0.0 or t54 == 0.0) else t19 * t54
-        t163 = t160 + t162
-        t164 = 0.0 if (y == 0.0 or t54 == 0.0) else y * t54
-        t165 = 1.0 / x
-        t166 = 0.0 if (t165 == 0.0 or t164 == 0.0) else t165 * t164
-        t167 = -t19
-        t168 = t167 / x
-        t169 = 0.0 if (t168 == 0.0 or t164 == 0.0) else t168 * t164
-        t170 = t151 + t169
-        t171 = t166 * t39
-        t172 = t170 + t171
-        t173 = t166 * t46
-        t174 = t163 + t173
-        t175 = 1.0 / t44
-        t176 = 0.0 if (t175 == 0.0 or z == 0.0) else t175 * z
-        t178 = t45 * t39
-        t179 = t176 + t178
-        t180 = t45 * t46
-        t181 = t180 + 0.0
-        return t172, t174, t179, t181
+        t147 = abs(t32)
+        t149 = 1.0 if t147 > 0.0 else 0.0
+        t150 = t32 - t149
+        t151 = x ** t150
+        t152 = t32 * t151
+        t153 = t32 + (-1.0)
+        t154 = x ** t153
+        t155 = t32 * t154
+        t156 = t152 if t146 != 0.0 else -0.0
+        t157 = t155 if t146 == 0.0 else -0.0
+        t158 = t156 + t157
+        t159 = t142 if t140 != 0.0 else -0.0
+        t160 = t158 if t140 == 0.0 else -0.0
+        t161 = t159 + t160
+        t162 = 0.0 if (t161 == 0.0 or t120 == 0.0) else t161 * t120
+        t163 = t108 + t162
+        t164 = abs(x)
+        t166 = 1.0 if t164 > 0.0 else 0.0
+        t167 = 1.0 - t166
+        t168 = x + t167
+        t169 = log(t168)
+        t170 = t33 * t169
+        t171 = 0.0 if (t170 == 0.0 or t120 == 0.0) else t170 * t120
+        t172 = t119 + t171
+        t174 = 0.0 if (t23 == 0.0 or t58 == 0.0) else t23 * t58
+        t175 = t172 + t174
+        t176 = 0.0 if (y == 0.0 or t58 == 0.0) else y * t58
+        t177 = 1.0 / x
+        t178 = 0.0 if (t177 == 0.0 or t176 == 0.0) else t177 * t176
+        t179 = -t23
+        t180 = t179 / x
+        t181 = 0.0 if (t180 == 0.0 or t176 == 0.0) else t180 * t176
+        t182 = t163 + t181
+        t183 = t178 * t43
+        t184 = t182 + t183
+        t185 = t178 * t50
+        t186 = t175 + t185
+        t187 = 1.0 / t48
+        t188 = 0.0 if (t187 == 0.0 or z == 0.0) else t187 * z
+        t190 = t49 * t43
+        t191 = t188 + t190
+        t192 = t49 * t50
+        t193 = t192 + 0.0
+        return t184, t186, t191, t193
     elif o == 7:  # maximum
         return 0.0, 0.0, 0.0, 0.0
     elif o == 8:  # minimum
@@ -712,60 +721,66 @@ def second(o, x, y, z):
         t15 = abs(z)
         t17 = 1.0 if t15 < 1.7976931348623157e+308 else 0.0
         t18 = t14 * t17
-        t19 = z / x
-        t20 = y * t19
-        t21 = abs(y)
-        t23 = 1.0 if t21 > 0.0 else 0.0
-        t24 = y - t23
-        t25 = x ** t24
-        t26 = y * t25
-        t27 = t20 if t18 != 0.0 else -0.0
-        t28 = t26 if t18 == 0.0 else -0.0
-        t29 = t27 + t28
-        t33 = 1.0 if t18 == 0.0 else -0.0
-        t37 = 1.0 if t18 != 0.0 else -0.0
-        t39 = 0.0 if (y == 0.0 or t33 == 0.0) else y * t33
-        t41 = 1.0 if t24 < 0.5 else 0.0
-        t43 = 1.0 if t24 > 9007199254740992.0 else 0.0
-        t44 = t41 + t43
-        t46 = 1.0 if t24 != 0.0 else 0.0
-        t47 = t44 * t46
-        t48 = abs(t25)
-        t50 = 1.0 if t48 > 2.2250738585072014e-308 else 0.0
-        t51 = t47 * t50
-        t52 = abs(t25)
-        t54 = 1.0 if t52 < 1.7976931348623157e+308 else 0.0
+        t19 = abs(x)
+        t21 = 1.0 if t19 > 2.2250738585072014e-308 else 0.0
+        t22 = t18 * t21
+        t23 = z / x
+        t24 = y * t23
+        t25 = abs(y)
+        t27 = 1.0 if t25 > 0.0 else 0.0
+        t28 = y - t27
+        t29 = x ** t28
+        t30 = y * t29
+        t31 = t24 if t22 != 0.0 else -0.0
+        t32 = t30 if t22 == 0.0 else -0.0
+        t33 = t31 + t32
+        t37 = 1.0 if t22 == 0.0 else -0.0
+        t41 = 1.0 if t22 != 0.0 else -0.0
+        t43 = 0.0 if (y == 0.0 or t37 == 0.0) else y * t37
+        t45 = 1.0 if t28 < 0.5 else 0.0
+        t47 = 1.0 if t28 > 9007199254740992.0 else 0.0
+        t48 = t45 + t47
+        t50 = 1.0 if t28 != 0.0 else 0.0
+        t51 = t48 * t50
+        t52 = abs(t29)
+        t54 = 1.0 if t52 > 2.2250738585072014e-308 else 0.0
         t55 = t51 * t54
-        t56 = t25 / x
-        t57 = t24 * t56
-        t59 = 1.0 if x == 0.0 else 0.0
-        t60 = 1.0 if x != x else 0.0
-        t61 = t59 + t60
-        t62 = abs(t24)
-        t64 = 1.0 if t62 > 0.0 else 0.0
-        t65 = t24 - t64
-        t66 = x ** t65
-        t67 = t24 * t66
-        t68 = t24 + (-1.0)
-        t69 = x ** t68
-        t70 = t24 * t69
-        t71 = t67 if t61 != 0.0 else -0.0
-        t72 = t70 if t61 == 0.0 else -0.0
-        t73 = t71 + t72
-        t74 = t57 if t55 != 0.0 else -0.0
-        t75 = t73 if t55 == 0.0 else -0.0
-        t76 = t74 + t75
-        t77 = 0.0 if (t76 == 0.0 or t39 == 0.0) else t76 * t39
-        t90 = 0.0 if (y == 0.0 or t37 == 0.0) else y * t37
-        t91 = 1.0 / x
-        t92 = 0.0 if (t91 == 0.0 or t90 == 0.0) else t91 * t90
-        t93 = -t19
-        t94 = t93 / x
-        t95 = 0.0 if (t94 == 0.0 or t90 == 0.0) else t94 * t90
-        t96 = t77 + t95
-        t97 = t92 * t29
-        t98 = t96 + t97
-        return t98, 0.0, 0.0, 0.0
+        t56 = abs(t29)
+        t58 = 1.0 if t56 < 1.7976931348623157e+308 else 0.0
+        t59 = t55 * t58
+        t60 = abs(x)
+        t62 = 1.0 if t60 > 2.2250738585072014e-308 else 0.0
+        t63 = t59 * t62
+        t64 = t29 / x
+        t65 = t28 * t64
+        t67 = 1.0 if x == 0.0 else 0.0
+        t68 = 1.0 if x != x else 0.0
+        t69 = t67 + t68
+        t70 = abs(t28)
+        t72 = 1.0 if t70 > 0.0 else 0.0
+        t73 = t28 - t72
+        t74 = x ** t73
+        t75 = t28 * t74
+        t76 = t28 + (-1.0)
+        t77 = x ** t76
+        t78 = t28 * t77
+        t79 = t75 if t69 != 0.0 else -0.0
+        t80 = t78 if t69 == 0.0 else -0.0
+        t81 = t79 + t80
+        t82 = t65 if t63 != 0.0 else -0.0
+        t83 = t81 if t63 == 0.0 else -0.0
+        t84 = t82 + t83
+        t85 = 0.0 if (t84 == 0.0 or t43 == 0.0) else t84 * t43
+        t98 = 0.0 if (y == 0.0 or t41 == 0.0) else y * t41
+        t99 = 1.0 / x
+        t100 = 0.0 if (t99 == 0.0 or t98 == 0.0) else t99 * t98
+        t101 = -t23
+        t102 = t101 / x
+        t103 = 0.0 if (t102 == 0.0 or t98 == 0.0) else t102 * t98
+        t104 = t85 + t103
+        t105 = t100 * t33
+        t106 = t104 + t105
+        return t106, 0.0, 0.0, 0.0
     elif o == 28:  # rpow_const
         t3 = abs(y)
         t5 = 1.0 if t3 > 0.0 else 0.0
@@ -1660,7 +1675,7 @@ def partials_row(o, X, Y, c, Z, D0, D1):
         for j in range(Z.shape[0]):
             z = X[j] ** Y[j]
             Z[j] = z
-            D0[j] = where((lt(Y[j], 0.5) + gt(Y[j], 9007199254740992.0)) * ne(Y[j], 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308), Y[j] * (z / X[j]), where(eq(X[j], 0.0) + ne(X[j], X[j]), Y[j] * X[j] ** (Y[j] - gt(abs(Y[j]), 0.0)), Y[j] * X[j] ** (Y[j] - 1.0)))
+            D0[j] = where((lt(Y[j], 0.5) + gt(Y[j], 9007199254740992.0)) * ne(Y[j], 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(X[j]), 2.2250738585072014e-308), Y[j] * (z / X[j]), where(eq(X[j], 0.0) + ne(X[j], X[j]), Y[j] * X[j] ** (Y[j] - gt(abs(Y[j]), 0.0)), Y[j] * X[j] ** (Y[j] - 1.0)))
             D1[j] = z * log(X[j] + (1.0 - gt(abs(X[j]), 0.0)))
     elif o == 7:  # maximum
         for j in range(Z.shape[0]):
@@ -1786,7 +1801,7 @@ def partials_row(o, X, Y, c, Z, D0, D1):
         for j in range(Z.shape[0]):
             z = X[j] ** c
             Z[j] = z
-            D0[j] = where((lt(c, 0.5) + gt(c, 9007199254740992.0)) * ne(c, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308), c * (z / X[j]), c * X[j] ** (c - gt(abs(c), 0.0)))
+            D0[j] = where((lt(c, 0.5) + gt(c, 9007199254740992.0)) * ne(c, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(X[j]), 2.2250738585072014e-308), c * (z / X[j]), c * X[j] ** (c - gt(abs(c), 0.0)))
             D1[j] = 0.0
     elif o == 28:  # rpow_const
         for j in range(Z.shape[0]):
