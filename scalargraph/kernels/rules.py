@@ -20,7 +20,7 @@ from .scalar import cbrt, ceil, dsigmoid, eq, exp2, floor, fmod, gt, logaddexp, 
 acos, acosh, asin, asinh, atan, atan2, atanh, copysign, cos, cosh, erf, erfc, exp, expm1, hypot, log, log10, log1p, log2, sin, sinh, sqrt, tan, tanh = math.acos, math.acosh, math.asin, math.asinh, math.atan, math.atan2, math.atanh, math.copysign, math.cos, math.cosh, math.erf, math.erfc, math.exp, math.expm1, math.hypot, math.log, math.log10, math.log1p, math.log2, math.sin, math.sinh, math.sqrt, math.tan, math.tanh
 
 # Digest of the op table this file was generated from: scalargraph.kernels checks it at import.
-TABLE_DIGEST = "c597c32c63f03a52"
+TABLE_DIGEST = "95050b97d22b464f"
 
 # Operand kind of each opcode (ops.Kind: 0 input, 1 const, 2 unary, 3 binary, 4 const_right)
 # and how many of arg0/arg1 are parent nodes.
@@ -316,7 +316,7 @@ def binary_partials(o, x, y):
         return z, (y / hypot(x, y)) / hypot(x, y), (-x / hypot(x, y)) / hypot(x, y)
     elif o == 45:  # hypot
         z = hypot(x, y)
-        return z, where(gt(z, 0.0), where(gt(abs(x), abs(y)), copysign(1.0, x) / hypot(1.0, y / x), x / z), 0.0), where(gt(z, 0.0), where(gt(abs(y), abs(x)), copysign(1.0, y) / hypot(1.0, x / y), y / z), 0.0)
+        return z, where(gt(z, 0.0), x / z, 0.0), where(gt(z, 0.0), y / z, 0.0)
     elif o == 54:  # fmod
         z = fmod(x, y)
         return z, 1.0, -round((x - z) / y)
@@ -932,22 +932,12 @@ def second(o, x, y, z):
         t6 = -t5
         t7 = t6 / t4
         t9 = 1.0 if t4 > 0.0 else 0.0
-        t10 = abs(x)
-        t11 = abs(1.0)
-        t12 = 1.0 if t10 > t11 else 0.0
-        t14 = copysign(1.0, x)
-        t15 = 1.0 / x
-        t17 = hypot(1.0, t15)
-        t18 = t14 / t17
-        t19 = x / t4
-        t20 = t18 if t12 != 0.0 else -0.0
-        t21 = t19 if t12 == 0.0 else -0.0
-        t22 = t20 + t21
-        t23 = t22 if t9 != 0.0 else -0.0
-        t25 = 0.0 if t9 == 0.0 else -0.0
-        t26 = t23 + t25
-        t27 = 0.0 if (t26 == 0.0 or t7 == 0.0) else t26 * t7
-        return t27, 0.0, 0.0, 0.0
+        t10 = x / t4
+        t11 = t10 if t9 != 0.0 else -0.0
+        t13 = 0.0 if t9 == 0.0 else -0.0
+        t14 = t11 + t13
+        t15 = 0.0 if (t14 == 0.0 or t7 == 0.0) else t14 * t7
+        return t15, 0.0, 0.0, 0.0
     elif o == 42:  # acosh
         t3 = x + (-1.0)
         t4 = sqrt(t3)
@@ -1007,260 +997,106 @@ def second(o, x, y, z):
         t13 = -t6
         t14 = t13 / t5
         t16 = 1.0 if t5 > 0.0 else 0.0
-        t17 = abs(x)
-        t18 = abs(y)
-        t19 = 1.0 if t17 > t18 else 0.0
-        t21 = copysign(1.0, x)
-        t22 = y / x
-        t24 = hypot(1.0, t22)
-        t25 = t21 / t24
-        t26 = x / t5
-        t27 = t25 if t19 != 0.0 else -0.0
-        t28 = t26 if t19 == 0.0 else -0.0
-        t29 = t27 + t28
-        t30 = t29 if t16 != 0.0 else -0.0
-        t32 = 0.0 if t16 == 0.0 else -0.0
+        t17 = x / t5
+        t18 = t17 if t16 != 0.0 else -0.0
+        t20 = 0.0 if t16 == 0.0 else -0.0
+        t21 = t18 + t20
+        t22 = 0.0 if (t21 == 0.0 or t14 == 0.0) else t21 * t14
+        t24 = 1.0 if t5 > 0.0 else 0.0
+        t25 = y / t5
+        t26 = t25 if t24 != 0.0 else -0.0
+        t28 = 0.0 if t24 == 0.0 else -0.0
+        t29 = t26 + t28
+        t30 = 0.0 if (t29 == 0.0 or t14 == 0.0) else t29 * t14
+        t31 = 1.0 / t3
+        t32 = 0.0 if (t31 == 0.0 or t12 == 0.0) else t31 * t12
         t33 = t30 + t32
-        t34 = 0.0 if (t33 == 0.0 or t14 == 0.0) else t33 * t14
-        t36 = 1.0 if t5 > 0.0 else 0.0
-        t37 = abs(y)
-        t38 = abs(x)
-        t39 = 1.0 if t37 > t38 else 0.0
-        t41 = copysign(1.0, y)
-        t42 = x / y
-        t44 = hypot(1.0, t42)
-        t45 = t41 / t44
-        t46 = y / t5
-        t47 = t45 if t39 != 0.0 else -0.0
-        t48 = t46 if t39 == 0.0 else -0.0
-        t49 = t47 + t48
-        t50 = t49 if t36 != 0.0 else -0.0
-        t52 = 0.0 if t36 == 0.0 else -0.0
-        t53 = t50 + t52
-        t54 = 0.0 if (t53 == 0.0 or t14 == 0.0) else t53 * t14
-        t55 = 1.0 / t3
-        t56 = 0.0 if (t55 == 0.0 or t12 == 0.0) else t55 * t12
-        t57 = t54 + t56
-        t58 = -t4
-        t59 = t58 / t3
-        t60 = 0.0 if (t59 == 0.0 or t12 == 0.0) else t59 * t12
-        t62 = 1.0 if t3 > 0.0 else 0.0
-        t63 = abs(x)
-        t64 = abs(y)
-        t65 = 1.0 if t63 > t64 else 0.0
-        t67 = copysign(1.0, x)
-        t68 = y / x
-        t70 = hypot(1.0, t68)
-        t71 = t67 / t70
-        t72 = x / t3
-        t73 = t71 if t65 != 0.0 else -0.0
-        t74 = t72 if t65 == 0.0 else -0.0
-        t75 = t73 + t74
-        t76 = t75 if t62 != 0.0 else -0.0
-        t78 = 0.0 if t62 == 0.0 else -0.0
-        t79 = t76 + t78
-        t80 = 0.0 if (t79 == 0.0 or t60 == 0.0) else t79 * t60
-        t81 = t34 + t80
-        t83 = 1.0 if t3 > 0.0 else 0.0
-        t84 = abs(y)
-        t85 = abs(x)
-        t86 = 1.0 if t84 > t85 else 0.0
-        t88 = copysign(1.0, y)
-        t89 = x / y
-        t91 = hypot(1.0, t89)
-        t92 = t88 / t91
-        t93 = y / t3
-        t94 = t92 if t86 != 0.0 else -0.0
-        t95 = t93 if t86 == 0.0 else -0.0
-        t96 = t94 + t95
-        t97 = t96 if t83 != 0.0 else -0.0
-        t99 = 0.0 if t83 == 0.0 else -0.0
-        t100 = t97 + t99
-        t101 = 0.0 if (t100 == 0.0 or t60 == 0.0) else t100 * t60
-        t102 = t57 + t101
-        t103 = 1.0 / t10
-        t104 = -t11
-        t105 = t104 / t10
-        t107 = 1.0 if t10 > 0.0 else 0.0
-        t108 = abs(x)
-        t109 = abs(y)
-        t110 = 1.0 if t108 > t109 else 0.0
-        t112 = copysign(1.0, x)
-        t113 = y / x
-        t115 = hypot(1.0, t113)
-        t116 = t112 / t115
-        t117 = x / t10
-        t118 = t116 if t110 != 0.0 else -0.0
-        t119 = t117 if t110 == 0.0 else -0.0
-        t120 = t118 + t119
-        t121 = t120 if t107 != 0.0 else -0.0
-        t123 = 0.0 if t107 == 0.0 else -0.0
-        t124 = t121 + t123
-        t125 = 0.0 if (t124 == 0.0 or t105 == 0.0) else t124 * t105
-        t127 = 1.0 if t10 > 0.0 else 0.0
-        t128 = abs(y)
-        t129 = abs(x)
-        t130 = 1.0 if t128 > t129 else 0.0
-        t132 = copysign(1.0, y)
-        t133 = x / y
-        t135 = hypot(1.0, t133)
-        t136 = t132 / t135
-        t137 = y / t10
-        t138 = t136 if t130 != 0.0 else -0.0
-        t139 = t137 if t130 == 0.0 else -0.0
-        t140 = t138 + t139
-        t141 = t140 if t127 != 0.0 else -0.0
-        t143 = 0.0 if t127 == 0.0 else -0.0
-        t144 = t141 + t143
-        t145 = 0.0 if (t144 == 0.0 or t105 == 0.0) else t144 * t105
-        t146 = 1.0 / t8
-        t147 = 0.0 if (t146 == 0.0 or t103 == 0.0) else t146 * t103
-        t148 = -t9
-        t149 = t148 / t8
-        t150 = 0.0 if (t149 == 0.0 or t103 == 0.0) else t149 * t103
-        t152 = 1.0 if t8 > 0.0 else 0.0
-        t153 = abs(x)
-        t154 = abs(y)
-        t155 = 1.0 if t153 > t154 else 0.0
-        t157 = copysign(1.0, x)
-        t158 = y / x
-        t160 = hypot(1.0, t158)
-        t161 = t157 / t160
-        t162 = x / t8
-        t163 = t161 if t155 != 0.0 else -0.0
-        t164 = t162 if t155 == 0.0 else -0.0
-        t165 = t163 + t164
-        t166 = t165 if t152 != 0.0 else -0.0
-        t168 = 0.0 if t152 == 0.0 else -0.0
-        t169 = t166 + t168
-        t170 = 0.0 if (t169 == 0.0 or t150 == 0.0) else t169 * t150
-        t171 = t125 + t170
-        t173 = 1.0 if t8 > 0.0 else 0.0
-        t174 = abs(y)
-        t175 = abs(x)
-        t176 = 1.0 if t174 > t175 else 0.0
-        t178 = copysign(1.0, y)
-        t179 = x / y
-        t181 = hypot(1.0, t179)
-        t182 = t178 / t181
-        t183 = y / t8
-        t184 = t182 if t176 != 0.0 else -0.0
-        t185 = t183 if t176 == 0.0 else -0.0
-        t186 = t184 + t185
-        t187 = t186 if t173 != 0.0 else -0.0
-        t189 = 0.0 if t173 == 0.0 else -0.0
-        t190 = t187 + t189
-        t191 = 0.0 if (t190 == 0.0 or t150 == 0.0) else t190 * t150
-        t192 = t145 + t191
-        t193 = -t147
-        t194 = t171 + t193
-        return t81, t102, t194, t192
+        t34 = -t4
+        t35 = t34 / t3
+        t36 = 0.0 if (t35 == 0.0 or t12 == 0.0) else t35 * t12
+        t38 = 1.0 if t3 > 0.0 else 0.0
+        t39 = x / t3
+        t40 = t39 if t38 != 0.0 else -0.0
+        t42 = 0.0 if t38 == 0.0 else -0.0
+        t43 = t40 + t42
+        t44 = 0.0 if (t43 == 0.0 or t36 == 0.0) else t43 * t36
+        t45 = t22 + t44
+        t47 = 1.0 if t3 > 0.0 else 0.0
+        t48 = y / t3
+        t49 = t48 if t47 != 0.0 else -0.0
+        t51 = 0.0 if t47 == 0.0 else -0.0
+        t52 = t49 + t51
+        t53 = 0.0 if (t52 == 0.0 or t36 == 0.0) else t52 * t36
+        t54 = t33 + t53
+        t55 = 1.0 / t10
+        t56 = -t11
+        t57 = t56 / t10
+        t59 = 1.0 if t10 > 0.0 else 0.0
+        t60 = x / t10
+        t61 = t60 if t59 != 0.0 else -0.0
+        t63 = 0.0 if t59 == 0.0 else -0.0
+        t64 = t61 + t63
+        t65 = 0.0 if (t64 == 0.0 or t57 == 0.0) else t64 * t57
+        t67 = 1.0 if t10 > 0.0 else 0.0
+        t68 = y / t10
+        t69 = t68 if t67 != 0.0 else -0.0
+        t71 = 0.0 if t67 == 0.0 else -0.0
+        t72 = t69 + t71
+        t73 = 0.0 if (t72 == 0.0 or t57 == 0.0) else t72 * t57
+        t74 = 1.0 / t8
+        t75 = 0.0 if (t74 == 0.0 or t55 == 0.0) else t74 * t55
+        t76 = -t9
+        t77 = t76 / t8
+        t78 = 0.0 if (t77 == 0.0 or t55 == 0.0) else t77 * t55
+        t80 = 1.0 if t8 > 0.0 else 0.0
+        t81 = x / t8
+        t82 = t81 if t80 != 0.0 else -0.0
+        t84 = 0.0 if t80 == 0.0 else -0.0
+        t85 = t82 + t84
+        t86 = 0.0 if (t85 == 0.0 or t78 == 0.0) else t85 * t78
+        t87 = t65 + t86
+        t89 = 1.0 if t8 > 0.0 else 0.0
+        t90 = y / t8
+        t91 = t90 if t89 != 0.0 else -0.0
+        t93 = 0.0 if t89 == 0.0 else -0.0
+        t94 = t91 + t93
+        t95 = 0.0 if (t94 == 0.0 or t78 == 0.0) else t94 * t78
+        t96 = t73 + t95
+        t97 = -t75
+        t98 = t87 + t97
+        return t45, t54, t98, t96
     elif o == 45:  # hypot
         t4 = 1.0 if z > 0.0 else 0.0
-        t5 = abs(x)
-        t6 = abs(y)
-        t7 = 1.0 if t5 > t6 else 0.0
-        t9 = copysign(1.0, x)
-        t10 = y / x
-        t12 = hypot(1.0, t10)
-        t13 = t9 / t12
-        t14 = x / z
-        t15 = t13 if t7 != 0.0 else -0.0
-        t16 = t14 if t7 == 0.0 else -0.0
-        t17 = t15 + t16
-        t18 = t17 if t4 != 0.0 else -0.0
-        t20 = 0.0 if t4 == 0.0 else -0.0
-        t21 = t18 + t20
-        t23 = 1.0 if z > 0.0 else 0.0
-        t24 = abs(y)
-        t25 = abs(x)
-        t26 = 1.0 if t24 > t25 else 0.0
-        t28 = copysign(1.0, y)
-        t29 = x / y
-        t31 = hypot(1.0, t29)
-        t32 = t28 / t31
-        t33 = y / z
-        t34 = t32 if t26 != 0.0 else -0.0
-        t35 = t33 if t26 == 0.0 else -0.0
-        t36 = t34 + t35
-        t37 = t36 if t23 != 0.0 else -0.0
-        t39 = 0.0 if t23 == 0.0 else -0.0
-        t40 = t37 + t39
-        t44 = 1.0 if t4 != 0.0 else -0.0
-        t47 = t44 if t7 == 0.0 else -0.0
-        t50 = t44 if t7 != 0.0 else -0.0
-        t51 = 1.0 / z
-        t52 = 0.0 if (t51 == 0.0 or t47 == 0.0) else t51 * t47
-        t53 = -t14
-        t54 = t53 / z
-        t55 = 0.0 if (t54 == 0.0 or t47 == 0.0) else t54 * t47
-        t58 = -t13
-        t59 = t58 / t12
-        t60 = 0.0 if (t59 == 0.0 or t50 == 0.0) else t59 * t50
-        t62 = 1.0 if t12 > 0.0 else 0.0
-        t63 = abs(t10)
-        t64 = abs(1.0)
-        t65 = 1.0 if t63 > t64 else 0.0
-        t67 = copysign(1.0, t10)
-        t68 = 1.0 / t10
-        t70 = hypot(1.0, t68)
-        t71 = t67 / t70
-        t72 = t10 / t12
-        t73 = t71 if t65 != 0.0 else -0.0
-        t74 = t72 if t65 == 0.0 else -0.0
-        t75 = t73 + t74
-        t76 = t75 if t62 != 0.0 else -0.0
-        t78 = 0.0 if t62 == 0.0 else -0.0
-        t79 = t76 + t78
-        t80 = 0.0 if (t79 == 0.0 or t60 == 0.0) else t79 * t60
-        t81 = 1.0 / x
-        t82 = 0.0 if (t81 == 0.0 or t80 == 0.0) else t81 * t80
-        t83 = -t10
-        t84 = t83 / x
-        t85 = 0.0 if (t84 == 0.0 or t80 == 0.0) else t84 * t80
-        t86 = t52 + t85
-        t87 = t55 * t21
-        t88 = t86 + t87
-        t89 = t55 * t40
-        t90 = t82 + t89
-        t94 = 1.0 if t23 != 0.0 else -0.0
-        t97 = t94 if t26 == 0.0 else -0.0
-        t100 = t94 if t26 != 0.0 else -0.0
-        t101 = 1.0 / z
-        t102 = 0.0 if (t101 == 0.0 or t97 == 0.0) else t101 * t97
-        t103 = -t33
-        t104 = t103 / z
-        t105 = 0.0 if (t104 == 0.0 or t97 == 0.0) else t104 * t97
-        t108 = -t32
-        t109 = t108 / t31
-        t110 = 0.0 if (t109 == 0.0 or t100 == 0.0) else t109 * t100
-        t112 = 1.0 if t31 > 0.0 else 0.0
-        t113 = abs(t29)
-        t114 = abs(1.0)
-        t115 = 1.0 if t113 > t114 else 0.0
-        t117 = copysign(1.0, t29)
-        t118 = 1.0 / t29
-        t120 = hypot(1.0, t118)
-        t121 = t117 / t120
-        t122 = t29 / t31
-        t123 = t121 if t115 != 0.0 else -0.0
-        t124 = t122 if t115 == 0.0 else -0.0
-        t125 = t123 + t124
-        t126 = t125 if t112 != 0.0 else -0.0
-        t128 = 0.0 if t112 == 0.0 else -0.0
-        t129 = t126 + t128
-        t130 = 0.0 if (t129 == 0.0 or t110 == 0.0) else t129 * t110
-        t131 = 1.0 / y
-        t132 = 0.0 if (t131 == 0.0 or t130 == 0.0) else t131 * t130
-        t133 = -t29
-        t134 = t133 / y
-        t135 = 0.0 if (t134 == 0.0 or t130 == 0.0) else t134 * t130
-        t136 = t102 + t135
-        t137 = t105 * t21
-        t138 = t132 + t137
-        t139 = t105 * t40
-        t140 = t136 + t139
-        return t88, t90, t138, t140
+        t5 = x / z
+        t6 = t5 if t4 != 0.0 else -0.0
+        t8 = 0.0 if t4 == 0.0 else -0.0
+        t9 = t6 + t8
+        t11 = 1.0 if z > 0.0 else 0.0
+        t12 = y / z
+        t13 = t12 if t11 != 0.0 else -0.0
+        t15 = 0.0 if t11 == 0.0 else -0.0
+        t16 = t13 + t15
+        t20 = 1.0 if t4 != 0.0 else -0.0
+        t21 = 1.0 / z
+        t22 = 0.0 if (t21 == 0.0 or t20 == 0.0) else t21 * t20
+        t23 = -t5
+        t24 = t23 / z
+        t25 = 0.0 if (t24 == 0.0 or t20 == 0.0) else t24 * t20
+        t26 = t25 * t9
+        t27 = t22 + t26
+        t28 = t25 * t16
+        t29 = t28 + 0.0
+        t33 = 1.0 if t11 != 0.0 else -0.0
+        t34 = 1.0 / z
+        t35 = 0.0 if (t34 == 0.0 or t33 == 0.0) else t34 * t33
+        t36 = -t12
+        t37 = t36 / z
+        t38 = 0.0 if (t37 == 0.0 or t33 == 0.0) else t37 * t33
+        t39 = t38 * t9
+        t40 = t39 + 0.0
+        t41 = t38 * t16
+        t42 = t35 + t41
+        return t27, t29, t40, t42
     elif o == 46:  # erf
         t3 = abs(x)
         t5 = 1.0 if t3 > 28.0 else 0.0
@@ -1909,8 +1745,8 @@ def partials_row(o, X, Y, c, Z, D0, D1):
         for j in range(Z.shape[0]):
             z = hypot(X[j], Y[j])
             Z[j] = z
-            D0[j] = where(gt(z, 0.0), where(gt(abs(X[j]), abs(Y[j])), copysign(1.0, X[j]) / hypot(1.0, Y[j] / X[j]), X[j] / z), 0.0)
-            D1[j] = where(gt(z, 0.0), where(gt(abs(Y[j]), abs(X[j])), copysign(1.0, Y[j]) / hypot(1.0, X[j] / Y[j]), Y[j] / z), 0.0)
+            D0[j] = where(gt(z, 0.0), X[j] / z, 0.0)
+            D1[j] = where(gt(z, 0.0), Y[j] / z, 0.0)
     elif o == 46:  # erf
         for j in range(Z.shape[0]):
             z = erf(X[j])
