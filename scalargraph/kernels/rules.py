@@ -451,6 +451,647 @@ def mul_partials(x, y):
     return z, y, x
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def second_div(x, y, z):
+    """``second`` of div (the switch's case, compiled on its own)."""
+    t3 = 1.0 / y
+    t4 = -z
+    t5 = t4 / y
+    t6 = -t3
+    t7 = t6 / y
+    t8 = 1.0 / y
+    t9 = -t5
+    t10 = t9 / y
+    t11 = -t8
+    t12 = t11 * t3
+    t13 = t12 + 0.0
+    t14 = t11 * t5
+    t15 = t10 + t14
+    return 0.0, t7, t13, t15
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def second_pow(x, y, z):
+    """``second`` of pow (the switch's case, compiled on its own)."""
+    t4 = 1.0 if y < 0.5 else 0.0
+    t6 = 1.0 if y > 9007199254740992.0 else 0.0
+    t7 = t4 + t6
+    t9 = 1.0 if y != 0.0 else 0.0
+    t10 = t7 * t9
+    t11 = abs(z)
+    t13 = 1.0 if t11 > 2.2250738585072014e-308 else 0.0
+    t14 = t10 * t13
+    t15 = abs(z)
+    t17 = 1.0 if t15 < 1.7976931348623157e+308 else 0.0
+    t18 = t14 * t17
+    t19 = abs(x)
+    t21 = 1.0 if t19 > 2.2250738585072014e-308 else 0.0
+    t22 = t18 * t21
+    t23 = z / x
+    t24 = y * t23
+    t26 = 1.0 if x == 0.0 else 0.0
+    t27 = 1.0 if x != x else 0.0
+    t28 = t26 + t27
+    t29 = abs(y)
+    t31 = 1.0 if t29 > 0.0 else 0.0
+    t32 = y - t31
+    t33 = x ** t32
+    t34 = y * t33
+    t35 = y + (-1.0)
+    t36 = x ** t35
+    t37 = y * t36
+    t38 = t34 if t28 != 0.0 else -0.0
+    t39 = t37 if t28 == 0.0 else -0.0
+    t40 = t38 + t39
+    t41 = t24 if t22 != 0.0 else -0.0
+    t42 = t40 if t22 == 0.0 else -0.0
+    t43 = t41 + t42
+    t44 = abs(x)
+    t46 = 1.0 if t44 > 0.0 else 0.0
+    t47 = 1.0 - t46
+    t48 = x + t47
+    t49 = log(t48)
+    t50 = z * t49
+    t54 = 1.0 if t22 == 0.0 else -0.0
+    t58 = 1.0 if t22 != 0.0 else -0.0
+    t61 = t54 if t28 == 0.0 else -0.0
+    t64 = t54 if t28 != 0.0 else -0.0
+    t65 = 0.0 if (t36 == 0.0 or t61 == 0.0) else t36 * t61
+    t66 = 0.0 if (y == 0.0 or t61 == 0.0) else y * t61
+    t68 = 1.0 if t35 < 0.5 else 0.0
+    t70 = 1.0 if t35 > 9007199254740992.0 else 0.0
+    t71 = t68 + t70
+    t73 = 1.0 if t35 != 0.0 else 0.0
+    t74 = t71 * t73
+    t75 = abs(t36)
+    t77 = 1.0 if t75 > 2.2250738585072014e-308 else 0.0
+    t78 = t74 * t77
+    t79 = abs(t36)
+    t81 = 1.0 if t79 < 1.7976931348623157e+308 else 0.0
+    t82 = t78 * t81
+    t83 = abs(x)
+    t85 = 1.0 if t83 > 2.2250738585072014e-308 else 0.0
+    t86 = t82 * t85
+    t87 = t36 / x
+    t88 = t35 * t87
+    t90 = 1.0 if x == 0.0 else 0.0
+    t91 = 1.0 if x != x else 0.0
+    t92 = t90 + t91
+    t93 = abs(t35)
+    t95 = 1.0 if t93 > 0.0 else 0.0
+    t96 = t35 - t95
+    t97 = x ** t96
+    t98 = t35 * t97
+    t99 = t35 + (-1.0)
+    t100 = x ** t99
+    t101 = t35 * t100
+    t102 = t98 if t92 != 0.0 else -0.0
+    t103 = t101 if t92 == 0.0 else -0.0
+    t104 = t102 + t103
+    t105 = t88 if t86 != 0.0 else -0.0
+    t106 = t104 if t86 == 0.0 else -0.0
+    t107 = t105 + t106
+    t108 = 0.0 if (t107 == 0.0 or t66 == 0.0) else t107 * t66
+    t109 = abs(x)
+    t111 = 1.0 if t109 > 0.0 else 0.0
+    t112 = 1.0 - t111
+    t113 = x + t112
+    t114 = log(t113)
+    t115 = t36 * t114
+    t116 = 0.0 if (t115 == 0.0 or t66 == 0.0) else t115 * t66
+    t117 = t65 + t116
+    t118 = 0.0 if (t33 == 0.0 or t64 == 0.0) else t33 * t64
+    t119 = t117 + t118
+    t120 = 0.0 if (y == 0.0 or t64 == 0.0) else y * t64
+    t122 = 1.0 if t32 < 0.5 else 0.0
+    t124 = 1.0 if t32 > 9007199254740992.0 else 0.0
+    t125 = t122 + t124
+    t127 = 1.0 if t32 != 0.0 else 0.0
+    t128 = t125 * t127
+    t129 = abs(t33)
+    t131 = 1.0 if t129 > 2.2250738585072014e-308 else 0.0
+    t132 = t128 * t131
+    t133 = abs(t33)
+    t135 = 1.0 if t133 < 1.7976931348623157e+308 else 0.0
+    t136 = t132 * t135
+    t137 = abs(x)
+    t139 = 1.0 if t137 > 2.2250738585072014e-308 else 0.0
+    t140 = t136 * t139
+    t141 = t33 / x
+    t142 = t32 * t141
+    t144 = 1.0 if x == 0.0 else 0.0
+    t145 = 1.0 if x != x else 0.0
+    t146 = t144 + t145
+    t147 = abs(t32)
+    t149 = 1.0 if t147 > 0.0 else 0.0
+    t150 = t32 - t149
+    t151 = x ** t150
+    t152 = t32 * t151
+    t153 = t32 + (-1.0)
+    t154 = x ** t153
+    t155 = t32 * t154
+    t156 = t152 if t146 != 0.0 else -0.0
+    t157 = t155 if t146 == 0.0 else -0.0
+    t158 = t156 + t157
+    t159 = t142 if t140 != 0.0 else -0.0
+    t160 = t158 if t140 == 0.0 else -0.0
+    t161 = t159 + t160
+    t162 = 0.0 if (t161 == 0.0 or t120 == 0.0) else t161 * t120
+    t163 = t108 + t162
+    t164 = abs(x)
+    t166 = 1.0 if t164 > 0.0 else 0.0
+    t167 = 1.0 - t166
+    t168 = x + t167
+    t169 = log(t168)
+    t170 = t33 * t169
+    t171 = 0.0 if (t170 == 0.0 or t120 == 0.0) else t170 * t120
+    t172 = t119 + t171
+    t174 = 0.0 if (t23 == 0.0 or t58 == 0.0) else t23 * t58
+    t175 = t172 + t174
+    t176 = 0.0 if (y == 0.0 or t58 == 0.0) else y * t58
+    t177 = 1.0 / x
+    t178 = 0.0 if (t177 == 0.0 or t176 == 0.0) else t177 * t176
+    t179 = -t23
+    t180 = t179 / x
+    t181 = 0.0 if (t180 == 0.0 or t176 == 0.0) else t180 * t176
+    t182 = t163 + t181
+    t183 = t178 * t43
+    t184 = t182 + t183
+    t185 = t178 * t50
+    t186 = t175 + t185
+    t187 = 1.0 / t48
+    t188 = 0.0 if (t187 == 0.0 or z == 0.0) else t187 * z
+    t190 = t49 * t43
+    t191 = t188 + t190
+    t192 = t49 * t50
+    t193 = t192 + 0.0
+    return t184, t186, t191, t193
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def second_pow_const(x, y, z):
+    """``second`` of pow_const (the switch's case, compiled on its own)."""
+    t4 = 1.0 if y < 0.5 else 0.0
+    t6 = 1.0 if y > 9007199254740992.0 else 0.0
+    t7 = t4 + t6
+    t9 = 1.0 if y != 0.0 else 0.0
+    t10 = t7 * t9
+    t11 = abs(z)
+    t13 = 1.0 if t11 > 2.2250738585072014e-308 else 0.0
+    t14 = t10 * t13
+    t15 = abs(z)
+    t17 = 1.0 if t15 < 1.7976931348623157e+308 else 0.0
+    t18 = t14 * t17
+    t19 = abs(x)
+    t21 = 1.0 if t19 > 2.2250738585072014e-308 else 0.0
+    t22 = t18 * t21
+    t23 = z / x
+    t24 = y * t23
+    t25 = abs(y)
+    t27 = 1.0 if t25 > 0.0 else 0.0
+    t28 = y - t27
+    t29 = x ** t28
+    t30 = y * t29
+    t31 = t24 if t22 != 0.0 else -0.0
+    t32 = t30 if t22 == 0.0 else -0.0
+    t33 = t31 + t32
+    t37 = 1.0 if t22 == 0.0 else -0.0
+    t41 = 1.0 if t22 != 0.0 else -0.0
+    t43 = 0.0 if (y == 0.0 or t37 == 0.0) else y * t37
+    t45 = 1.0 if t28 < 0.5 else 0.0
+    t47 = 1.0 if t28 > 9007199254740992.0 else 0.0
+    t48 = t45 + t47
+    t50 = 1.0 if t28 != 0.0 else 0.0
+    t51 = t48 * t50
+    t52 = abs(t29)
+    t54 = 1.0 if t52 > 2.2250738585072014e-308 else 0.0
+    t55 = t51 * t54
+    t56 = abs(t29)
+    t58 = 1.0 if t56 < 1.7976931348623157e+308 else 0.0
+    t59 = t55 * t58
+    t60 = abs(x)
+    t62 = 1.0 if t60 > 2.2250738585072014e-308 else 0.0
+    t63 = t59 * t62
+    t64 = t29 / x
+    t65 = t28 * t64
+    t67 = 1.0 if x == 0.0 else 0.0
+    t68 = 1.0 if x != x else 0.0
+    t69 = t67 + t68
+    t70 = abs(t28)
+    t72 = 1.0 if t70 > 0.0 else 0.0
+    t73 = t28 - t72
+    t74 = x ** t73
+    t75 = t28 * t74
+    t76 = t28 + (-1.0)
+    t77 = x ** t76
+    t78 = t28 * t77
+    t79 = t75 if t69 != 0.0 else -0.0
+    t80 = t78 if t69 == 0.0 else -0.0
+    t81 = t79 + t80
+    t82 = t65 if t63 != 0.0 else -0.0
+    t83 = t81 if t63 == 0.0 else -0.0
+    t84 = t82 + t83
+    t85 = 0.0 if (t84 == 0.0 or t43 == 0.0) else t84 * t43
+    t98 = 0.0 if (y == 0.0 or t41 == 0.0) else y * t41
+    t99 = 1.0 / x
+    t100 = 0.0 if (t99 == 0.0 or t98 == 0.0) else t99 * t98
+    t101 = -t23
+    t102 = t101 / x
+    t103 = 0.0 if (t102 == 0.0 or t98 == 0.0) else t102 * t98
+    t104 = t85 + t103
+    t105 = t100 * t33
+    t106 = t104 + t105
+    return t106, 0.0, 0.0, 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def second_asin(x, y, z):
+    """``second`` of asin (the switch's case, compiled on its own)."""
+    t3 = abs(x)
+    t5 = 1.0 if t3 < 0.5 else 0.0
+    t6 = x * x
+    t7 = 1.0 - t6
+    t8 = sqrt(t7)
+    t9 = 1.0 / t8
+    t10 = 1.0 - x
+    t11 = x + 1.0
+    t12 = t10 * t11
+    t13 = sqrt(t12)
+    t14 = 1.0 / t13
+    t21 = 1.0 if t5 == 0.0 else -0.0
+    t25 = 1.0 if t5 != 0.0 else -0.0
+    t26 = -t14
+    t27 = t26 / t13
+    t28 = 0.0 if (t27 == 0.0 or t21 == 0.0) else t27 * t21
+    t29 = 0.5 / t13
+    t30 = 0.0 if (t29 == 0.0 or t28 == 0.0) else t29 * t28
+    t31 = 0.0 if (t11 == 0.0 or t30 == 0.0) else t11 * t30
+    t32 = 0.0 if (t10 == 0.0 or t30 == 0.0) else t10 * t30
+    t33 = -t31
+    t34 = t32 + t33
+    t35 = -t9
+    t36 = t35 / t8
+    t37 = 0.0 if (t36 == 0.0 or t25 == 0.0) else t36 * t25
+    t38 = 0.5 / t8
+    t39 = 0.0 if (t38 == 0.0 or t37 == 0.0) else t38 * t37
+    t40 = -t39
+    t41 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+    t42 = t34 + t41
+    t43 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+    t44 = t42 + t43
+    return t44, 0.0, 0.0, 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def second_acos(x, y, z):
+    """``second`` of acos (the switch's case, compiled on its own)."""
+    t3 = abs(x)
+    t5 = 1.0 if t3 < 0.5 else 0.0
+    t6 = x * x
+    t7 = 1.0 - t6
+    t8 = sqrt(t7)
+    t9 = (-1.0) / t8
+    t10 = 1.0 - x
+    t11 = x + 1.0
+    t12 = t10 * t11
+    t13 = sqrt(t12)
+    t14 = (-1.0) / t13
+    t21 = 1.0 if t5 == 0.0 else -0.0
+    t25 = 1.0 if t5 != 0.0 else -0.0
+    t26 = -t14
+    t27 = t26 / t13
+    t28 = 0.0 if (t27 == 0.0 or t21 == 0.0) else t27 * t21
+    t29 = 0.5 / t13
+    t30 = 0.0 if (t29 == 0.0 or t28 == 0.0) else t29 * t28
+    t31 = 0.0 if (t11 == 0.0 or t30 == 0.0) else t11 * t30
+    t32 = 0.0 if (t10 == 0.0 or t30 == 0.0) else t10 * t30
+    t33 = -t31
+    t34 = t32 + t33
+    t35 = -t9
+    t36 = t35 / t8
+    t37 = 0.0 if (t36 == 0.0 or t25 == 0.0) else t36 * t25
+    t38 = 0.5 / t8
+    t39 = 0.0 if (t38 == 0.0 or t37 == 0.0) else t38 * t37
+    t40 = -t39
+    t41 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+    t42 = t34 + t41
+    t43 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
+    t44 = t42 + t43
+    return t44, 0.0, 0.0, 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def second_atan(x, y, z):
+    """``second`` of atan (the switch's case, compiled on its own)."""
+    t3 = abs(x)
+    t5 = 1.0 if t3 > 1.0 else 0.0
+    t6 = 1.0 / x
+    t7 = 1.0 / x
+    t8 = x + t7
+    t9 = t6 / t8
+    t10 = x * x
+    t11 = t10 + 1.0
+    t12 = 1.0 / t11
+    t19 = 1.0 if t5 == 0.0 else -0.0
+    t23 = 1.0 if t5 != 0.0 else -0.0
+    t24 = -t12
+    t25 = t24 / t11
+    t26 = 0.0 if (t25 == 0.0 or t19 == 0.0) else t25 * t19
+    t27 = 0.0 if (x == 0.0 or t26 == 0.0) else x * t26
+    t28 = 0.0 if (x == 0.0 or t26 == 0.0) else x * t26
+    t29 = t27 + t28
+    t30 = 1.0 / t8
+    t31 = 0.0 if (t30 == 0.0 or t23 == 0.0) else t30 * t23
+    t32 = -t9
+    t33 = t32 / t8
+    t34 = 0.0 if (t33 == 0.0 or t23 == 0.0) else t33 * t23
+    t35 = t29 + t34
+    t36 = -t7
+    t37 = t36 / x
+    t38 = 0.0 if (t37 == 0.0 or t34 == 0.0) else t37 * t34
+    t39 = t35 + t38
+    t40 = -t6
+    t41 = t40 / x
+    t42 = 0.0 if (t41 == 0.0 or t31 == 0.0) else t41 * t31
+    t43 = t39 + t42
+    return t43, 0.0, 0.0, 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def second_acosh(x, y, z):
+    """``second`` of acosh (the switch's case, compiled on its own)."""
+    t3 = x + (-1.0)
+    t4 = sqrt(t3)
+    t5 = x + 1.0
+    t6 = sqrt(t5)
+    t7 = t4 * t6
+    t8 = 1.0 / t7
+    t9 = -t8
+    t10 = t9 / t7
+    t11 = 0.0 if (t6 == 0.0 or t10 == 0.0) else t6 * t10
+    t12 = 0.0 if (t4 == 0.0 or t10 == 0.0) else t4 * t10
+    t13 = 0.5 / t6
+    t14 = 0.0 if (t13 == 0.0 or t12 == 0.0) else t13 * t12
+    t15 = 0.5 / t4
+    t16 = 0.0 if (t15 == 0.0 or t11 == 0.0) else t15 * t11
+    t17 = t14 + t16
+    return t17, 0.0, 0.0, 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def second_atanh(x, y, z):
+    """``second`` of atanh (the switch's case, compiled on its own)."""
+    t3 = abs(x)
+    t5 = 1.0 if t3 < 0.5 else 0.0
+    t6 = x * x
+    t7 = 1.0 - t6
+    t8 = 1.0 / t7
+    t9 = 1.0 - x
+    t10 = x + 1.0
+    t11 = t9 * t10
+    t12 = 1.0 / t11
+    t19 = 1.0 if t5 == 0.0 else -0.0
+    t23 = 1.0 if t5 != 0.0 else -0.0
+    t24 = -t12
+    t25 = t24 / t11
+    t26 = 0.0 if (t25 == 0.0 or t19 == 0.0) else t25 * t19
+    t27 = 0.0 if (t10 == 0.0 or t26 == 0.0) else t10 * t26
+    t28 = 0.0 if (t9 == 0.0 or t26 == 0.0) else t9 * t26
+    t29 = -t27
+    t30 = t28 + t29
+    t31 = -t8
+    t32 = t31 / t7
+    t33 = 0.0 if (t32 == 0.0 or t23 == 0.0) else t32 * t23
+    t34 = -t33
+    t35 = 0.0 if (x == 0.0 or t34 == 0.0) else x * t34
+    t36 = t30 + t35
+    t37 = 0.0 if (x == 0.0 or t34 == 0.0) else x * t34
+    t38 = t36 + t37
+    return t38, 0.0, 0.0, 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def second_atan2(x, y, z):
+    """``second`` of atan2 (the switch's case, compiled on its own)."""
+    t3 = hypot(x, y)
+    t4 = y / t3
+    t5 = hypot(x, y)
+    t6 = t4 / t5
+    t7 = -x
+    t8 = hypot(x, y)
+    t9 = t7 / t8
+    t10 = hypot(x, y)
+    t11 = t9 / t10
+    t12 = 1.0 / t5
+    t13 = -t6
+    t14 = t13 / t5
+    t16 = 1.0 if t5 > 0.0 else 0.0
+    t17 = x / t5
+    t18 = t17 if t16 != 0.0 else -0.0
+    t20 = 0.0 if t16 == 0.0 else -0.0
+    t21 = t18 + t20
+    t22 = 0.0 if (t21 == 0.0 or t14 == 0.0) else t21 * t14
+    t24 = 1.0 if t5 > 0.0 else 0.0
+    t25 = y / t5
+    t26 = t25 if t24 != 0.0 else -0.0
+    t28 = 0.0 if t24 == 0.0 else -0.0
+    t29 = t26 + t28
+    t30 = 0.0 if (t29 == 0.0 or t14 == 0.0) else t29 * t14
+    t31 = 1.0 / t3
+    t32 = 0.0 if (t31 == 0.0 or t12 == 0.0) else t31 * t12
+    t33 = t30 + t32
+    t34 = -t4
+    t35 = t34 / t3
+    t36 = 0.0 if (t35 == 0.0 or t12 == 0.0) else t35 * t12
+    t38 = 1.0 if t3 > 0.0 else 0.0
+    t39 = x / t3
+    t40 = t39 if t38 != 0.0 else -0.0
+    t42 = 0.0 if t38 == 0.0 else -0.0
+    t43 = t40 + t42
+    t44 = 0.0 if (t43 == 0.0 or t36 == 0.0) else t43 * t36
+    t45 = t22 + t44
+    t47 = 1.0 if t3 > 0.0 else 0.0
+    t48 = y / t3
+    t49 = t48 if t47 != 0.0 else -0.0
+    t51 = 0.0 if t47 == 0.0 else -0.0
+    t52 = t49 + t51
+    t53 = 0.0 if (t52 == 0.0 or t36 == 0.0) else t52 * t36
+    t54 = t33 + t53
+    t55 = 1.0 / t10
+    t56 = -t11
+    t57 = t56 / t10
+    t59 = 1.0 if t10 > 0.0 else 0.0
+    t60 = x / t10
+    t61 = t60 if t59 != 0.0 else -0.0
+    t63 = 0.0 if t59 == 0.0 else -0.0
+    t64 = t61 + t63
+    t65 = 0.0 if (t64 == 0.0 or t57 == 0.0) else t64 * t57
+    t67 = 1.0 if t10 > 0.0 else 0.0
+    t68 = y / t10
+    t69 = t68 if t67 != 0.0 else -0.0
+    t71 = 0.0 if t67 == 0.0 else -0.0
+    t72 = t69 + t71
+    t73 = 0.0 if (t72 == 0.0 or t57 == 0.0) else t72 * t57
+    t74 = 1.0 / t8
+    t75 = 0.0 if (t74 == 0.0 or t55 == 0.0) else t74 * t55
+    t76 = -t9
+    t77 = t76 / t8
+    t78 = 0.0 if (t77 == 0.0 or t55 == 0.0) else t77 * t55
+    t80 = 1.0 if t8 > 0.0 else 0.0
+    t81 = x / t8
+    t82 = t81 if t80 != 0.0 else -0.0
+    t84 = 0.0 if t80 == 0.0 else -0.0
+    t85 = t82 + t84
+    t86 = 0.0 if (t85 == 0.0 or t78 == 0.0) else t85 * t78
+    t87 = t65 + t86
+    t89 = 1.0 if t8 > 0.0 else 0.0
+    t90 = y / t8
+    t91 = t90 if t89 != 0.0 else -0.0
+    t93 = 0.0 if t89 == 0.0 else -0.0
+    t94 = t91 + t93
+    t95 = 0.0 if (t94 == 0.0 or t78 == 0.0) else t94 * t78
+    t96 = t73 + t95
+    t97 = -t75
+    t98 = t87 + t97
+    return t45, t54, t98, t96
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def second_hypot(x, y, z):
+    """``second`` of hypot (the switch's case, compiled on its own)."""
+    t4 = 1.0 if z > 0.0 else 0.0
+    t5 = x / z
+    t6 = t5 if t4 != 0.0 else -0.0
+    t8 = 0.0 if t4 == 0.0 else -0.0
+    t9 = t6 + t8
+    t11 = 1.0 if z > 0.0 else 0.0
+    t12 = y / z
+    t13 = t12 if t11 != 0.0 else -0.0
+    t15 = 0.0 if t11 == 0.0 else -0.0
+    t16 = t13 + t15
+    t20 = 1.0 if t4 != 0.0 else -0.0
+    t21 = 1.0 / z
+    t22 = 0.0 if (t21 == 0.0 or t20 == 0.0) else t21 * t20
+    t23 = -t5
+    t24 = t23 / z
+    t25 = 0.0 if (t24 == 0.0 or t20 == 0.0) else t24 * t20
+    t26 = t25 * t9
+    t27 = t22 + t26
+    t28 = t25 * t16
+    t29 = t28 + 0.0
+    t33 = 1.0 if t11 != 0.0 else -0.0
+    t34 = 1.0 / z
+    t35 = 0.0 if (t34 == 0.0 or t33 == 0.0) else t34 * t33
+    t36 = -t12
+    t37 = t36 / z
+    t38 = 0.0 if (t37 == 0.0 or t33 == 0.0) else t37 * t33
+    t39 = t38 * t9
+    t40 = t39 + 0.0
+    t41 = t38 * t16
+    t42 = t35 + t41
+    return t27, t29, t40, t42
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def second_erf(x, y, z):
+    """``second`` of erf (the switch's case, compiled on its own)."""
+    t3 = abs(x)
+    t5 = 1.0 if t3 > 28.0 else 0.0
+    t6 = x * 1048576.0
+    t7 = round(t6)
+    t8 = t7 * 9.5367431640625e-07
+    t9 = x * 1048576.0
+    t10 = round(t9)
+    t11 = t10 * 9.5367431640625e-07
+    t12 = t8 * t11
+    t13 = -t12
+    t14 = exp(t13)
+    t15 = x * 1048576.0
+    t16 = round(t15)
+    t17 = t16 * 9.5367431640625e-07
+    t18 = x - t17
+    t19 = x * 1048576.0
+    t20 = round(t19)
+    t21 = t20 * 9.5367431640625e-07
+    t22 = x + t21
+    t23 = t18 * t22
+    t24 = -t23
+    t25 = exp(t24)
+    t35 = 1.1283791670955126 if t5 == 0.0 else -0.0
+    t37 = 0.0 if (t14 == 0.0 or t35 == 0.0) else t14 * t35
+    t38 = 0.0 if (t25 == 0.0 or t37 == 0.0) else t25 * t37
+    t39 = -t38
+    t40 = 0.0 if (t22 == 0.0 or t39 == 0.0) else t22 * t39
+    t41 = 0.0 if (t18 == 0.0 or t39 == 0.0) else t18 * t39
+    t43 = t41 + t40
+    return t43, 0.0, 0.0, 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def second_erfc(x, y, z):
+    """``second`` of erfc (the switch's case, compiled on its own)."""
+    t3 = abs(x)
+    t5 = 1.0 if t3 > 28.0 else 0.0
+    t6 = x * 1048576.0
+    t7 = round(t6)
+    t8 = t7 * 9.5367431640625e-07
+    t9 = x * 1048576.0
+    t10 = round(t9)
+    t11 = t10 * 9.5367431640625e-07
+    t12 = t8 * t11
+    t13 = -t12
+    t14 = exp(t13)
+    t15 = x * 1048576.0
+    t16 = round(t15)
+    t17 = t16 * 9.5367431640625e-07
+    t18 = x - t17
+    t19 = x * 1048576.0
+    t20 = round(t19)
+    t21 = t20 * 9.5367431640625e-07
+    t22 = x + t21
+    t23 = t18 * t22
+    t24 = -t23
+    t25 = exp(t24)
+    t35 = (-1.1283791670955126) if t5 == 0.0 else -0.0
+    t37 = 0.0 if (t14 == 0.0 or t35 == 0.0) else t14 * t35
+    t38 = 0.0 if (t25 == 0.0 or t37 == 0.0) else t25 * t37
+    t39 = -t38
+    t40 = 0.0 if (t22 == 0.0 or t39 == 0.0) else t22 * t39
+    t41 = 0.0 if (t18 == 0.0 or t39 == 0.0) else t18 * t39
+    t43 = t41 + t40
+    return t43, 0.0, 0.0, 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def second_logaddexp(x, y, z):
+    """``second`` of logaddexp (the switch's case, compiled on its own)."""
+    t3 = 1.0 if x == y else 0.0
+    t4 = x - y
+    t5 = x - y
+    t6 = 1.0 if t4 != t5 else 0.0
+    t7 = t3 * t6
+    t8 = x - y
+    t10 = 0.0 if t7 != 0.0 else -0.0
+    t11 = t8 if t7 == 0.0 else -0.0
+    t12 = t10 + t11
+    t14 = 1.0 if x == y else 0.0
+    t15 = x - y
+    t16 = x - y
+    t17 = 1.0 if t15 != t16 else 0.0
+    t18 = t14 * t17
+    t19 = y - x
+    t21 = 0.0 if t18 != 0.0 else -0.0
+    t22 = t19 if t18 == 0.0 else -0.0
+    t23 = t21 + t22
+    t25 = dsigmoid(t12)
+    t28 = t25 if t7 == 0.0 else -0.0
+    t29 = -t28
+    t30 = dsigmoid(t23)
+    t33 = t30 if t18 == 0.0 else -0.0
+    t34 = -t33
+    return t28, t29, t34, t33
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def second(o, x, y, z):
     """``(h00, h01, h10, h11)``: h_sr = d partial_s / d parent_r."""
@@ -461,174 +1102,9 @@ def second(o, x, y, z):
     elif o == 4:  # mul
         return 0.0, 1.0, 1.0, 0.0
     elif o == 5:  # div
-        t3 = 1.0 / y
-        t4 = -z
-        t5 = t4 / y
-        t6 = -t3
-        t7 = t6 / y
-        t8 = 1.0 / y
-        t9 = -t5
-        t10 = t9 / y
-        t11 = -t8
-        t12 = t11 * t3
-        t13 = t12 + 0.0
-        t14 = t11 * t5
-        t15 = t10 + t14
-        return 0.0, t7, t13, t15
+        return second_div(x, y, z)
     elif o == 6:  # pow
-        t4 = 1.0 if y < 0.5 else 0.0
-        t6 = 1.0 if y > 9007199254740992.0 else 0.0
-        t7 = t4 + t6
-        t9 = 1.0 if y != 0.0 else 0.0
-        t10 = t7 * t9
-        t11 = abs(z)
-        t13 = 1.0 if t11 > 2.2250738585072014e-308 else 0.0
-        t14 = t10 * t13
-        t15 = abs(z)
-        t17 = 1.0 if t15 < 1.7976931348623157e+308 else 0.0
-        t18 = t14 * t17
-        t19 = abs(x)
-        t21 = 1.0 if t19 > 2.2250738585072014e-308 else 0.0
-        t22 = t18 * t21
-        t23 = z / x
-        t24 = y * t23
-        t26 = 1.0 if x == 0.0 else 0.0
-        t27 = 1.0 if x != x else 0.0
-        t28 = t26 + t27
-        t29 = abs(y)
-        t31 = 1.0 if t29 > 0.0 else 0.0
-        t32 = y - t31
-        t33 = x ** t32
-        t34 = y * t33
-        t35 = y + (-1.0)
-        t36 = x ** t35
-        t37 = y * t36
-        t38 = t34 if t28 != 0.0 else -0.0
-        t39 = t37 if t28 == 0.0 else -0.0
-        t40 = t38 + t39
-        t41 = t24 if t22 != 0.0 else -0.0
-        t42 = t40 if t22 == 0.0 else -0.0
-        t43 = t41 + t42
-        t44 = abs(x)
-        t46 = 1.0 if t44 > 0.0 else 0.0
-        t47 = 1.0 - t46
-        t48 = x + t47
-        t49 = log(t48)
-        t50 = z * t49
-        t54 = 1.0 if t22 == 0.0 else -0.0
-        t58 = 1.0 if t22 != 0.0 else -0.0
-        t61 = t54 if t28 == 0.0 else -0.0
-        t64 = t54 if t28 != 0.0 else -0.0
-        t65 = 0.0 if (t36 == 0.0 or t61 == 0.0) else t36 * t61
-        t66 = 0.0 if (y == 0.0 or t61 == 0.0) else y * t61
-        t68 = 1.0 if t35 < 0.5 else 0.0
-        t70 = 1.0 if t35 > 9007199254740992.0 else 0.0
-        t71 = t68 + t70
-        t73 = 1.0 if t35 != 0.0 else 0.0
-        t74 = t71 * t73
-        t75 = abs(t36)
-        t77 = 1.0 if t75 > 2.2250738585072014e-308 else 0.0
-        t78 = t74 * t77
-        t79 = abs(t36)
-        t81 = 1.0 if t79 < 1.7976931348623157e+308 else 0.0
-        t82 = t78 * t81
-        t83 = abs(x)
-        t85 = 1.0 if t83 > 2.2250738585072014e-308 else 0.0
-        t86 = t82 * t85
-        t87 = t36 / x
-        t88 = t35 * t87
-        t90 = 1.0 if x == 0.0 else 0.0
-        t91 = 1.0 if x != x else 0.0
-        t92 = t90 + t91
-        t93 = abs(t35)
-        t95 = 1.0 if t93 > 0.0 else 0.0
-        t96 = t35 - t95
-        t97 = x ** t96
-        t98 = t35 * t97
-        t99 = t35 + (-1.0)
-        t100 = x ** t99
-        t101 = t35 * t100
-        t102 = t98 if t92 != 0.0 else -0.0
-        t103 = t101 if t92 == 0.0 else -0.0
-        t104 = t102 + t103
-        t105 = t88 if t86 != 0.0 else -0.0
-        t106 = t104 if t86 == 0.0 else -0.0
-        t107 = t105 + t106
-        t108 = 0.0 if (t107 == 0.0 or t66 == 0.0) else t107 * t66
-        t109 = abs(x)
-        t111 = 1.0 if t109 > 0.0 else 0.0
-        t112 = 1.0 - t111
-        t113 = x + t112
-        t114 = log(t113)
-        t115 = t36 * t114
-        t116 = 0.0 if (t115 == 0.0 or t66 == 0.0) else t115 * t66
-        t117 = t65 + t116
-        t118 = 0.0 if (t33 == 0.0 or t64 == 0.0) else t33 * t64
-        t119 = t117 + t118
-        t120 = 0.0 if (y == 0.0 or t64 == 0.0) else y * t64
-        t122 = 1.0 if t32 < 0.5 else 0.0
-        t124 = 1.0 if t32 > 9007199254740992.0 else 0.0
-        t125 = t122 + t124
-        t127 = 1.0 if t32 != 0.0 else 0.0
-        t128 = t125 * t127
-        t129 = abs(t33)
-        t131 = 1.0 if t129 > 2.2250738585072014e-308 else 0.0
-        t132 = t128 * t131
-        t133 = abs(t33)
-        t135 = 1.0 if t133 < 1.7976931348623157e+308 else 0.0
-        t136 = t132 * t135
-        t137 = abs(x)
-        t139 = 1.0 if t137 > 2.2250738585072014e-308 else 0.0
-        t140 = t136 * t139
-        t141 = t33 / x
-        t142 = t32 * t141
-        t144 = 1.0 if x == 0.0 else 0.0
-        t145 = 1.0 if x != x else 0.0
-        t146 = t144 + t145
-        t147 = abs(t32)
-        t149 = 1.0 if t147 > 0.0 else 0.0
-        t150 = t32 - t149
-        t151 = x ** t150
-        t152 = t32 * t151
-        t153 = t32 + (-1.0)
-        t154 = x ** t153
-        t155 = t32 * t154
-        t156 = t152 if t146 != 0.0 else -0.0
-        t157 = t155 if t146 == 0.0 else -0.0
-        t158 = t156 + t157
-        t159 = t142 if t140 != 0.0 else -0.0
-        t160 = t158 if t140 == 0.0 else -0.0
-        t161 = t159 + t160
-        t162 = 0.0 if (t161 == 0.0 or t120 == 0.0) else t161 * t120
-        t163 = t108 + t162
-        t164 = abs(x)
-        t166 = 1.0 if t164 > 0.0 else 0.0
-        t167 = 1.0 - t166
-        t168 = x + t167
-        t169 = log(t168)
-        t170 = t33 * t169
-        t171 = 0.0 if (t170 == 0.0 or t120 == 0.0) else t170 * t120
-        t172 = t119 + t171
-        t174 = 0.0 if (t23 == 0.0 or t58 == 0.0) else t23 * t58
-        t175 = t172 + t174
-        t176 = 0.0 if (y == 0.0 or t58 == 0.0) else y * t58
-        t177 = 1.0 / x
-        t178 = 0.0 if (t177 == 0.0 or t176 == 0.0) else t177 * t176
-        t179 = -t23
-        t180 = t179 / x
-        t181 = 0.0 if (t180 == 0.0 or t176 == 0.0) else t180 * t176
-        t182 = t163 + t181
-        t183 = t178 * t43
-        t184 = t182 + t183
-        t185 = t178 * t50
-        t186 = t175 + t185
-        t187 = 1.0 / t48
-        t188 = 0.0 if (t187 == 0.0 or z == 0.0) else t187 * z
-        t190 = t49 * t43
-        t191 = t188 + t190
-        t192 = t49 * t50
-        t193 = t192 + 0.0
-        return t184, t186, t191, t193
+        return second_pow(x, y, z)
     elif o == 7:  # maximum
         return 0.0, 0.0, 0.0, 0.0
     elif o == 8:  # minimum
@@ -710,77 +1186,7 @@ def second(o, x, y, z):
         t10 = t7 + t9
         return t10, 0.0, 0.0, 0.0
     elif o == 27:  # pow_const
-        t4 = 1.0 if y < 0.5 else 0.0
-        t6 = 1.0 if y > 9007199254740992.0 else 0.0
-        t7 = t4 + t6
-        t9 = 1.0 if y != 0.0 else 0.0
-        t10 = t7 * t9
-        t11 = abs(z)
-        t13 = 1.0 if t11 > 2.2250738585072014e-308 else 0.0
-        t14 = t10 * t13
-        t15 = abs(z)
-        t17 = 1.0 if t15 < 1.7976931348623157e+308 else 0.0
-        t18 = t14 * t17
-        t19 = abs(x)
-        t21 = 1.0 if t19 > 2.2250738585072014e-308 else 0.0
-        t22 = t18 * t21
-        t23 = z / x
-        t24 = y * t23
-        t25 = abs(y)
-        t27 = 1.0 if t25 > 0.0 else 0.0
-        t28 = y - t27
-        t29 = x ** t28
-        t30 = y * t29
-        t31 = t24 if t22 != 0.0 else -0.0
-        t32 = t30 if t22 == 0.0 else -0.0
-        t33 = t31 + t32
-        t37 = 1.0 if t22 == 0.0 else -0.0
-        t41 = 1.0 if t22 != 0.0 else -0.0
-        t43 = 0.0 if (y == 0.0 or t37 == 0.0) else y * t37
-        t45 = 1.0 if t28 < 0.5 else 0.0
-        t47 = 1.0 if t28 > 9007199254740992.0 else 0.0
-        t48 = t45 + t47
-        t50 = 1.0 if t28 != 0.0 else 0.0
-        t51 = t48 * t50
-        t52 = abs(t29)
-        t54 = 1.0 if t52 > 2.2250738585072014e-308 else 0.0
-        t55 = t51 * t54
-        t56 = abs(t29)
-        t58 = 1.0 if t56 < 1.7976931348623157e+308 else 0.0
-        t59 = t55 * t58
-        t60 = abs(x)
-        t62 = 1.0 if t60 > 2.2250738585072014e-308 else 0.0
-        t63 = t59 * t62
-        t64 = t29 / x
-        t65 = t28 * t64
-        t67 = 1.0 if x == 0.0 else 0.0
-        t68 = 1.0 if x != x else 0.0
-        t69 = t67 + t68
-        t70 = abs(t28)
-        t72 = 1.0 if t70 > 0.0 else 0.0
-        t73 = t28 - t72
-        t74 = x ** t73
-        t75 = t28 * t74
-        t76 = t28 + (-1.0)
-        t77 = x ** t76
-        t78 = t28 * t77
-        t79 = t75 if t69 != 0.0 else -0.0
-        t80 = t78 if t69 == 0.0 else -0.0
-        t81 = t79 + t80
-        t82 = t65 if t63 != 0.0 else -0.0
-        t83 = t81 if t63 == 0.0 else -0.0
-        t84 = t82 + t83
-        t85 = 0.0 if (t84 == 0.0 or t43 == 0.0) else t84 * t43
-        t98 = 0.0 if (y == 0.0 or t41 == 0.0) else y * t41
-        t99 = 1.0 / x
-        t100 = 0.0 if (t99 == 0.0 or t98 == 0.0) else t99 * t98
-        t101 = -t23
-        t102 = t101 / x
-        t103 = 0.0 if (t102 == 0.0 or t98 == 0.0) else t102 * t98
-        t104 = t85 + t103
-        t105 = t100 * t33
-        t106 = t104 + t105
-        return t106, 0.0, 0.0, 0.0
+        return second_pow_const(x, y, z)
     elif o == 28:  # rpow_const
         t3 = abs(y)
         t5 = 1.0 if t3 > 0.0 else 0.0
@@ -826,106 +1232,11 @@ def second(o, x, y, z):
         t4 = cosh(x)
         return t4, 0.0, 0.0, 0.0
     elif o == 38:  # asin
-        t3 = abs(x)
-        t5 = 1.0 if t3 < 0.5 else 0.0
-        t6 = x * x
-        t7 = 1.0 - t6
-        t8 = sqrt(t7)
-        t9 = 1.0 / t8
-        t10 = 1.0 - x
-        t11 = x + 1.0
-        t12 = t10 * t11
-        t13 = sqrt(t12)
-        t14 = 1.0 / t13
-        t21 = 1.0 if t5 == 0.0 else -0.0
-        t25 = 1.0 if t5 != 0.0 else -0.0
-        t26 = -t14
-        t27 = t26 / t13
-        t28 = 0.0 if (t27 == 0.0 or t21 == 0.0) else t27 * t21
-        t29 = 0.5 / t13
-        t30 = 0.0 if (t29 == 0.0 or t28 == 0.0) else t29 * t28
-        t31 = 0.0 if (t11 == 0.0 or t30 == 0.0) else t11 * t30
-        t32 = 0.0 if (t10 == 0.0 or t30 == 0.0) else t10 * t30
-        t33 = -t31
-        t34 = t32 + t33
-        t35 = -t9
-        t36 = t35 / t8
-        t37 = 0.0 if (t36 == 0.0 or t25 == 0.0) else t36 * t25
-        t38 = 0.5 / t8
-        t39 = 0.0 if (t38 == 0.0 or t37 == 0.0) else t38 * t37
-        t40 = -t39
-        t41 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
-        t42 = t34 + t41
-        t43 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
-        t44 = t42 + t43
-        return t44, 0.0, 0.0, 0.0
+        return second_asin(x, y, z)
     elif o == 39:  # acos
-        t3 = abs(x)
-        t5 = 1.0 if t3 < 0.5 else 0.0
-        t6 = x * x
-        t7 = 1.0 - t6
-        t8 = sqrt(t7)
-        t9 = (-1.0) / t8
-        t10 = 1.0 - x
-        t11 = x + 1.0
-        t12 = t10 * t11
-        t13 = sqrt(t12)
-        t14 = (-1.0) / t13
-        t21 = 1.0 if t5 == 0.0 else -0.0
-        t25 = 1.0 if t5 != 0.0 else -0.0
-        t26 = -t14
-        t27 = t26 / t13
-        t28 = 0.0 if (t27 == 0.0 or t21 == 0.0) else t27 * t21
-        t29 = 0.5 / t13
-        t30 = 0.0 if (t29 == 0.0 or t28 == 0.0) else t29 * t28
-        t31 = 0.0 if (t11 == 0.0 or t30 == 0.0) else t11 * t30
-        t32 = 0.0 if (t10 == 0.0 or t30 == 0.0) else t10 * t30
-        t33 = -t31
-        t34 = t32 + t33
-        t35 = -t9
-        t36 = t35 / t8
-        t37 = 0.0 if (t36 == 0.0 or t25 == 0.0) else t36 * t25
-        t38 = 0.5 / t8
-        t39 = 0.0 if (t38 == 0.0 or t37 == 0.0) else t38 * t37
-        t40 = -t39
-        t41 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
-        t42 = t34 + t41
-        t43 = 0.0 if (x == 0.0 or t40 == 0.0) else x * t40
-        t44 = t42 + t43
-        return t44, 0.0, 0.0, 0.0
+        return second_acos(x, y, z)
     elif o == 40:  # atan
-        t3 = abs(x)
-        t5 = 1.0 if t3 > 1.0 else 0.0
-        t6 = 1.0 / x
-        t7 = 1.0 / x
-        t8 = x + t7
-        t9 = t6 / t8
-        t10 = x * x
-        t11 = t10 + 1.0
-        t12 = 1.0 / t11
-        t19 = 1.0 if t5 == 0.0 else -0.0
-        t23 = 1.0 if t5 != 0.0 else -0.0
-        t24 = -t12
-        t25 = t24 / t11
-        t26 = 0.0 if (t25 == 0.0 or t19 == 0.0) else t25 * t19
-        t27 = 0.0 if (x == 0.0 or t26 == 0.0) else x * t26
-        t28 = 0.0 if (x == 0.0 or t26 == 0.0) else x * t26
-        t29 = t27 + t28
-        t30 = 1.0 / t8
-        t31 = 0.0 if (t30 == 0.0 or t23 == 0.0) else t30 * t23
-        t32 = -t9
-        t33 = t32 / t8
-        t34 = 0.0 if (t33 == 0.0 or t23 == 0.0) else t33 * t23
-        t35 = t29 + t34
-        t36 = -t7
-        t37 = t36 / x
-        t38 = 0.0 if (t37 == 0.0 or t34 == 0.0) else t37 * t34
-        t39 = t35 + t38
-        t40 = -t6
-        t41 = t40 / x
-        t42 = 0.0 if (t41 == 0.0 or t31 == 0.0) else t41 * t31
-        t43 = t39 + t42
-        return t43, 0.0, 0.0, 0.0
+        return second_atan(x, y, z)
     elif o == 41:  # asinh
         t4 = hypot(1.0, x)
         t5 = 1.0 / t4
@@ -939,226 +1250,17 @@ def second(o, x, y, z):
         t15 = 0.0 if (t14 == 0.0 or t7 == 0.0) else t14 * t7
         return t15, 0.0, 0.0, 0.0
     elif o == 42:  # acosh
-        t3 = x + (-1.0)
-        t4 = sqrt(t3)
-        t5 = x + 1.0
-        t6 = sqrt(t5)
-        t7 = t4 * t6
-        t8 = 1.0 / t7
-        t9 = -t8
-        t10 = t9 / t7
-        t11 = 0.0 if (t6 == 0.0 or t10 == 0.0) else t6 * t10
-        t12 = 0.0 if (t4 == 0.0 or t10 == 0.0) else t4 * t10
-        t13 = 0.5 / t6
-        t14 = 0.0 if (t13 == 0.0 or t12 == 0.0) else t13 * t12
-        t15 = 0.5 / t4
-        t16 = 0.0 if (t15 == 0.0 or t11 == 0.0) else t15 * t11
-        t17 = t14 + t16
-        return t17, 0.0, 0.0, 0.0
+        return second_acosh(x, y, z)
     elif o == 43:  # atanh
-        t3 = abs(x)
-        t5 = 1.0 if t3 < 0.5 else 0.0
-        t6 = x * x
-        t7 = 1.0 - t6
-        t8 = 1.0 / t7
-        t9 = 1.0 - x
-        t10 = x + 1.0
-        t11 = t9 * t10
-        t12 = 1.0 / t11
-        t19 = 1.0 if t5 == 0.0 else -0.0
-        t23 = 1.0 if t5 != 0.0 else -0.0
-        t24 = -t12
-        t25 = t24 / t11
-        t26 = 0.0 if (t25 == 0.0 or t19 == 0.0) else t25 * t19
-        t27 = 0.0 if (t10 == 0.0 or t26 == 0.0) else t10 * t26
-        t28 = 0.0 if (t9 == 0.0 or t26 == 0.0) else t9 * t26
-        t29 = -t27
-        t30 = t28 + t29
-        t31 = -t8
-        t32 = t31 / t7
-        t33 = 0.0 if (t32 == 0.0 or t23 == 0.0) else t32 * t23
-        t34 = -t33
-        t35 = 0.0 if (x == 0.0 or t34 == 0.0) else x * t34
-        t36 = t30 + t35
-        t37 = 0.0 if (x == 0.0 or t34 == 0.0) else x * t34
-        t38 = t36 + t37
-        return t38, 0.0, 0.0, 0.0
+        return second_atanh(x, y, z)
     elif o == 44:  # atan2
-        t3 = hypot(x, y)
-        t4 = y / t3
-        t5 = hypot(x, y)
-        t6 = t4 / t5
-        t7 = -x
-        t8 = hypot(x, y)
-        t9 = t7 / t8
-        t10 = hypot(x, y)
-        t11 = t9 / t10
-        t12 = 1.0 / t5
-        t13 = -t6
-        t14 = t13 / t5
-        t16 = 1.0 if t5 > 0.0 else 0.0
-        t17 = x / t5
-        t18 = t17 if t16 != 0.0 else -0.0
-        t20 = 0.0 if t16 == 0.0 else -0.0
-        t21 = t18 + t20
-        t22 = 0.0 if (t21 == 0.0 or t14 == 0.0) else t21 * t14
-        t24 = 1.0 if t5 > 0.0 else 0.0
-        t25 = y / t5
-        t26 = t25 if t24 != 0.0 else -0.0
-        t28 = 0.0 if t24 == 0.0 else -0.0
-        t29 = t26 + t28
-        t30 = 0.0 if (t29 == 0.0 or t14 == 0.0) else t29 * t14
-        t31 = 1.0 / t3
-        t32 = 0.0 if (t31 == 0.0 or t12 == 0.0) else t31 * t12
-        t33 = t30 + t32
-        t34 = -t4
-        t35 = t34 / t3
-        t36 = 0.0 if (t35 == 0.0 or t12 == 0.0) else t35 * t12
-        t38 = 1.0 if t3 > 0.0 else 0.0
-        t39 = x / t3
-        t40 = t39 if t38 != 0.0 else -0.0
-        t42 = 0.0 if t38 == 0.0 else -0.0
-        t43 = t40 + t42
-        t44 = 0.0 if (t43 == 0.0 or t36 == 0.0) else t43 * t36
-        t45 = t22 + t44
-        t47 = 1.0 if t3 > 0.0 else 0.0
-        t48 = y / t3
-        t49 = t48 if t47 != 0.0 else -0.0
-        t51 = 0.0 if t47 == 0.0 else -0.0
-        t52 = t49 + t51
-        t53 = 0.0 if (t52 == 0.0 or t36 == 0.0) else t52 * t36
-        t54 = t33 + t53
-        t55 = 1.0 / t10
-        t56 = -t11
-        t57 = t56 / t10
-        t59 = 1.0 if t10 > 0.0 else 0.0
-        t60 = x / t10
-        t61 = t60 if t59 != 0.0 else -0.0
-        t63 = 0.0 if t59 == 0.0 else -0.0
-        t64 = t61 + t63
-        t65 = 0.0 if (t64 == 0.0 or t57 == 0.0) else t64 * t57
-        t67 = 1.0 if t10 > 0.0 else 0.0
-        t68 = y / t10
-        t69 = t68 if t67 != 0.0 else -0.0
-        t71 = 0.0 if t67 == 0.0 else -0.0
-        t72 = t69 + t71
-        t73 = 0.0 if (t72 == 0.0 or t57 == 0.0) else t72 * t57
-        t74 = 1.0 / t8
-        t75 = 0.0 if (t74 == 0.0 or t55 == 0.0) else t74 * t55
-        t76 = -t9
-        t77 = t76 / t8
-        t78 = 0.0 if (t77 == 0.0 or t55 == 0.0) else t77 * t55
-        t80 = 1.0 if t8 > 0.0 else 0.0
-        t81 = x / t8
-        t82 = t81 if t80 != 0.0 else -0.0
-        t84 = 0.0 if t80 == 0.0 else -0.0
-        t85 = t82 + t84
-        t86 = 0.0 if (t85 == 0.0 or t78 == 0.0) else t85 * t78
-        t87 = t65 + t86
-        t89 = 1.0 if t8 > 0.0 else 0.0
-        t90 = y / t8
-        t91 = t90 if t89 != 0.0 else -0.0
-        t93 = 0.0 if t89 == 0.0 else -0.0
-        t94 = t91 + t93
-        t95 = 0.0 if (t94 == 0.0 or t78 == 0.0) else t94 * t78
-        t96 = t73 + t95
-        t97 = -t75
-        t98 = t87 + t97
-        return t45, t54, t98, t96
+        return second_atan2(x, y, z)
     elif o == 45:  # hypot
-        t4 = 1.0 if z > 0.0 else 0.0
-        t5 = x / z
-        t6 = t5 if t4 != 0.0 else -0.0
-        t8 = 0.0 if t4 == 0.0 else -0.0
-        t9 = t6 + t8
-        t11 = 1.0 if z > 0.0 else 0.0
-        t12 = y / z
-        t13 = t12 if t11 != 0.0 else -0.0
-        t15 = 0.0 if t11 == 0.0 else -0.0
-        t16 = t13 + t15
-        t20 = 1.0 if t4 != 0.0 else -0.0
-        t21 = 1.0 / z
-        t22 = 0.0 if (t21 == 0.0 or t20 == 0.0) else t21 * t20
-        t23 = -t5
-        t24 = t23 / z
-        t25 = 0.0 if (t24 == 0.0 or t20 == 0.0) else t24 * t20
-        t26 = t25 * t9
-        t27 = t22 + t26
-        t28 = t25 * t16
-        t29 = t28 + 0.0
-        t33 = 1.0 if t11 != 0.0 else -0.0
-        t34 = 1.0 / z
-        t35 = 0.0 if (t34 == 0.0 or t33 == 0.0) else t34 * t33
-        t36 = -t12
-        t37 = t36 / z
-        t38 = 0.0 if (t37 == 0.0 or t33 == 0.0) else t37 * t33
-        t39 = t38 * t9
-        t40 = t39 + 0.0
-        t41 = t38 * t16
-        t42 = t35 + t41
-        return t27, t29, t40, t42
+        return second_hypot(x, y, z)
     elif o == 46:  # erf
-        t3 = abs(x)
-        t5 = 1.0 if t3 > 28.0 else 0.0
-        t6 = x * 1048576.0
-        t7 = round(t6)
-        t8 = t7 * 9.5367431640625e-07
-        t9 = x * 1048576.0
-        t10 = round(t9)
-        t11 = t10 * 9.5367431640625e-07
-        t12 = t8 * t11
-        t13 = -t12
-        t14 = exp(t13)
-        t15 = x * 1048576.0
-        t16 = round(t15)
-        t17 = t16 * 9.5367431640625e-07
-        t18 = x - t17
-        t19 = x * 1048576.0
-        t20 = round(t19)
-        t21 = t20 * 9.5367431640625e-07
-        t22 = x + t21
-        t23 = t18 * t22
-        t24 = -t23
-        t25 = exp(t24)
-        t35 = 1.1283791670955126 if t5 == 0.0 else -0.0
-        t37 = 0.0 if (t14 == 0.0 or t35 == 0.0) else t14 * t35
-        t38 = 0.0 if (t25 == 0.0 or t37 == 0.0) else t25 * t37
-        t39 = -t38
-        t40 = 0.0 if (t22 == 0.0 or t39 == 0.0) else t22 * t39
-        t41 = 0.0 if (t18 == 0.0 or t39 == 0.0) else t18 * t39
-        t43 = t41 + t40
-        return t43, 0.0, 0.0, 0.0
+        return second_erf(x, y, z)
     elif o == 47:  # erfc
-        t3 = abs(x)
-        t5 = 1.0 if t3 > 28.0 else 0.0
-        t6 = x * 1048576.0
-        t7 = round(t6)
-        t8 = t7 * 9.5367431640625e-07
-        t9 = x * 1048576.0
-        t10 = round(t9)
-        t11 = t10 * 9.5367431640625e-07
-        t12 = t8 * t11
-        t13 = -t12
-        t14 = exp(t13)
-        t15 = x * 1048576.0
-        t16 = round(t15)
-        t17 = t16 * 9.5367431640625e-07
-        t18 = x - t17
-        t19 = x * 1048576.0
-        t20 = round(t19)
-        t21 = t20 * 9.5367431640625e-07
-        t22 = x + t21
-        t23 = t18 * t22
-        t24 = -t23
-        t25 = exp(t24)
-        t35 = (-1.1283791670955126) if t5 == 0.0 else -0.0
-        t37 = 0.0 if (t14 == 0.0 or t35 == 0.0) else t14 * t35
-        t38 = 0.0 if (t25 == 0.0 or t37 == 0.0) else t25 * t37
-        t39 = -t38
-        t40 = 0.0 if (t22 == 0.0 or t39 == 0.0) else t22 * t39
-        t41 = 0.0 if (t18 == 0.0 or t39 == 0.0) else t18 * t39
-        t43 = t41 + t40
-        return t43, 0.0, 0.0, 0.0
+        return second_erfc(x, y, z)
     elif o == 48:  # cbrt
         t3 = z * 3.0
         t4 = t3 * z
@@ -1193,31 +1295,7 @@ def second(o, x, y, z):
     elif o == 58:  # fmin
         return 0.0, 0.0, 0.0, 0.0
     elif o == 59:  # logaddexp
-        t3 = 1.0 if x == y else 0.0
-        t4 = x - y
-        t5 = x - y
-        t6 = 1.0 if t4 != t5 else 0.0
-        t7 = t3 * t6
-        t8 = x - y
-        t10 = 0.0 if t7 != 0.0 else -0.0
-        t11 = t8 if t7 == 0.0 else -0.0
-        t12 = t10 + t11
-        t14 = 1.0 if x == y else 0.0
-        t15 = x - y
-        t16 = x - y
-        t17 = 1.0 if t15 != t16 else 0.0
-        t18 = t14 * t17
-        t19 = y - x
-        t21 = 0.0 if t18 != 0.0 else -0.0
-        t22 = t19 if t18 == 0.0 else -0.0
-        t23 = t21 + t22
-        t25 = dsigmoid(t12)
-        t28 = t25 if t7 == 0.0 else -0.0
-        t29 = -t28
-        t30 = dsigmoid(t23)
-        t33 = t30 if t18 == 0.0 else -0.0
-        t34 = -t33
-        return t28, t29, t34, t33
+        return second_logaddexp(x, y, z)
     elif o == 60:  # lt
         return 0.0, 0.0, 0.0, 0.0
     elif o == 61:  # le
