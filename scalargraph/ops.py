@@ -171,11 +171,16 @@ class Opcode(IntEnum):
 
 # d(x ** y)/dx of pow and pow_const (see pow's record): y (z / x) where y - 1 is not exact
 # and x and z are normal numbers, else the rule ``old`` (the derived second partials divide
-# by x: at a subnormal x, y / x overflows where x^(y - 1) (1 + y log x) does not).
+# by x: at a subnormal x, y / x overflows where x^(y - 1) (1 + y log x) does not). The
+# divisor is 1 at x = 0, where that branch is not taken, so that the Python export (plain
+# math, which raises on / 0) computes it too.
 _POW_DX = ("where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0)"
            " * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308)"
-           " * gt(abs(x), 2.2250738585072014e-308), y * (z / x), {old})")
+           " * gt(abs(x), 2.2250738585072014e-308), y * (z / (x + (1.0 - gt(abs(x), 0.0)))),"
+           " {old})")
 
+
+_BIG_X = "where(gt(abs(x), 1.0), x, 2.0)"  # x where |x| > 1 (atan's partial)
 
 # exp(-x^2) of erf' and erfc' to 2 ulp: exp(-(x * x)) is off by the relative error x^2 eps
 # of x * x (17 ulp at x = 6, ~1000 near 27, where it underflows). With h = x rounded to a
@@ -281,7 +286,9 @@ OPS = (
     # 1 / (1 + x * x) divides twice by 1 + x^2 and underflows to 0 from |x| ~ 1e81 (the true
     # -2x / (1 + x^2)^2 is normal up to 1e103); this form's has no such step and no
     # cancellation (both of its terms have the sign of -x).
-    Op(40, "atan", UNARY, "atan(x)", ("where(gt(abs(x), 1.0), (1.0 / x) / (x + 1.0 / x), "
+    # (the branch's x is 2 where it is not taken: no 1 / 0 for the Python export at x = 0)
+    Op(40, "atan", UNARY, "atan(x)", ("where(gt(abs(x), 1.0), (1.0 / " + _BIG_X + ") / ("
+                                      + _BIG_X + " + 1.0 / " + _BIG_X + "), "
                                       "1.0 / (1.0 + x * x))",)),
     Op(41, "asinh", UNARY, "asinh(x)", ("1.0 / hypot(1.0, x)",)),
     Op(42, "acosh", UNARY, "acosh(x)", ("1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0))",),

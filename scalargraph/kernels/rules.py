@@ -20,7 +20,7 @@ from .scalar import cbrt, ceil, dsigmoid, eq, exp2, floor, fmod, gt, logaddexp, 
 acos, acosh, asin, asinh, atan, atan2, atanh, copysign, cos, cosh, erf, erfc, exp, expm1, hypot, log, log10, log1p, log2, sin, sinh, sqrt, tan, tanh = math.acos, math.acosh, math.asin, math.asinh, math.atan, math.atan2, math.atanh, math.copysign, math.cos, math.cosh, math.erf, math.erfc, math.exp, math.expm1, math.hypot, math.log, math.log10, math.log1p, math.log2, math.sin, math.sinh, math.sqrt, math.tan, math.tanh
 
 # Digest of the op table this file was generated from: scalargraph.kernels checks it at import.
-TABLE_DIGEST = "95050b97d22b464f"
+TABLE_DIGEST = "fa10d6ad51b1fb4a"
 
 # Operand kind of each opcode (ops.Kind: 0 input, 1 const, 2 unary, 3 binary, 4 const_right)
 # and how many of arg0/arg1 are parent nodes.
@@ -183,7 +183,7 @@ def unary_partials(o, x):
         return z, where(lt(abs(x), 0.5), -1.0 / sqrt(1.0 - x * x), -1.0 / sqrt((1.0 - x) * (1.0 + x)))
     elif o == 40:  # atan
         z = atan(x)
-        return z, where(gt(abs(x), 1.0), (1.0 / x) / (x + 1.0 / x), 1.0 / (1.0 + x * x))
+        return z, where(gt(abs(x), 1.0), (1.0 / where(gt(abs(x), 1.0), x, 2.0)) / (where(gt(abs(x), 1.0), x, 2.0) + 1.0 / where(gt(abs(x), 1.0), x, 2.0)), 1.0 / (1.0 + x * x))
     elif o == 41:  # asinh
         z = asinh(x)
         return z, 1.0 / hypot(1.0, x)
@@ -301,7 +301,7 @@ def binary_partials(o, x, y):
         return z, 1.0 / y, -z / y
     elif o == 6:  # pow
         z = x ** y
-        return z, where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(x), 2.2250738585072014e-308), y * (z / x), where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), y * x ** (y - 1.0))), z * log(x + (1.0 - gt(abs(x), 0.0)))
+        return z, where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(x), 2.2250738585072014e-308), y * (z / (x + (1.0 - gt(abs(x), 0.0)))), where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), y * x ** (y - 1.0))), z * log(x + (1.0 - gt(abs(x), 0.0)))
     elif o == 7:  # maximum
         z = x if (x > y or x != x) else y
         return z, gt(x, y), 1.0 - gt(x, y)
@@ -411,7 +411,7 @@ def const_right_partials(o, x, y):
         return z, -z / x
     elif o == 27:  # pow_const
         z = x ** y
-        return z, where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(x), 2.2250738585072014e-308), y * (z / x), y * x ** (y - gt(abs(y), 0.0)))
+        return z, where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(x), 2.2250738585072014e-308), y * (z / (x + (1.0 - gt(abs(x), 0.0)))), y * x ** (y - gt(abs(y), 0.0)))
     elif o == 28:  # rpow_const
         z = y ** x
         return z, z * log(y + (1.0 - gt(abs(y), 0.0)))
@@ -487,145 +487,157 @@ def second_pow(x, y, z):
     t19 = abs(x)
     t21 = 1.0 if t19 > 2.2250738585072014e-308 else 0.0
     t22 = t18 * t21
-    t23 = z / x
-    t24 = y * t23
-    t26 = 1.0 if x == 0.0 else 0.0
-    t27 = 1.0 if x != x else 0.0
-    t28 = t26 + t27
-    t29 = abs(y)
-    t31 = 1.0 if t29 > 0.0 else 0.0
-    t32 = y - t31
-    t33 = x ** t32
-    t34 = y * t33
-    t35 = y + (-1.0)
-    t36 = x ** t35
-    t37 = y * t36
-    t38 = t34 if t28 != 0.0 else -0.0
-    t39 = t37 if t28 == 0.0 else -0.0
-    t40 = t38 + t39
-    t41 = t24 if t22 != 0.0 else -0.0
-    t42 = t40 if t22 == 0.0 else -0.0
-    t43 = t41 + t42
-    t44 = abs(x)
-    t46 = 1.0 if t44 > 0.0 else 0.0
-    t47 = 1.0 - t46
-    t48 = x + t47
-    t49 = log(t48)
-    t50 = z * t49
-    t54 = 1.0 if t22 == 0.0 else -0.0
-    t58 = 1.0 if t22 != 0.0 else -0.0
-    t61 = t54 if t28 == 0.0 else -0.0
-    t64 = t54 if t28 != 0.0 else -0.0
-    t65 = 0.0 if (t36 == 0.0 or t61 == 0.0) else t36 * t61
-    t66 = 0.0 if (y == 0.0 or t61 == 0.0) else y * t61
-    t68 = 1.0 if t35 < 0.5 else 0.0
-    t70 = 1.0 if t35 > 9007199254740992.0 else 0.0
-    t71 = t68 + t70
-    t73 = 1.0 if t35 != 0.0 else 0.0
-    t74 = t71 * t73
-    t75 = abs(t36)
-    t77 = 1.0 if t75 > 2.2250738585072014e-308 else 0.0
-    t78 = t74 * t77
-    t79 = abs(t36)
-    t81 = 1.0 if t79 < 1.7976931348623157e+308 else 0.0
-    t82 = t78 * t81
-    t83 = abs(x)
-    t85 = 1.0 if t83 > 2.2250738585072014e-308 else 0.0
-    t86 = t82 * t85
-    t87 = t36 / x
-    t88 = t35 * t87
-    t90 = 1.0 if x == 0.0 else 0.0
-    t91 = 1.0 if x != x else 0.0
-    t92 = t90 + t91
-    t93 = abs(t35)
-    t95 = 1.0 if t93 > 0.0 else 0.0
-    t96 = t35 - t95
-    t97 = x ** t96
-    t98 = t35 * t97
-    t99 = t35 + (-1.0)
-    t100 = x ** t99
-    t101 = t35 * t100
-    t102 = t98 if t92 != 0.0 else -0.0
-    t103 = t101 if t92 == 0.0 else -0.0
-    t104 = t102 + t103
-    t105 = t88 if t86 != 0.0 else -0.0
-    t106 = t104 if t86 == 0.0 else -0.0
-    t107 = t105 + t106
-    t108 = 0.0 if (t107 == 0.0 or t66 == 0.0) else t107 * t66
-    t109 = abs(x)
-    t111 = 1.0 if t109 > 0.0 else 0.0
-    t112 = 1.0 - t111
-    t113 = x + t112
-    t114 = log(t113)
-    t115 = t36 * t114
-    t116 = 0.0 if (t115 == 0.0 or t66 == 0.0) else t115 * t66
-    t117 = t65 + t116
-    t118 = 0.0 if (t33 == 0.0 or t64 == 0.0) else t33 * t64
-    t119 = t117 + t118
-    t120 = 0.0 if (y == 0.0 or t64 == 0.0) else y * t64
-    t122 = 1.0 if t32 < 0.5 else 0.0
-    t124 = 1.0 if t32 > 9007199254740992.0 else 0.0
-    t125 = t122 + t124
-    t127 = 1.0 if t32 != 0.0 else 0.0
-    t128 = t125 * t127
-    t129 = abs(t33)
-    t131 = 1.0 if t129 > 2.2250738585072014e-308 else 0.0
-    t132 = t128 * t131
-    t133 = abs(t33)
-    t135 = 1.0 if t133 < 1.7976931348623157e+308 else 0.0
-    t136 = t132 * t135
-    t137 = abs(x)
-    t139 = 1.0 if t137 > 2.2250738585072014e-308 else 0.0
-    t140 = t136 * t139
-    t141 = t33 / x
-    t142 = t32 * t141
-    t144 = 1.0 if x == 0.0 else 0.0
-    t145 = 1.0 if x != x else 0.0
-    t146 = t144 + t145
-    t147 = abs(t32)
-    t149 = 1.0 if t147 > 0.0 else 0.0
-    t150 = t32 - t149
-    t151 = x ** t150
-    t152 = t32 * t151
-    t153 = t32 + (-1.0)
-    t154 = x ** t153
-    t155 = t32 * t154
-    t156 = t152 if t146 != 0.0 else -0.0
-    t157 = t155 if t146 == 0.0 else -0.0
-    t158 = t156 + t157
-    t159 = t142 if t140 != 0.0 else -0.0
-    t160 = t158 if t140 == 0.0 else -0.0
+    t23 = abs(x)
+    t25 = 1.0 if t23 > 0.0 else 0.0
+    t26 = 1.0 - t25
+    t27 = x + t26
+    t28 = z / t27
+    t29 = y * t28
+    t31 = 1.0 if x == 0.0 else 0.0
+    t32 = 1.0 if x != x else 0.0
+    t33 = t31 + t32
+    t34 = abs(y)
+    t36 = 1.0 if t34 > 0.0 else 0.0
+    t37 = y - t36
+    t38 = x ** t37
+    t39 = y * t38
+    t40 = y + (-1.0)
+    t41 = x ** t40
+    t42 = y * t41
+    t43 = t39 if t33 != 0.0 else -0.0
+    t44 = t42 if t33 == 0.0 else -0.0
+    t45 = t43 + t44
+    t46 = t29 if t22 != 0.0 else -0.0
+    t47 = t45 if t22 == 0.0 else -0.0
+    t48 = t46 + t47
+    t49 = abs(x)
+    t51 = 1.0 if t49 > 0.0 else 0.0
+    t52 = 1.0 - t51
+    t53 = x + t52
+    t54 = log(t53)
+    t55 = z * t54
+    t59 = 1.0 if t22 == 0.0 else -0.0
+    t63 = 1.0 if t22 != 0.0 else -0.0
+    t66 = t59 if t33 == 0.0 else -0.0
+    t69 = t59 if t33 != 0.0 else -0.0
+    t70 = 0.0 if (t41 == 0.0 or t66 == 0.0) else t41 * t66
+    t71 = 0.0 if (y == 0.0 or t66 == 0.0) else y * t66
+    t73 = 1.0 if t40 < 0.5 else 0.0
+    t75 = 1.0 if t40 > 9007199254740992.0 else 0.0
+    t76 = t73 + t75
+    t78 = 1.0 if t40 != 0.0 else 0.0
+    t79 = t76 * t78
+    t80 = abs(t41)
+    t82 = 1.0 if t80 > 2.2250738585072014e-308 else 0.0
+    t83 = t79 * t82
+    t84 = abs(t41)
+    t86 = 1.0 if t84 < 1.7976931348623157e+308 else 0.0
+    t87 = t83 * t86
+    t88 = abs(x)
+    t90 = 1.0 if t88 > 2.2250738585072014e-308 else 0.0
+    t91 = t87 * t90
+    t92 = abs(x)
+    t94 = 1.0 if t92 > 0.0 else 0.0
+    t95 = 1.0 - t94
+    t96 = x + t95
+    t97 = t41 / t96
+    t98 = t40 * t97
+    t100 = 1.0 if x == 0.0 else 0.0
+    t101 = 1.0 if x != x else 0.0
+    t102 = t100 + t101
+    t103 = abs(t40)
+    t105 = 1.0 if t103 > 0.0 else 0.0
+    t106 = t40 - t105
+    t107 = x ** t106
+    t108 = t40 * t107
+    t109 = t40 + (-1.0)
+    t110 = x ** t109
+    t111 = t40 * t110
+    t112 = t108 if t102 != 0.0 else -0.0
+    t113 = t111 if t102 == 0.0 else -0.0
+    t114 = t112 + t113
+    t115 = t98 if t91 != 0.0 else -0.0
+    t116 = t114 if t91 == 0.0 else -0.0
+    t117 = t115 + t116
+    t118 = 0.0 if (t117 == 0.0 or t71 == 0.0) else t117 * t71
+    t119 = abs(x)
+    t121 = 1.0 if t119 > 0.0 else 0.0
+    t122 = 1.0 - t121
+    t123 = x + t122
+    t124 = log(t123)
+    t125 = t41 * t124
+    t126 = 0.0 if (t125 == 0.0 or t71 == 0.0) else t125 * t71
+    t127 = t70 + t126
+    t128 = 0.0 if (t38 == 0.0 or t69 == 0.0) else t38 * t69
+    t129 = t127 + t128
+    t130 = 0.0 if (y == 0.0 or t69 == 0.0) else y * t69
+    t132 = 1.0 if t37 < 0.5 else 0.0
+    t134 = 1.0 if t37 > 9007199254740992.0 else 0.0
+    t135 = t132 + t134
+    t137 = 1.0 if t37 != 0.0 else 0.0
+    t138 = t135 * t137
+    t139 = abs(t38)
+    t141 = 1.0 if t139 > 2.2250738585072014e-308 else 0.0
+    t142 = t138 * t141
+    t143 = abs(t38)
+    t145 = 1.0 if t143 < 1.7976931348623157e+308 else 0.0
+    t146 = t142 * t145
+    t147 = abs(x)
+    t149 = 1.0 if t147 > 2.2250738585072014e-308 else 0.0
+    t150 = t146 * t149
+    t151 = abs(x)
+    t153 = 1.0 if t151 > 0.0 else 0.0
+    t154 = 1.0 - t153
+    t155 = x + t154
+    t156 = t38 / t155
+    t157 = t37 * t156
+    t159 = 1.0 if x == 0.0 else 0.0
+    t160 = 1.0 if x != x else 0.0
     t161 = t159 + t160
-    t162 = 0.0 if (t161 == 0.0 or t120 == 0.0) else t161 * t120
-    t163 = t108 + t162
-    t164 = abs(x)
-    t166 = 1.0 if t164 > 0.0 else 0.0
-    t167 = 1.0 - t166
-    t168 = x + t167
-    t169 = log(t168)
-    t170 = t33 * t169
-    t171 = 0.0 if (t170 == 0.0 or t120 == 0.0) else t170 * t120
-    t172 = t119 + t171
-    t174 = 0.0 if (t23 == 0.0 or t58 == 0.0) else t23 * t58
-    t175 = t172 + t174
-    t176 = 0.0 if (y == 0.0 or t58 == 0.0) else y * t58
-    t177 = 1.0 / x
-    t178 = 0.0 if (t177 == 0.0 or t176 == 0.0) else t177 * t176
-    t179 = -t23
-    t180 = t179 / x
-    t181 = 0.0 if (t180 == 0.0 or t176 == 0.0) else t180 * t176
-    t182 = t163 + t181
-    t183 = t178 * t43
-    t184 = t182 + t183
-    t185 = t178 * t50
-    t186 = t175 + t185
-    t187 = 1.0 / t48
-    t188 = 0.0 if (t187 == 0.0 or z == 0.0) else t187 * z
-    t190 = t49 * t43
-    t191 = t188 + t190
-    t192 = t49 * t50
-    t193 = t192 + 0.0
-    return t184, t186, t191, t193
+    t162 = abs(t37)
+    t164 = 1.0 if t162 > 0.0 else 0.0
+    t165 = t37 - t164
+    t166 = x ** t165
+    t167 = t37 * t166
+    t168 = t37 + (-1.0)
+    t169 = x ** t168
+    t170 = t37 * t169
+    t171 = t167 if t161 != 0.0 else -0.0
+    t172 = t170 if t161 == 0.0 else -0.0
+    t173 = t171 + t172
+    t174 = t157 if t150 != 0.0 else -0.0
+    t175 = t173 if t150 == 0.0 else -0.0
+    t176 = t174 + t175
+    t177 = 0.0 if (t176 == 0.0 or t130 == 0.0) else t176 * t130
+    t178 = t118 + t177
+    t179 = abs(x)
+    t181 = 1.0 if t179 > 0.0 else 0.0
+    t182 = 1.0 - t181
+    t183 = x + t182
+    t184 = log(t183)
+    t185 = t38 * t184
+    t186 = 0.0 if (t185 == 0.0 or t130 == 0.0) else t185 * t130
+    t187 = t129 + t186
+    t189 = 0.0 if (t28 == 0.0 or t63 == 0.0) else t28 * t63
+    t190 = t187 + t189
+    t191 = 0.0 if (y == 0.0 or t63 == 0.0) else y * t63
+    t192 = 1.0 / t27
+    t193 = 0.0 if (t192 == 0.0 or t191 == 0.0) else t192 * t191
+    t194 = -t28
+    t195 = t194 / t27
+    t196 = 0.0 if (t195 == 0.0 or t191 == 0.0) else t195 * t191
+    t197 = t178 + t196
+    t199 = t193 * t48
+    t200 = t197 + t199
+    t201 = t193 * t55
+    t202 = t190 + t201
+    t203 = 1.0 / t53
+    t204 = 0.0 if (t203 == 0.0 or z == 0.0) else t203 * z
+    t206 = t54 * t48
+    t207 = t204 + t206
+    t208 = t54 * t55
+    t209 = t208 + 0.0
+    return t200, t202, t207, t209
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -645,63 +657,71 @@ def second_pow_const(x, y, z):
     t19 = abs(x)
     t21 = 1.0 if t19 > 2.2250738585072014e-308 else 0.0
     t22 = t18 * t21
-    t23 = z / x
-    t24 = y * t23
-    t25 = abs(y)
-    t27 = 1.0 if t25 > 0.0 else 0.0
-    t28 = y - t27
-    t29 = x ** t28
-    t30 = y * t29
-    t31 = t24 if t22 != 0.0 else -0.0
-    t32 = t30 if t22 == 0.0 else -0.0
-    t33 = t31 + t32
-    t37 = 1.0 if t22 == 0.0 else -0.0
-    t41 = 1.0 if t22 != 0.0 else -0.0
-    t43 = 0.0 if (y == 0.0 or t37 == 0.0) else y * t37
-    t45 = 1.0 if t28 < 0.5 else 0.0
-    t47 = 1.0 if t28 > 9007199254740992.0 else 0.0
-    t48 = t45 + t47
-    t50 = 1.0 if t28 != 0.0 else 0.0
-    t51 = t48 * t50
-    t52 = abs(t29)
-    t54 = 1.0 if t52 > 2.2250738585072014e-308 else 0.0
-    t55 = t51 * t54
-    t56 = abs(t29)
-    t58 = 1.0 if t56 < 1.7976931348623157e+308 else 0.0
-    t59 = t55 * t58
-    t60 = abs(x)
-    t62 = 1.0 if t60 > 2.2250738585072014e-308 else 0.0
-    t63 = t59 * t62
-    t64 = t29 / x
-    t65 = t28 * t64
-    t67 = 1.0 if x == 0.0 else 0.0
-    t68 = 1.0 if x != x else 0.0
-    t69 = t67 + t68
-    t70 = abs(t28)
-    t72 = 1.0 if t70 > 0.0 else 0.0
-    t73 = t28 - t72
-    t74 = x ** t73
-    t75 = t28 * t74
-    t76 = t28 + (-1.0)
-    t77 = x ** t76
-    t78 = t28 * t77
-    t79 = t75 if t69 != 0.0 else -0.0
-    t80 = t78 if t69 == 0.0 else -0.0
-    t81 = t79 + t80
-    t82 = t65 if t63 != 0.0 else -0.0
-    t83 = t81 if t63 == 0.0 else -0.0
-    t84 = t82 + t83
-    t85 = 0.0 if (t84 == 0.0 or t43 == 0.0) else t84 * t43
-    t98 = 0.0 if (y == 0.0 or t41 == 0.0) else y * t41
-    t99 = 1.0 / x
-    t100 = 0.0 if (t99 == 0.0 or t98 == 0.0) else t99 * t98
-    t101 = -t23
-    t102 = t101 / x
-    t103 = 0.0 if (t102 == 0.0 or t98 == 0.0) else t102 * t98
-    t104 = t85 + t103
-    t105 = t100 * t33
-    t106 = t104 + t105
-    return t106, 0.0, 0.0, 0.0
+    t23 = abs(x)
+    t25 = 1.0 if t23 > 0.0 else 0.0
+    t26 = 1.0 - t25
+    t27 = x + t26
+    t28 = z / t27
+    t29 = y * t28
+    t30 = abs(y)
+    t32 = 1.0 if t30 > 0.0 else 0.0
+    t33 = y - t32
+    t34 = x ** t33
+    t35 = y * t34
+    t36 = t29 if t22 != 0.0 else -0.0
+    t37 = t35 if t22 == 0.0 else -0.0
+    t38 = t36 + t37
+    t42 = 1.0 if t22 == 0.0 else -0.0
+    t46 = 1.0 if t22 != 0.0 else -0.0
+    t48 = 0.0 if (y == 0.0 or t42 == 0.0) else y * t42
+    t50 = 1.0 if t33 < 0.5 else 0.0
+    t52 = 1.0 if t33 > 9007199254740992.0 else 0.0
+    t53 = t50 + t52
+    t55 = 1.0 if t33 != 0.0 else 0.0
+    t56 = t53 * t55
+    t57 = abs(t34)
+    t59 = 1.0 if t57 > 2.2250738585072014e-308 else 0.0
+    t60 = t56 * t59
+    t61 = abs(t34)
+    t63 = 1.0 if t61 < 1.7976931348623157e+308 else 0.0
+    t64 = t60 * t63
+    t65 = abs(x)
+    t67 = 1.0 if t65 > 2.2250738585072014e-308 else 0.0
+    t68 = t64 * t67
+    t69 = abs(x)
+    t71 = 1.0 if t69 > 0.0 else 0.0
+    t72 = 1.0 - t71
+    t73 = x + t72
+    t74 = t34 / t73
+    t75 = t33 * t74
+    t77 = 1.0 if x == 0.0 else 0.0
+    t78 = 1.0 if x != x else 0.0
+    t79 = t77 + t78
+    t80 = abs(t33)
+    t82 = 1.0 if t80 > 0.0 else 0.0
+    t83 = t33 - t82
+    t84 = x ** t83
+    t85 = t33 * t84
+    t86 = t33 + (-1.0)
+    t87 = x ** t86
+    t88 = t33 * t87
+    t89 = t85 if t79 != 0.0 else -0.0
+    t90 = t88 if t79 == 0.0 else -0.0
+    t91 = t89 + t90
+    t92 = t75 if t68 != 0.0 else -0.0
+    t93 = t91 if t68 == 0.0 else -0.0
+    t94 = t92 + t93
+    t95 = 0.0 if (t94 == 0.0 or t48 == 0.0) else t94 * t48
+    t108 = 0.0 if (y == 0.0 or t46 == 0.0) else y * t46
+    t109 = 1.0 / t27
+    t110 = 0.0 if (t109 == 0.0 or t108 == 0.0) else t109 * t108
+    t111 = -t28
+    t112 = t111 / t27
+    t113 = 0.0 if (t112 == 0.0 or t108 == 0.0) else t112 * t108
+    t114 = t95 + t113
+    t116 = t110 * t38
+    t117 = t114 + t116
+    return t117, 0.0, 0.0, 0.0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -785,36 +805,54 @@ def second_atan(x, y, z):
     """``second`` of atan (the switch's case, compiled on its own)."""
     t3 = abs(x)
     t5 = 1.0 if t3 > 1.0 else 0.0
-    t6 = 1.0 / x
-    t7 = 1.0 / x
-    t8 = x + t7
-    t9 = t6 / t8
-    t10 = x * x
-    t11 = t10 + 1.0
-    t12 = 1.0 / t11
-    t19 = 1.0 if t5 == 0.0 else -0.0
-    t23 = 1.0 if t5 != 0.0 else -0.0
-    t24 = -t12
-    t25 = t24 / t11
-    t26 = 0.0 if (t25 == 0.0 or t19 == 0.0) else t25 * t19
-    t27 = 0.0 if (x == 0.0 or t26 == 0.0) else x * t26
-    t28 = 0.0 if (x == 0.0 or t26 == 0.0) else x * t26
-    t29 = t27 + t28
-    t30 = 1.0 / t8
-    t31 = 0.0 if (t30 == 0.0 or t23 == 0.0) else t30 * t23
-    t32 = -t9
-    t33 = t32 / t8
-    t34 = 0.0 if (t33 == 0.0 or t23 == 0.0) else t33 * t23
-    t35 = t29 + t34
-    t36 = -t7
-    t37 = t36 / x
-    t38 = 0.0 if (t37 == 0.0 or t34 == 0.0) else t37 * t34
-    t39 = t35 + t38
-    t40 = -t6
-    t41 = t40 / x
-    t42 = 0.0 if (t41 == 0.0 or t31 == 0.0) else t41 * t31
-    t43 = t39 + t42
-    return t43, 0.0, 0.0, 0.0
+    t6 = abs(x)
+    t8 = 1.0 if t6 > 1.0 else 0.0
+    t9 = x if t8 != 0.0 else -0.0
+    t11 = 2.0 if t8 == 0.0 else -0.0
+    t12 = t9 + t11
+    t13 = 1.0 / t12
+    t14 = abs(x)
+    t16 = 1.0 if t14 > 1.0 else 0.0
+    t17 = x if t16 != 0.0 else -0.0
+    t19 = 2.0 if t16 == 0.0 else -0.0
+    t20 = t17 + t19
+    t21 = abs(x)
+    t23 = 1.0 if t21 > 1.0 else 0.0
+    t24 = x if t23 != 0.0 else -0.0
+    t26 = 2.0 if t23 == 0.0 else -0.0
+    t27 = t24 + t26
+    t28 = 1.0 / t27
+    t29 = t20 + t28
+    t30 = t13 / t29
+    t31 = x * x
+    t32 = t31 + 1.0
+    t33 = 1.0 / t32
+    t40 = 1.0 if t5 == 0.0 else -0.0
+    t44 = 1.0 if t5 != 0.0 else -0.0
+    t45 = -t33
+    t46 = t45 / t32
+    t47 = 0.0 if (t46 == 0.0 or t40 == 0.0) else t46 * t40
+    t48 = 0.0 if (x == 0.0 or t47 == 0.0) else x * t47
+    t49 = 0.0 if (x == 0.0 or t47 == 0.0) else x * t47
+    t50 = t48 + t49
+    t51 = 1.0 / t29
+    t52 = 0.0 if (t51 == 0.0 or t44 == 0.0) else t51 * t44
+    t53 = -t30
+    t54 = t53 / t29
+    t55 = 0.0 if (t54 == 0.0 or t44 == 0.0) else t54 * t44
+    t56 = -t28
+    t57 = t56 / t27
+    t58 = 0.0 if (t57 == 0.0 or t55 == 0.0) else t57 * t55
+    t61 = t58 if t23 != 0.0 else -0.0
+    t62 = t50 + t61
+    t65 = t55 if t16 != 0.0 else -0.0
+    t66 = t62 + t65
+    t67 = -t13
+    t68 = t67 / t12
+    t69 = 0.0 if (t68 == 0.0 or t52 == 0.0) else t68 * t52
+    t72 = t69 if t8 != 0.0 else -0.0
+    t73 = t66 + t72
+    return t73, 0.0, 0.0, 0.0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -1589,7 +1627,7 @@ def partials_row(o, X, Y, c, Z, D0, D1):
         for j in range(Z.shape[0]):
             z = X[j] ** Y[j]
             Z[j] = z
-            D0[j] = where((lt(Y[j], 0.5) + gt(Y[j], 9007199254740992.0)) * ne(Y[j], 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(X[j]), 2.2250738585072014e-308), Y[j] * (z / X[j]), where(eq(X[j], 0.0) + ne(X[j], X[j]), Y[j] * X[j] ** (Y[j] - gt(abs(Y[j]), 0.0)), Y[j] * X[j] ** (Y[j] - 1.0)))
+            D0[j] = where((lt(Y[j], 0.5) + gt(Y[j], 9007199254740992.0)) * ne(Y[j], 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(X[j]), 2.2250738585072014e-308), Y[j] * (z / (X[j] + (1.0 - gt(abs(X[j]), 0.0)))), where(eq(X[j], 0.0) + ne(X[j], X[j]), Y[j] * X[j] ** (Y[j] - gt(abs(Y[j]), 0.0)), Y[j] * X[j] ** (Y[j] - 1.0)))
             D1[j] = z * log(X[j] + (1.0 - gt(abs(X[j]), 0.0)))
     elif o == 7:  # maximum
         for j in range(Z.shape[0]):
@@ -1715,7 +1753,7 @@ def partials_row(o, X, Y, c, Z, D0, D1):
         for j in range(Z.shape[0]):
             z = X[j] ** c
             Z[j] = z
-            D0[j] = where((lt(c, 0.5) + gt(c, 9007199254740992.0)) * ne(c, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(X[j]), 2.2250738585072014e-308), c * (z / X[j]), c * X[j] ** (c - gt(abs(c), 0.0)))
+            D0[j] = where((lt(c, 0.5) + gt(c, 9007199254740992.0)) * ne(c, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(X[j]), 2.2250738585072014e-308), c * (z / (X[j] + (1.0 - gt(abs(X[j]), 0.0)))), c * X[j] ** (c - gt(abs(c), 0.0)))
             D1[j] = 0.0
     elif o == 28:  # rpow_const
         for j in range(Z.shape[0]):
@@ -1793,7 +1831,7 @@ def partials_row(o, X, Y, c, Z, D0, D1):
         for j in range(Z.shape[0]):
             z = atan(X[j])
             Z[j] = z
-            D0[j] = where(gt(abs(X[j]), 1.0), (1.0 / X[j]) / (X[j] + 1.0 / X[j]), 1.0 / (1.0 + X[j] * X[j]))
+            D0[j] = where(gt(abs(X[j]), 1.0), (1.0 / where(gt(abs(X[j]), 1.0), X[j], 2.0)) / (where(gt(abs(X[j]), 1.0), X[j], 2.0) + 1.0 / where(gt(abs(X[j]), 1.0), X[j], 2.0)), 1.0 / (1.0 + X[j] * X[j]))
             D1[j] = 0.0
     elif o == 41:  # asinh
         for j in range(Z.shape[0]):
