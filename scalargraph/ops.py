@@ -169,6 +169,30 @@ class Opcode(IntEnum):
     AZMUL = 71
 
 
+# d(x ** y)/dx of pow and pow_const (see pow's record): y (z / x) where y - 1 is not exact
+# and x and z are normal numbers, else the rule ``old`` (the derived second partials divide
+# by x: at a subnormal x, y / x overflows where x^(y - 1) (1 + y log x) does not). The
+# divisor is 1 at x = 0, where that branch is not taken, so that the Python export (plain
+# math, which raises on / 0) computes it too.
+_POW_DX = ("where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0)"
+           " * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308)"
+           " * gt(abs(x), 2.2250738585072014e-308), y * (z / (x + (1.0 - gt(abs(x), 0.0)))),"
+           " {old})")
+
+
+_BIG_X = "where(gt(abs(x), 1.0), x, 2.0)"  # x where |x| > 1 (atan's partial)
+
+# exp(-x^2) of erf' and erfc' to 2 ulp: exp(-(x * x)) is off by the relative error x^2 eps
+# of x * x (17 ulp at x = 6, ~1000 near 27, where it underflows). With h = x rounded to a
+# multiple of 2^-20 (25 bits for |x| < 28) and l = x - h (exact), x^2 = h^2 + l (x + h)
+# with h^2 exact and the rest small. round' = 0 makes h a constant to the derived second
+# partial, so that it is -((x + h) + l) times the same product, without cancellation. 0 past
+# |x| = 28, where h^2 would not be exact (exp(-784) is 0 already).
+_SPLIT_HI = "(round(x * 1048576.0) * 9.5367431640625e-07)"
+_GAUSS = (f"where(gt(abs(x), 28.0), 0.0, exp(-({_SPLIT_HI} * {_SPLIT_HI}))"
+          f" * exp(-((x - {_SPLIT_HI}) * (x + {_SPLIT_HI}))))")
+
+
 OPS = (
     Op(0, "input", INPUT_KIND, "x"),
     Op(1, "const", CONST_KIND, "y"),
@@ -176,8 +200,13 @@ OPS = (
     Op(3, "sub", BINARY, "x - y", ("1.0", "-1.0")),
     Op(4, "mul", BINARY, "x * y", ("y", "x"), commutative=True),
     Op(5, "div", BINARY, "x / y", ("1.0 / y", "-z / y"), domain=NONZERO),
-    Op(6, "pow", BINARY, "x ** y", ("where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), "
-                                    "y * x ** (y - 1.0))",
+    # d/dx = y x^(y - 1), as y (z / x) where y - 1 rounds (y < 1/2 but 0, y > 2^53; each
+    # x ** fl(y - 1) is off by |log x| eps: 7 ulp at 1e10 ** (1/3)) and z is normal, so that
+    # z / x is x^(y - 1) to rounding; y x ** (y - 1) elsewhere (y - 1 exact; z / x would
+    # leave y (y - 1) z / x^2 to y^2 q - y q in the second partials, which cancels near y = 1).
+    Op(6, "pow", BINARY, "x ** y", (_POW_DX.format(old="where(eq(x, 0.0) + ne(x, x), "
+                                                   "y * x ** (y - gt(abs(y), 0.0)), "
+                                                   "y * x ** (y - 1.0))"),
                                     "z * log(x + (1.0 - gt(abs(x), 0.0)))"),
        note="d/dx at y = 0 is 0 (x ** 0 = 1 for every x), with d2/dxdy = 1/x; "
             "d/dy at x = 0 is 0 for y >= 0 (log(0) is replaced by 0, as JAX does) and NaN "
@@ -217,7 +246,8 @@ OPS = (
     Op(24, "mul_const", CONST_RIGHT, "x * y", ("y",)),
     Op(25, "div_const", CONST_RIGHT, "x / y", ("1.0 / y",)),
     Op(26, "rdiv_const", CONST_RIGHT, "y / x", ("-z / x",), domain=NONZERO),
-    Op(27, "pow_const", CONST_RIGHT, "x ** y", ("y * x ** (y - gt(abs(y), 0.0))",),
+    Op(27, "pow_const", CONST_RIGHT, "x ** y",
+       (_POW_DX.format(old="y * x ** (y - gt(abs(y), 0.0))"),),
        note="x ** 0 = 1 for every x (IEEE pow), with derivative 0; "
             "d(x ** c)/dx at x = 0 is c * 0 ** (c - 1): 0 for c > 1, inf for c < 1",
        domain=POSITIVE),
@@ -252,7 +282,14 @@ OPS = (
     Op(39, "acos", UNARY, "acos(x)", ("where(lt(abs(x), 0.5), -1.0 / sqrt(1.0 - x * x), "
                                       "-1.0 / sqrt((1.0 - x) * (1.0 + x)))",),
        note="acos'(+-1) = -inf (the one-sided limit); |x| > 1 gives NaN", domain=UNIT),
-    Op(40, "atan", UNARY, "atan(x)", ("1.0 / (1.0 + x * x)",)),
+    # 1 / (1 + x^2) as (1 / x) / (x + 1 / x) for |x| > 1: the second partial derived from
+    # 1 / (1 + x * x) divides twice by 1 + x^2 and underflows to 0 from |x| ~ 1e81 (the true
+    # -2x / (1 + x^2)^2 is normal up to 1e103); this form's has no such step and no
+    # cancellation (both of its terms have the sign of -x).
+    # (the branch's x is 2 where it is not taken: no 1 / 0 for the Python export at x = 0)
+    Op(40, "atan", UNARY, "atan(x)", ("where(gt(abs(x), 1.0), (1.0 / " + _BIG_X + ") / ("
+                                      + _BIG_X + " + 1.0 / " + _BIG_X + "), "
+                                      "1.0 / (1.0 + x * x))",)),
     Op(41, "asinh", UNARY, "asinh(x)", ("1.0 / hypot(1.0, x)",)),
     Op(42, "acosh", UNARY, "acosh(x)", ("1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0))",),
        note="acosh'(1) = +inf (the one-sided limit); x < 1 gives NaN", domain=ABOVE_ONE),
@@ -272,8 +309,8 @@ OPS = (
             "are 0, as abs'(0) = 0",
        domain=NONZERO, special=((0.0, 0.0), (3.0, 4.0), (-3.0, 0.0)), commutative=True),
     # ---- special functions --------------------------------------------------------------------
-    Op(46, "erf", UNARY, "erf(x)", ("1.1283791670955126 * exp(-(x * x))",)),
-    Op(47, "erfc", UNARY, "erfc(x)", ("-1.1283791670955126 * exp(-(x * x))",)),
+    Op(46, "erf", UNARY, "erf(x)", ("1.1283791670955126 * " + _GAUSS,)),
+    Op(47, "erfc", UNARY, "erfc(x)", ("-1.1283791670955126 * " + _GAUSS,)),
     Op(48, "cbrt", UNARY, "cbrt(x)", ("1.0 / (3.0 * z * z)",),
        note="cbrt'(0) = +inf (the two-sided limit); cbrt(-8) = -2 (real cube root)",
        special=((0.0,), (8.0,), (-8.0,))),

@@ -74,6 +74,13 @@ N_OPS = {n_ops}
 DIRECT = ("ADD", "MUL")
 
 INLINE = '@njit(cache=True, inline="always", error_model="numpy")'
+# Second partials longer than this many lines are functions of their own that the ``second``
+# switch calls: Numba's compile time of one function grows faster than its length
+# (kernels.shared.second, cpu seconds on 2 busy cores: 7.3 for the table before pow, atan
+# and erf had accurate rules, 12.5 with them, 4.5 with them and these cases out of line),
+# while a call costs a few ns per node of the second-order sweeps, which already call
+# ``second`` once per node (kernels/shared.py).
+OUT_OF_LINE = 12
 # The row rules are called once per node and batch chunk, so a call costs nothing next to
 # the loop over the chunk's points; compiled once and shared by the batch kernels instead of
 # inlined into each (which took 5 s of compiling for the batched gradient alone).
@@ -232,7 +239,14 @@ def render(sg, symbolic, scalar):
     cases = []
     for op in computed:
         lines, refs = second_partials(sg, symbolic, op)
-        cases.append((op.code, op.name, lines + [f"return {', '.join(refs)}"]))
+        body = lines + [f"return {', '.join(refs)}"]
+        if len(lines) > OUT_OF_LINE:
+            parts.append("\n".join([
+                ROW, f"def second_{op.name}(x, y, z):",
+                f'    """``second`` of {op.name} (the switch\'s case, compiled on its own)."""']
+                + ["    " + line for line in body]) + "\n")
+            body = [f"return second_{op.name}(x, y, z)"]
+        cases.append((op.code, op.name, body))
     parts.append(_switch(
         "second", "o, x, y, z", "``(h00, h01, h10, h11)``: h_sr = d partial_s / d parent_r.",
         cases, "return 0.0, 0.0, 0.0, 0.0"))
