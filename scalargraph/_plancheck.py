@@ -10,9 +10,10 @@ with the tape it is used on.
 import numpy as np
 
 
-def problem(plan, tape):
+def problem(plan, tape, take):
     """What makes ``plan`` (attributes public, so set by hand or unpickled from altered data)
-    disagree with what :class:`SparsePlan` made for ``tape``, or None. The sweeps would
+    disagree with what :class:`SparsePlan` made for ``tape``, or None; ``take`` is the plan's
+    map from pattern entries to compressed positions. The sweeps would
     broadcast a short ``colors`` or wrap a negative index around: silently wrong results.
     Cost: O(len(colors) + nnz), min/max only."""
     n, m = tape.n_inputs, tape.n_outputs
@@ -32,7 +33,6 @@ def problem(plan, tape):
     if isinstance(p, bool) or not isinstance(p, (int, np.integer)) \
             or p != (int(colors.max()) + 1 if length else 0) or (length and colors.min() < 0):
         return "colors must be 0 .. n_colors - 1"
-    take = plan._take
     rows = m if plan.mode == "forward" else n
     if not (isinstance(take, np.ndarray) and take.dtype.kind == "i" and take.ndim == 1
             and take.shape[0] == pattern.nnz) \

@@ -212,7 +212,7 @@ class SparsePlan:
         if _digest(tape) != self._digest:
             raise ValueError("this plan was made for another tape (its arrays differ): make "
                              "one for this tape with tape.sparse_plan()")
-        problem = _plancheck.problem(self, tape)
+        problem = _plancheck.problem(self, tape, self._take)
         if problem is not None:
             raise ValueError(f"this plan's attributes were changed ({problem}): make a new "
                              "one with tape.sparse_plan()")

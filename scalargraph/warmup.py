@@ -46,12 +46,11 @@ def warmup(progress=True, stream=None):
     2-core machine), under a second once cached.
     """
     import scalargraph as sg
-    from . import kernels
-    from .kernels import cache_dir
+    from .kernels import cache_dir, skip_compile_notice
     stream = sys.stderr if stream is None else stream
     # The first compile's one-line notice ends "`python -m scalargraph warmup` compiles them
     # all ahead of time": here that is the command running, whose lines say it better.
-    kernels._Announce.said = True
+    skip_compile_notice()
     with sg.Graph():
         x, y = sg.var("x"), sg.var("y")
         f = sg.exp(sg.sin(x) * y) + sg.maximum(x, 0.5) ** 2 - 1.0 / (y + 3.0)

@@ -163,6 +163,11 @@ class _Announce(numba.core.event.Listener):
 numba.core.event.register("numba:compile", _Announce())
 
 
+def skip_compile_notice():
+    """Print no first-compile notice in this process (``warmup`` prints its own lines)."""
+    _Announce.said = True
+
+
 def _check_rules():
     """Refuse to run rules generated from another op table (checked once, at import)."""
     if os.environ.get("SCALARGRAPH_REGENERATING"):
