@@ -20,7 +20,7 @@ from .scalar import cbrt, ceil, dsigmoid, eq, exp2, floor, fmod, gt, logaddexp, 
 acos, acosh, asin, asinh, atan, atan2, atanh, copysign, cos, cosh, erf, erfc, exp, expm1, hypot, log, log10, log1p, log2, sin, sinh, sqrt, tan, tanh = math.acos, math.acosh, math.asin, math.asinh, math.atan, math.atan2, math.atanh, math.copysign, math.cos, math.cosh, math.erf, math.erfc, math.exp, math.expm1, math.hypot, math.log, math.log10, math.log1p, math.log2, math.sin, math.sinh, math.sqrt, math.tan, math.tanh
 
 # Digest of the op table this file was generated from: scalargraph.kernels checks it at import.
-TABLE_DIGEST = "fa10d6ad51b1fb4a"
+TABLE_DIGEST = "c33656316c968ee7"
 
 # Operand kind of each opcode (ops.Kind: 0 input, 1 const, 2 unary, 3 binary, 4 const_right)
 # and how many of arg0/arg1 are parent nodes.
@@ -316,7 +316,7 @@ def binary_partials(o, x, y):
         return z, (y / hypot(x, y)) / hypot(x, y), (-x / hypot(x, y)) / hypot(x, y)
     elif o == 45:  # hypot
         z = hypot(x, y)
-        return z, where(gt(z, 0.0), x / z, 0.0), where(gt(z, 0.0), y / z, 0.0)
+        return z, where(gt(z, 0.0), where(gt(abs(x), abs(y)), copysign(1.0, x) / hypot(1.0, y / where(gt(abs(x), abs(y)), x, 1.0)), x / z), 0.0), where(gt(z, 0.0), where(gt(abs(y), abs(x)), copysign(1.0, y) / hypot(1.0, x / where(gt(abs(y), abs(x)), y, 1.0)), y / z), 0.0)
     elif o == 54:  # fmod
         z = fmod(x, y)
         return z, 1.0, -round((x - z) / y)
@@ -856,6 +856,38 @@ def second_atan(x, y, z):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def second_asinh(x, y, z):
+    """``second`` of asinh (the switch's case, compiled on its own)."""
+    t4 = hypot(1.0, x)
+    t5 = 1.0 / t4
+    t6 = -t5
+    t7 = t6 / t4
+    t9 = 1.0 if t4 > 0.0 else 0.0
+    t10 = abs(x)
+    t11 = abs(1.0)
+    t12 = 1.0 if t10 > t11 else 0.0
+    t14 = copysign(1.0, x)
+    t15 = abs(x)
+    t16 = abs(1.0)
+    t17 = 1.0 if t15 > t16 else 0.0
+    t18 = x if t17 != 0.0 else -0.0
+    t20 = 1.0 if t17 == 0.0 else -0.0
+    t21 = t18 + t20
+    t22 = 1.0 / t21
+    t24 = hypot(1.0, t22)
+    t25 = t14 / t24
+    t26 = x / t4
+    t27 = t25 if t12 != 0.0 else -0.0
+    t28 = t26 if t12 == 0.0 else -0.0
+    t29 = t27 + t28
+    t30 = t29 if t9 != 0.0 else -0.0
+    t32 = 0.0 if t9 == 0.0 else -0.0
+    t33 = t30 + t32
+    t34 = 0.0 if (t33 == 0.0 or t7 == 0.0) else t33 * t7
+    return t34, 0.0, 0.0, 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def second_acosh(x, y, z):
     """``second`` of acosh (the switch's case, compiled on its own)."""
     t3 = x + (-1.0)
@@ -924,110 +956,338 @@ def second_atan2(x, y, z):
     t13 = -t6
     t14 = t13 / t5
     t16 = 1.0 if t5 > 0.0 else 0.0
-    t17 = x / t5
-    t18 = t17 if t16 != 0.0 else -0.0
-    t20 = 0.0 if t16 == 0.0 else -0.0
-    t21 = t18 + t20
-    t22 = 0.0 if (t21 == 0.0 or t14 == 0.0) else t21 * t14
-    t24 = 1.0 if t5 > 0.0 else 0.0
-    t25 = y / t5
-    t26 = t25 if t24 != 0.0 else -0.0
-    t28 = 0.0 if t24 == 0.0 else -0.0
-    t29 = t26 + t28
-    t30 = 0.0 if (t29 == 0.0 or t14 == 0.0) else t29 * t14
-    t31 = 1.0 / t3
-    t32 = 0.0 if (t31 == 0.0 or t12 == 0.0) else t31 * t12
-    t33 = t30 + t32
-    t34 = -t4
-    t35 = t34 / t3
-    t36 = 0.0 if (t35 == 0.0 or t12 == 0.0) else t35 * t12
-    t38 = 1.0 if t3 > 0.0 else 0.0
-    t39 = x / t3
-    t40 = t39 if t38 != 0.0 else -0.0
-    t42 = 0.0 if t38 == 0.0 else -0.0
-    t43 = t40 + t42
-    t44 = 0.0 if (t43 == 0.0 or t36 == 0.0) else t43 * t36
-    t45 = t22 + t44
-    t47 = 1.0 if t3 > 0.0 else 0.0
-    t48 = y / t3
-    t49 = t48 if t47 != 0.0 else -0.0
-    t51 = 0.0 if t47 == 0.0 else -0.0
-    t52 = t49 + t51
-    t53 = 0.0 if (t52 == 0.0 or t36 == 0.0) else t52 * t36
-    t54 = t33 + t53
-    t55 = 1.0 / t10
-    t56 = -t11
-    t57 = t56 / t10
-    t59 = 1.0 if t10 > 0.0 else 0.0
-    t60 = x / t10
-    t61 = t60 if t59 != 0.0 else -0.0
-    t63 = 0.0 if t59 == 0.0 else -0.0
-    t64 = t61 + t63
-    t65 = 0.0 if (t64 == 0.0 or t57 == 0.0) else t64 * t57
-    t67 = 1.0 if t10 > 0.0 else 0.0
-    t68 = y / t10
-    t69 = t68 if t67 != 0.0 else -0.0
-    t71 = 0.0 if t67 == 0.0 else -0.0
-    t72 = t69 + t71
-    t73 = 0.0 if (t72 == 0.0 or t57 == 0.0) else t72 * t57
-    t74 = 1.0 / t8
-    t75 = 0.0 if (t74 == 0.0 or t55 == 0.0) else t74 * t55
-    t76 = -t9
-    t77 = t76 / t8
-    t78 = 0.0 if (t77 == 0.0 or t55 == 0.0) else t77 * t55
-    t80 = 1.0 if t8 > 0.0 else 0.0
-    t81 = x / t8
-    t82 = t81 if t80 != 0.0 else -0.0
-    t84 = 0.0 if t80 == 0.0 else -0.0
-    t85 = t82 + t84
-    t86 = 0.0 if (t85 == 0.0 or t78 == 0.0) else t85 * t78
-    t87 = t65 + t86
-    t89 = 1.0 if t8 > 0.0 else 0.0
-    t90 = y / t8
-    t91 = t90 if t89 != 0.0 else -0.0
-    t93 = 0.0 if t89 == 0.0 else -0.0
-    t94 = t91 + t93
-    t95 = 0.0 if (t94 == 0.0 or t78 == 0.0) else t94 * t78
-    t96 = t73 + t95
-    t97 = -t75
-    t98 = t87 + t97
-    return t45, t54, t98, t96
+    t17 = abs(x)
+    t18 = abs(y)
+    t19 = 1.0 if t17 > t18 else 0.0
+    t21 = copysign(1.0, x)
+    t22 = abs(x)
+    t23 = abs(y)
+    t24 = 1.0 if t22 > t23 else 0.0
+    t25 = x if t24 != 0.0 else -0.0
+    t27 = 1.0 if t24 == 0.0 else -0.0
+    t28 = t25 + t27
+    t29 = y / t28
+    t31 = hypot(1.0, t29)
+    t32 = t21 / t31
+    t33 = x / t5
+    t34 = t32 if t19 != 0.0 else -0.0
+    t35 = t33 if t19 == 0.0 else -0.0
+    t36 = t34 + t35
+    t37 = t36 if t16 != 0.0 else -0.0
+    t39 = 0.0 if t16 == 0.0 else -0.0
+    t40 = t37 + t39
+    t41 = 0.0 if (t40 == 0.0 or t14 == 0.0) else t40 * t14
+    t43 = 1.0 if t5 > 0.0 else 0.0
+    t44 = abs(y)
+    t45 = abs(x)
+    t46 = 1.0 if t44 > t45 else 0.0
+    t48 = copysign(1.0, y)
+    t49 = abs(y)
+    t50 = abs(x)
+    t51 = 1.0 if t49 > t50 else 0.0
+    t52 = y if t51 != 0.0 else -0.0
+    t54 = 1.0 if t51 == 0.0 else -0.0
+    t55 = t52 + t54
+    t56 = x / t55
+    t58 = hypot(1.0, t56)
+    t59 = t48 / t58
+    t60 = y / t5
+    t61 = t59 if t46 != 0.0 else -0.0
+    t62 = t60 if t46 == 0.0 else -0.0
+    t63 = t61 + t62
+    t64 = t63 if t43 != 0.0 else -0.0
+    t66 = 0.0 if t43 == 0.0 else -0.0
+    t67 = t64 + t66
+    t68 = 0.0 if (t67 == 0.0 or t14 == 0.0) else t67 * t14
+    t69 = 1.0 / t3
+    t70 = 0.0 if (t69 == 0.0 or t12 == 0.0) else t69 * t12
+    t71 = t68 + t70
+    t72 = -t4
+    t73 = t72 / t3
+    t74 = 0.0 if (t73 == 0.0 or t12 == 0.0) else t73 * t12
+    t76 = 1.0 if t3 > 0.0 else 0.0
+    t77 = abs(x)
+    t78 = abs(y)
+    t79 = 1.0 if t77 > t78 else 0.0
+    t81 = copysign(1.0, x)
+    t82 = abs(x)
+    t83 = abs(y)
+    t84 = 1.0 if t82 > t83 else 0.0
+    t85 = x if t84 != 0.0 else -0.0
+    t87 = 1.0 if t84 == 0.0 else -0.0
+    t88 = t85 + t87
+    t89 = y / t88
+    t91 = hypot(1.0, t89)
+    t92 = t81 / t91
+    t93 = x / t3
+    t94 = t92 if t79 != 0.0 else -0.0
+    t95 = t93 if t79 == 0.0 else -0.0
+    t96 = t94 + t95
+    t97 = t96 if t76 != 0.0 else -0.0
+    t99 = 0.0 if t76 == 0.0 else -0.0
+    t100 = t97 + t99
+    t101 = 0.0 if (t100 == 0.0 or t74 == 0.0) else t100 * t74
+    t102 = t41 + t101
+    t104 = 1.0 if t3 > 0.0 else 0.0
+    t105 = abs(y)
+    t106 = abs(x)
+    t107 = 1.0 if t105 > t106 else 0.0
+    t109 = copysign(1.0, y)
+    t110 = abs(y)
+    t111 = abs(x)
+    t112 = 1.0 if t110 > t111 else 0.0
+    t113 = y if t112 != 0.0 else -0.0
+    t115 = 1.0 if t112 == 0.0 else -0.0
+    t116 = t113 + t115
+    t117 = x / t116
+    t119 = hypot(1.0, t117)
+    t120 = t109 / t119
+    t121 = y / t3
+    t122 = t120 if t107 != 0.0 else -0.0
+    t123 = t121 if t107 == 0.0 else -0.0
+    t124 = t122 + t123
+    t125 = t124 if t104 != 0.0 else -0.0
+    t127 = 0.0 if t104 == 0.0 else -0.0
+    t128 = t125 + t127
+    t129 = 0.0 if (t128 == 0.0 or t74 == 0.0) else t128 * t74
+    t130 = t71 + t129
+    t131 = 1.0 / t10
+    t132 = -t11
+    t133 = t132 / t10
+    t135 = 1.0 if t10 > 0.0 else 0.0
+    t136 = abs(x)
+    t137 = abs(y)
+    t138 = 1.0 if t136 > t137 else 0.0
+    t140 = copysign(1.0, x)
+    t141 = abs(x)
+    t142 = abs(y)
+    t143 = 1.0 if t141 > t142 else 0.0
+    t144 = x if t143 != 0.0 else -0.0
+    t146 = 1.0 if t143 == 0.0 else -0.0
+    t147 = t144 + t146
+    t148 = y / t147
+    t150 = hypot(1.0, t148)
+    t151 = t140 / t150
+    t152 = x / t10
+    t153 = t151 if t138 != 0.0 else -0.0
+    t154 = t152 if t138 == 0.0 else -0.0
+    t155 = t153 + t154
+    t156 = t155 if t135 != 0.0 else -0.0
+    t158 = 0.0 if t135 == 0.0 else -0.0
+    t159 = t156 + t158
+    t160 = 0.0 if (t159 == 0.0 or t133 == 0.0) else t159 * t133
+    t162 = 1.0 if t10 > 0.0 else 0.0
+    t163 = abs(y)
+    t164 = abs(x)
+    t165 = 1.0 if t163 > t164 else 0.0
+    t167 = copysign(1.0, y)
+    t168 = abs(y)
+    t169 = abs(x)
+    t170 = 1.0 if t168 > t169 else 0.0
+    t171 = y if t170 != 0.0 else -0.0
+    t173 = 1.0 if t170 == 0.0 else -0.0
+    t174 = t171 + t173
+    t175 = x / t174
+    t177 = hypot(1.0, t175)
+    t178 = t167 / t177
+    t179 = y / t10
+    t180 = t178 if t165 != 0.0 else -0.0
+    t181 = t179 if t165 == 0.0 else -0.0
+    t182 = t180 + t181
+    t183 = t182 if t162 != 0.0 else -0.0
+    t185 = 0.0 if t162 == 0.0 else -0.0
+    t186 = t183 + t185
+    t187 = 0.0 if (t186 == 0.0 or t133 == 0.0) else t186 * t133
+    t188 = 1.0 / t8
+    t189 = 0.0 if (t188 == 0.0 or t131 == 0.0) else t188 * t131
+    t190 = -t9
+    t191 = t190 / t8
+    t192 = 0.0 if (t191 == 0.0 or t131 == 0.0) else t191 * t131
+    t194 = 1.0 if t8 > 0.0 else 0.0
+    t195 = abs(x)
+    t196 = abs(y)
+    t197 = 1.0 if t195 > t196 else 0.0
+    t199 = copysign(1.0, x)
+    t200 = abs(x)
+    t201 = abs(y)
+    t202 = 1.0 if t200 > t201 else 0.0
+    t203 = x if t202 != 0.0 else -0.0
+    t205 = 1.0 if t202 == 0.0 else -0.0
+    t206 = t203 + t205
+    t207 = y / t206
+    t209 = hypot(1.0, t207)
+    t210 = t199 / t209
+    t211 = x / t8
+    t212 = t210 if t197 != 0.0 else -0.0
+    t213 = t211 if t197 == 0.0 else -0.0
+    t214 = t212 + t213
+    t215 = t214 if t194 != 0.0 else -0.0
+    t217 = 0.0 if t194 == 0.0 else -0.0
+    t218 = t215 + t217
+    t219 = 0.0 if (t218 == 0.0 or t192 == 0.0) else t218 * t192
+    t220 = t160 + t219
+    t222 = 1.0 if t8 > 0.0 else 0.0
+    t223 = abs(y)
+    t224 = abs(x)
+    t225 = 1.0 if t223 > t224 else 0.0
+    t227 = copysign(1.0, y)
+    t228 = abs(y)
+    t229 = abs(x)
+    t230 = 1.0 if t228 > t229 else 0.0
+    t231 = y if t230 != 0.0 else -0.0
+    t233 = 1.0 if t230 == 0.0 else -0.0
+    t234 = t231 + t233
+    t235 = x / t234
+    t237 = hypot(1.0, t235)
+    t238 = t227 / t237
+    t239 = y / t8
+    t240 = t238 if t225 != 0.0 else -0.0
+    t241 = t239 if t225 == 0.0 else -0.0
+    t242 = t240 + t241
+    t243 = t242 if t222 != 0.0 else -0.0
+    t245 = 0.0 if t222 == 0.0 else -0.0
+    t246 = t243 + t245
+    t247 = 0.0 if (t246 == 0.0 or t192 == 0.0) else t246 * t192
+    t248 = t187 + t247
+    t249 = -t189
+    t250 = t220 + t249
+    return t102, t130, t250, t248
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def second_hypot(x, y, z):
     """``second`` of hypot (the switch's case, compiled on its own)."""
     t4 = 1.0 if z > 0.0 else 0.0
-    t5 = x / z
-    t6 = t5 if t4 != 0.0 else -0.0
-    t8 = 0.0 if t4 == 0.0 else -0.0
-    t9 = t6 + t8
-    t11 = 1.0 if z > 0.0 else 0.0
-    t12 = y / z
-    t13 = t12 if t11 != 0.0 else -0.0
-    t15 = 0.0 if t11 == 0.0 else -0.0
+    t5 = abs(x)
+    t6 = abs(y)
+    t7 = 1.0 if t5 > t6 else 0.0
+    t9 = copysign(1.0, x)
+    t10 = abs(x)
+    t11 = abs(y)
+    t12 = 1.0 if t10 > t11 else 0.0
+    t13 = x if t12 != 0.0 else -0.0
+    t15 = 1.0 if t12 == 0.0 else -0.0
     t16 = t13 + t15
-    t20 = 1.0 if t4 != 0.0 else -0.0
-    t21 = 1.0 / z
-    t22 = 0.0 if (t21 == 0.0 or t20 == 0.0) else t21 * t20
-    t23 = -t5
-    t24 = t23 / z
-    t25 = 0.0 if (t24 == 0.0 or t20 == 0.0) else t24 * t20
-    t26 = t25 * t9
-    t27 = t22 + t26
-    t28 = t25 * t16
-    t29 = t28 + 0.0
-    t33 = 1.0 if t11 != 0.0 else -0.0
-    t34 = 1.0 / z
-    t35 = 0.0 if (t34 == 0.0 or t33 == 0.0) else t34 * t33
-    t36 = -t12
-    t37 = t36 / z
-    t38 = 0.0 if (t37 == 0.0 or t33 == 0.0) else t37 * t33
-    t39 = t38 * t9
-    t40 = t39 + 0.0
-    t41 = t38 * t16
-    t42 = t35 + t41
-    return t27, t29, t40, t42
+    t17 = y / t16
+    t19 = hypot(1.0, t17)
+    t20 = t9 / t19
+    t21 = x / z
+    t22 = t20 if t7 != 0.0 else -0.0
+    t23 = t21 if t7 == 0.0 else -0.0
+    t24 = t22 + t23
+    t25 = t24 if t4 != 0.0 else -0.0
+    t27 = 0.0 if t4 == 0.0 else -0.0
+    t28 = t25 + t27
+    t30 = 1.0 if z > 0.0 else 0.0
+    t31 = abs(y)
+    t32 = abs(x)
+    t33 = 1.0 if t31 > t32 else 0.0
+    t35 = copysign(1.0, y)
+    t36 = abs(y)
+    t37 = abs(x)
+    t38 = 1.0 if t36 > t37 else 0.0
+    t39 = y if t38 != 0.0 else -0.0
+    t41 = 1.0 if t38 == 0.0 else -0.0
+    t42 = t39 + t41
+    t43 = x / t42
+    t45 = hypot(1.0, t43)
+    t46 = t35 / t45
+    t47 = y / z
+    t48 = t46 if t33 != 0.0 else -0.0
+    t49 = t47 if t33 == 0.0 else -0.0
+    t50 = t48 + t49
+    t51 = t50 if t30 != 0.0 else -0.0
+    t53 = 0.0 if t30 == 0.0 else -0.0
+    t54 = t51 + t53
+    t58 = 1.0 if t4 != 0.0 else -0.0
+    t61 = t58 if t7 == 0.0 else -0.0
+    t64 = t58 if t7 != 0.0 else -0.0
+    t65 = 1.0 / z
+    t66 = 0.0 if (t65 == 0.0 or t61 == 0.0) else t65 * t61
+    t67 = -t21
+    t68 = t67 / z
+    t69 = 0.0 if (t68 == 0.0 or t61 == 0.0) else t68 * t61
+    t72 = -t20
+    t73 = t72 / t19
+    t74 = 0.0 if (t73 == 0.0 or t64 == 0.0) else t73 * t64
+    t76 = 1.0 if t19 > 0.0 else 0.0
+    t77 = abs(t17)
+    t78 = abs(1.0)
+    t79 = 1.0 if t77 > t78 else 0.0
+    t81 = copysign(1.0, t17)
+    t82 = abs(t17)
+    t83 = abs(1.0)
+    t84 = 1.0 if t82 > t83 else 0.0
+    t85 = t17 if t84 != 0.0 else -0.0
+    t87 = 1.0 if t84 == 0.0 else -0.0
+    t88 = t85 + t87
+    t89 = 1.0 / t88
+    t91 = hypot(1.0, t89)
+    t92 = t81 / t91
+    t93 = t17 / t19
+    t94 = t92 if t79 != 0.0 else -0.0
+    t95 = t93 if t79 == 0.0 else -0.0
+    t96 = t94 + t95
+    t97 = t96 if t76 != 0.0 else -0.0
+    t99 = 0.0 if t76 == 0.0 else -0.0
+    t100 = t97 + t99
+    t101 = 0.0 if (t100 == 0.0 or t74 == 0.0) else t100 * t74
+    t102 = 1.0 / t16
+    t103 = 0.0 if (t102 == 0.0 or t101 == 0.0) else t102 * t101
+    t104 = -t17
+    t105 = t104 / t16
+    t106 = 0.0 if (t105 == 0.0 or t101 == 0.0) else t105 * t101
+    t109 = t106 if t12 != 0.0 else -0.0
+    t110 = t66 + t109
+    t111 = t69 * t28
+    t112 = t110 + t111
+    t113 = t69 * t54
+    t114 = t103 + t113
+    t118 = 1.0 if t30 != 0.0 else -0.0
+    t121 = t118 if t33 == 0.0 else -0.0
+    t124 = t118 if t33 != 0.0 else -0.0
+    t125 = 1.0 / z
+    t126 = 0.0 if (t125 == 0.0 or t121 == 0.0) else t125 * t121
+    t127 = -t47
+    t128 = t127 / z
+    t129 = 0.0 if (t128 == 0.0 or t121 == 0.0) else t128 * t121
+    t132 = -t46
+    t133 = t132 / t45
+    t134 = 0.0 if (t133 == 0.0 or t124 == 0.0) else t133 * t124
+    t136 = 1.0 if t45 > 0.0 else 0.0
+    t137 = abs(t43)
+    t138 = abs(1.0)
+    t139 = 1.0 if t137 > t138 else 0.0
+    t141 = copysign(1.0, t43)
+    t142 = abs(t43)
+    t143 = abs(1.0)
+    t144 = 1.0 if t142 > t143 else 0.0
+    t145 = t43 if t144 != 0.0 else -0.0
+    t147 = 1.0 if t144 == 0.0 else -0.0
+    t148 = t145 + t147
+    t149 = 1.0 / t148
+    t151 = hypot(1.0, t149)
+    t152 = t141 / t151
+    t153 = t43 / t45
+    t154 = t152 if t139 != 0.0 else -0.0
+    t155 = t153 if t139 == 0.0 else -0.0
+    t156 = t154 + t155
+    t157 = t156 if t136 != 0.0 else -0.0
+    t159 = 0.0 if t136 == 0.0 else -0.0
+    t160 = t157 + t159
+    t161 = 0.0 if (t160 == 0.0 or t134 == 0.0) else t160 * t134
+    t162 = 1.0 / t42
+    t163 = 0.0 if (t162 == 0.0 or t161 == 0.0) else t162 * t161
+    t164 = -t43
+    t165 = t164 / t42
+    t166 = 0.0 if (t165 == 0.0 or t161 == 0.0) else t165 * t161
+    t169 = t166 if t38 != 0.0 else -0.0
+    t170 = t126 + t169
+    t171 = t129 * t28
+    t172 = t163 + t171
+    t173 = t129 * t54
+    t174 = t170 + t173
+    return t112, t114, t172, t174
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -1276,17 +1536,7 @@ def second(o, x, y, z):
     elif o == 40:  # atan
         return second_atan(x, y, z)
     elif o == 41:  # asinh
-        t4 = hypot(1.0, x)
-        t5 = 1.0 / t4
-        t6 = -t5
-        t7 = t6 / t4
-        t9 = 1.0 if t4 > 0.0 else 0.0
-        t10 = x / t4
-        t11 = t10 if t9 != 0.0 else -0.0
-        t13 = 0.0 if t9 == 0.0 else -0.0
-        t14 = t11 + t13
-        t15 = 0.0 if (t14 == 0.0 or t7 == 0.0) else t14 * t7
-        return t15, 0.0, 0.0, 0.0
+        return second_asinh(x, y, z)
     elif o == 42:  # acosh
         return second_acosh(x, y, z)
     elif o == 43:  # atanh
@@ -1861,8 +2111,8 @@ def partials_row(o, X, Y, c, Z, D0, D1):
         for j in range(Z.shape[0]):
             z = hypot(X[j], Y[j])
             Z[j] = z
-            D0[j] = where(gt(z, 0.0), X[j] / z, 0.0)
-            D1[j] = where(gt(z, 0.0), Y[j] / z, 0.0)
+            D0[j] = where(gt(z, 0.0), where(gt(abs(X[j]), abs(Y[j])), copysign(1.0, X[j]) / hypot(1.0, Y[j] / where(gt(abs(X[j]), abs(Y[j])), X[j], 1.0)), X[j] / z), 0.0)
+            D1[j] = where(gt(z, 0.0), where(gt(abs(Y[j]), abs(X[j])), copysign(1.0, Y[j]) / hypot(1.0, X[j] / where(gt(abs(Y[j]), abs(X[j])), Y[j], 1.0)), Y[j] / z), 0.0)
     elif o == 46:  # erf
         for j in range(Z.shape[0]):
             z = erf(X[j])
