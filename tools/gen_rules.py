@@ -81,6 +81,12 @@ INLINE = '@njit(cache=True, inline="always", error_model="numpy")'
 # while a call costs a few ns per node of the second-order sweeps, which already call
 # ``second`` once per node (kernels/shared.py).
 OUT_OF_LINE = 12
+# Likewise an op whose value and partials take more than this many characters (pow, erf,
+# erfc, hypot, pow_const, atan: their accurate rules) is a function of its own that the
+# partials switches call. Inlined, those six rules made the first gradient of a tape
+# compile 1.9-3.8 s longer (import to the Domke graph's first gradient 9.4 -> 11.3 s cpu,
+# the 1000-input wide sum's 14.7 -> 18.5); a call is a few ns next to the op's own libm work.
+PARTIALS_OUT_OF_LINE = 150
 # The row rules are called once per node and batch chunk, so a call costs nothing next to
 # the loop over the chunk's points; compiled once and shared by the batch kernels instead of
 # inlined into each (which took 5 s of compiling for the batched gradient alone).
@@ -215,13 +221,21 @@ def render(sg, symbolic, scalar):
         parts.append(_switch(
             name, signature, f"Value of the {name.replace('_', '-')} op ``o`` at {what}.",
             [(op.code, op.name, [f"return {op.value}"]) for op in members], "return math.nan"))
+        cases = []
+        for op in members:
+            body = [f"z = {op.value}", f"return z, {', '.join(op.partials)}"]
+            if len(op.value) + sum(map(len, op.partials)) > PARTIALS_OUT_OF_LINE:
+                parts.append("\n".join([
+                    ROW, f"def partials_{op.name}({signature[3:]}):",
+                    f'    """``(z, partials)`` of {op.name} (the partials switches\' case, '
+                    'compiled on its own)."""'] + ["    " + line for line in body]) + "\n")
+                body = [f"return partials_{op.name}({signature[3:]})"]
+            cases.append((op.code, op.name, body))
         parts.append(_switch(
             f"{name}_partials", signature,
             "``(z, d z / d x" + (", d z / d y)``" if kind == ops.Kind.BINARY else ")``")
             + f" of the {name.replace('_', '-')} op ``o``.",
-            [(op.code, op.name, [f"z = {op.value}", f"return z, {', '.join(op.partials)}"])
-             for op in members],
-            "return math.nan, 0.0" + (", 0.0" if kind == ops.Kind.BINARY else "")))
+            cases, "return math.nan, 0.0" + (", 0.0" if kind == ops.Kind.BINARY else "")))
     # The ops the forward loops branch to directly (DIRECT): each rule as a function of its
     # own, since inlining the binary switch once more per branch, with a constant opcode,
     # cost 1.8x the compile time of the forward and value-and-gradient kernels (Numba

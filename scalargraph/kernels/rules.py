@@ -112,6 +112,27 @@ def unary(o, x):
         return math.nan
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def partials_atan(x):
+    """``(z, partials)`` of atan (the partials switches' case, compiled on its own)."""
+    z = atan(x)
+    return z, where(gt(abs(x), 1.0), (1.0 / where(gt(abs(x), 1.0), x, 2.0)) / (where(gt(abs(x), 1.0), x, 2.0) + 1.0 / where(gt(abs(x), 1.0), x, 2.0)), 1.0 / (1.0 + x * x))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def partials_erf(x):
+    """``(z, partials)`` of erf (the partials switches' case, compiled on its own)."""
+    z = erf(x)
+    return z, 1.1283791670955126 * where(gt(abs(x), 28.0), 0.0, exp(-((round(x * 1048576.0) * 9.5367431640625e-07) * (round(x * 1048576.0) * 9.5367431640625e-07))) * exp(-((x - (round(x * 1048576.0) * 9.5367431640625e-07)) * (x + (round(x * 1048576.0) * 9.5367431640625e-07)))))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def partials_erfc(x):
+    """``(z, partials)`` of erfc (the partials switches' case, compiled on its own)."""
+    z = erfc(x)
+    return z, -1.1283791670955126 * where(gt(abs(x), 28.0), 0.0, exp(-((round(x * 1048576.0) * 9.5367431640625e-07) * (round(x * 1048576.0) * 9.5367431640625e-07))) * exp(-((x - (round(x * 1048576.0) * 9.5367431640625e-07)) * (x + (round(x * 1048576.0) * 9.5367431640625e-07)))))
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def unary_partials(o, x):
     """``(z, d z / d x)`` of the unary op ``o``."""
@@ -182,8 +203,7 @@ def unary_partials(o, x):
         z = acos(x)
         return z, where(lt(abs(x), 0.5), -1.0 / sqrt(1.0 - x * x), -1.0 / sqrt((1.0 - x) * (1.0 + x)))
     elif o == 40:  # atan
-        z = atan(x)
-        return z, where(gt(abs(x), 1.0), (1.0 / where(gt(abs(x), 1.0), x, 2.0)) / (where(gt(abs(x), 1.0), x, 2.0) + 1.0 / where(gt(abs(x), 1.0), x, 2.0)), 1.0 / (1.0 + x * x))
+        return partials_atan(x)
     elif o == 41:  # asinh
         z = asinh(x)
         return z, 1.0 / hypot(1.0, x)
@@ -194,11 +214,9 @@ def unary_partials(o, x):
         z = atanh(x)
         return z, where(lt(abs(x), 0.5), 1.0 / (1.0 - x * x), 1.0 / ((1.0 - x) * (1.0 + x)))
     elif o == 46:  # erf
-        z = erf(x)
-        return z, 1.1283791670955126 * where(gt(abs(x), 28.0), 0.0, exp(-((round(x * 1048576.0) * 9.5367431640625e-07) * (round(x * 1048576.0) * 9.5367431640625e-07))) * exp(-((x - (round(x * 1048576.0) * 9.5367431640625e-07)) * (x + (round(x * 1048576.0) * 9.5367431640625e-07)))))
+        return partials_erf(x)
     elif o == 47:  # erfc
-        z = erfc(x)
-        return z, -1.1283791670955126 * where(gt(abs(x), 28.0), 0.0, exp(-((round(x * 1048576.0) * 9.5367431640625e-07) * (round(x * 1048576.0) * 9.5367431640625e-07))) * exp(-((x - (round(x * 1048576.0) * 9.5367431640625e-07)) * (x + (round(x * 1048576.0) * 9.5367431640625e-07)))))
+        return partials_erfc(x)
     elif o == 48:  # cbrt
         z = cbrt(x)
         return z, 1.0 / (3.0 * z * z)
@@ -284,6 +302,20 @@ def binary(o, x, y):
         return math.nan
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def partials_pow(x, y):
+    """``(z, partials)`` of pow (the partials switches' case, compiled on its own)."""
+    z = x ** y
+    return z, where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(x), 2.2250738585072014e-308), y * (z / (x + (1.0 - gt(abs(x), 0.0)))), where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), y * x ** (y - 1.0))), z * log(x + (1.0 - gt(abs(x), 0.0)))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def partials_hypot(x, y):
+    """``(z, partials)`` of hypot (the partials switches' case, compiled on its own)."""
+    z = hypot(x, y)
+    return z, where(gt(z, 0.0), where(gt(abs(x), abs(y)), copysign(1.0, x) / hypot(1.0, y / where(gt(abs(x), abs(y)), x, 1.0)), x / z), 0.0), where(gt(z, 0.0), where(gt(abs(y), abs(x)), copysign(1.0, y) / hypot(1.0, x / where(gt(abs(y), abs(x)), y, 1.0)), y / z), 0.0)
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def binary_partials(o, x, y):
     """``(z, d z / d x, d z / d y)`` of the binary op ``o``."""
@@ -300,8 +332,7 @@ def binary_partials(o, x, y):
         z = x / y
         return z, 1.0 / y, -z / y
     elif o == 6:  # pow
-        z = x ** y
-        return z, where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(x), 2.2250738585072014e-308), y * (z / (x + (1.0 - gt(abs(x), 0.0)))), where(eq(x, 0.0) + ne(x, x), y * x ** (y - gt(abs(y), 0.0)), y * x ** (y - 1.0))), z * log(x + (1.0 - gt(abs(x), 0.0)))
+        return partials_pow(x, y)
     elif o == 7:  # maximum
         z = x if (x > y or x != x) else y
         return z, gt(x, y), 1.0 - gt(x, y)
@@ -315,8 +346,7 @@ def binary_partials(o, x, y):
         z = atan2(x, y)
         return z, (y / hypot(x, y)) / hypot(x, y), (-x / hypot(x, y)) / hypot(x, y)
     elif o == 45:  # hypot
-        z = hypot(x, y)
-        return z, where(gt(z, 0.0), where(gt(abs(x), abs(y)), copysign(1.0, x) / hypot(1.0, y / where(gt(abs(x), abs(y)), x, 1.0)), x / z), 0.0), where(gt(z, 0.0), where(gt(abs(y), abs(x)), copysign(1.0, y) / hypot(1.0, x / where(gt(abs(y), abs(x)), y, 1.0)), y / z), 0.0)
+        return partials_hypot(x, y)
     elif o == 54:  # fmod
         z = fmod(x, y)
         return z, 1.0, -round((x - z) / y)
@@ -391,6 +421,13 @@ def const_right(o, x, y):
         return math.nan
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def partials_pow_const(x, y):
+    """``(z, partials)`` of pow_const (the partials switches' case, compiled on its own)."""
+    z = x ** y
+    return z, where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(x), 2.2250738585072014e-308), y * (z / (x + (1.0 - gt(abs(x), 0.0)))), y * x ** (y - gt(abs(y), 0.0)))
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def const_right_partials(o, x, y):
     """``(z, d z / d x)`` of the const-right op ``o``."""
@@ -410,8 +447,7 @@ def const_right_partials(o, x, y):
         z = y / x
         return z, -z / x
     elif o == 27:  # pow_const
-        z = x ** y
-        return z, where((lt(y, 0.5) + gt(y, 9007199254740992.0)) * ne(y, 0.0) * gt(abs(z), 2.2250738585072014e-308) * lt(abs(z), 1.7976931348623157e308) * gt(abs(x), 2.2250738585072014e-308), y * (z / (x + (1.0 - gt(abs(x), 0.0)))), y * x ** (y - gt(abs(y), 0.0)))
+        return partials_pow_const(x, y)
     elif o == 28:  # rpow_const
         z = y ** x
         return z, z * log(y + (1.0 - gt(abs(y), 0.0)))
