@@ -93,7 +93,7 @@ def plan(tape, checkpoints):
     Cost: O(n_nodes) time once per (tape, k); then a dict look-up and the copy (its
     :attr:`Plan.nbytes`).
     """
-    validate.is_tape(tape, "checkpoint.plan")
+    validate.require_tape(tape, "checkpoint.plan")
     shared = _cached(tape, checkpoints)
     mine = object.__new__(Plan)
     mine.__dict__.update({k: v.copy() if isinstance(v, np.ndarray) else v
@@ -134,7 +134,7 @@ def checkpoints_for_budget(tape, max_bytes):
     Raises ValueError when no k fits, naming the least memory any k needs.
     Cost: one plan per candidate k (O(n_nodes) each, O(n log n) in all).
     """
-    validate.is_tape(tape, "checkpoint.checkpoints_for_budget")
+    validate.require_tape(tape, "checkpoint.checkpoints_for_budget")
     if isinstance(max_bytes, (bool, np.bool_)) or \
             not isinstance(max_bytes, (int, np.integer, float, np.floating)):
         raise TypeError(f"max_bytes must be a number of bytes, got {type(max_bytes).__name__}")
@@ -174,7 +174,7 @@ def gradient(tape, x, output, checkpoints):
     for the plain sweep).
     Kinks: as :meth:`Tape.gradient` (the same sweeps, in the same order).
     """
-    validate.is_tape(tape, "checkpoint.gradient")
+    validate.require_tape(tape, "checkpoint.gradient")
     x = validate.point(tape, x)
     k = validate.output_index(tape, output)
     p = _cached(tape, checkpoints)

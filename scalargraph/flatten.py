@@ -4,8 +4,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import ops, order as _order
-from .kernels import flatten as _flatten, tapecheck as _tapecheck
+from . import ops, order as _order, validate
+from .kernels import flatten as _flatten
 from .arrays import NodeArray
 from .graph import Graph, Node, as_count, as_float, check_intact, const, foreign_node_error, var
 from .optimize import optimize
@@ -13,7 +13,6 @@ from .tape import Tape
 
 _NODE_ARITY = ops.ARITY_TABLE
 _CONST_SLOT = ops.CONST_SLOT_TABLE
-_KIND_OF = np.array([int(op.kind) for op in ops.OPS], dtype=np.uint8)
 
 
 def _items(nodes):
@@ -179,7 +178,7 @@ def record_snapshot(graph, n):
     thread during the compile) failed with ``BufferError``. Slicing an ``array`` copies it
     holding the GIL, so each copy is whole even while another thread records; the pool is
     copied after the nodes, so it holds every constant they use.
-    The copies are checked (:func:`kernels.tapecheck.record_fault`): every opcode known,
+    The copies are checked (:func:`validate.record_fault`): every opcode known,
     every parent recorded before its node, every pool index in the pool (ValueError).
     Cost: 9 B per node + 8 B per constant, O(n) memcpy and one O(n) check.
     """
@@ -189,7 +188,7 @@ def record_snapshot(graph, n):
     op, arg0, arg1, consts = (np.frombuffer(a, dtype=t) if len(a) else np.empty(0, dtype=t)
                               for a, t in zip(parts, (np.uint8, np.int32, np.int32, np.float64)))
     # The record is the graph's public attributes: checked before a kernel follows it.
-    i = _tapecheck.record_fault(op, arg0, arg1, consts.shape[0], _KIND_OF)
+    i = validate.record_fault(op, arg0, arg1, consts.shape[0])
     if i < n:
         name = ops.BY_CODE[int(op[i])].name if op[i] < len(ops.OPS) else f"opcode {op[i]}"
         raise ValueError(f"the graph's record is corrupt at node {i} ({name}, arg0={arg0[i]}, "

@@ -446,11 +446,13 @@ N_OPS = len(OPS)
 
 
 # The table as lookup arrays indexed by opcode, for the compiled kernels (which cannot read
-# Op records): how many of arg0/arg1 are parents, and which argument holds a constant-pool
-# index (0 none, 1 arg0, 2 arg1).
+# Op records): each op's operand kind (Kind), how many of arg0/arg1 are parents, and which
+# argument holds a constant-pool index (0 none, 1 arg0, 2 arg1).
+KIND_TABLE = np.array([int(op.kind) for op in OPS], dtype=np.uint8)
 ARITY_TABLE = np.array([op.arity for op in OPS], dtype=np.uint8)
 CONST_SLOT_TABLE = np.array([{Kind.CONST: 1, Kind.CONST_RIGHT: 2}.get(op.kind, 0) for op in OPS],
                             dtype=np.uint8)
+KIND_TABLE.flags.writeable = False
 ARITY_TABLE.flags.writeable = False
 CONST_SLOT_TABLE.flags.writeable = False
 

@@ -32,7 +32,7 @@ def locality(tape):
 
     Cost: O(n_nodes), 16 B/node of scratch.
     """
-    validate.is_tape(tape, "order.locality")
+    validate.require_tape(tape, "order.locality")
     mean, most = _ko.locality(tape.op, tape.arg0, tape.arg1, _ARITY, tape.n_inputs)
     return {"mean_distance": float(mean), "max_live": int(most)}
 
@@ -45,7 +45,7 @@ def reorder(tape, order="auto"):
     Cost: O(n_nodes): a depth-first walk (about 30 B/node of scratch) and, when "auto",
     two locality scans; the new tape's arrays.
     """
-    validate.is_tape(tape, "order.reorder")
+    validate.require_tape(tape, "order.reorder")
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(map(repr, ORDERS))}, got {order!r}")
     n, n_in = tape.n_nodes, tape.n_inputs

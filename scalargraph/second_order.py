@@ -72,7 +72,7 @@ def hvp(tape, x, v, output=None):
     (derivatives of their step-function partials); first-order kinks as in
     :meth:`Tape.gradient`. A zero factor blocks its path (strong zero).
     """
-    validate.is_tape(tape, "second_order.hvp")
+    validate.require_tape(tape, "second_order.hvp")
     x = validate.point(tape, x)
     v = validate.vector(v, tape.n_inputs, "direction v")
     seed_at = int(tape.outputs[validate.output_index(tape, output)])
@@ -99,7 +99,7 @@ def hessian(tape, x, output=None):
     (tangents, then adjoints with their tangents); 64 B/node work memory, reused.
     Kinks: as :func:`hvp`.
     """
-    validate.is_tape(tape, "second_order.hessian")
+    validate.require_tape(tape, "second_order.hessian")
     x = validate.point(tape, x)
     seed_at = int(tape.outputs[validate.output_index(tape, output)])
     n, n_in = tape.n_nodes, tape.n_inputs
@@ -125,7 +125,7 @@ def graph_of(tape):
     taken of a tape (e.g. one that was loaded from a file).
     Cost: copies the tape arrays (9 B/node + 8 B/constant).
     """
-    validate.is_tape(tape, "second_order.graph_of")
+    validate.require_tape(tape, "second_order.graph_of")
     g = Graph()
     arg0 = np.array(tape.arg0, dtype=np.int32)
     arg0[:tape.n_inputs] = -1  # a recorded variable has no arguments
@@ -145,7 +145,7 @@ def gradient_tape(tape, output=None):
     Cost: once per (tape, output): a Python walk over the tape (about 10 us per node) and a
     compile; then a dict look-up.
     """
-    validate.is_tape(tape, "second_order.gradient_tape")
+    validate.require_tape(tape, "second_order.gradient_tape")
     from .flatten import compile as _compile
     k = validate.output_index(tape, output)
     with _LOCK:

@@ -118,7 +118,7 @@ def jacobian_sparsity(tape, method="auto"):
     4 B per set entry; on the 2-D Bratu residual about 10 times one forward value sweep
     (benchmarks/sparse_sizes.py).
     """
-    validate.is_tape(tape, "sparsity.jacobian_sparsity")
+    validate.require_tape(tape, "sparsity.jacobian_sparsity")
     sparse = _scipy_sparse()
     if method == "auto":
         method = "forward" if tape.n_inputs <= tape.n_outputs else "reverse"
@@ -148,7 +148,7 @@ def hessian_sparsity(tape, output=None):
     (nonlinear node, input of one parent, input of the other) emitted and de-duplicated:
     O(n_nodes + pairs).
     """
-    validate.is_tape(tape, "sparsity.hessian_sparsity")
+    validate.require_tape(tape, "sparsity.hessian_sparsity")
     sparse = _scipy_sparse()
     seed = int(tape.outputs[validate.output_index(tape, output)])
     n = tape.n_inputs
@@ -218,7 +218,6 @@ class SparsePlan:
                              "one with tape.sparse_plan()")
 
 
-
 def _star_sources(pattern, colors, rows, cols):
     """For each entry (i, j): the (row, color column) of H S holding it (star recovery)."""
     k = int(colors.max(initial=0)) + 1
@@ -238,7 +237,7 @@ def jacobian_plan(tape, mode="auto", ordering="dsatur"):
     Cost: :func:`jacobian_sparsity` + one or two colorings (O(nnz) for bounded rows; DSATUR
     about 0.8 us per column on the 5-point stencil at 10^6 unknowns, half of a plan's time).
     """
-    validate.is_tape(tape, "sparsity.jacobian_plan")
+    validate.require_tape(tape, "sparsity.jacobian_plan")
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
     pattern = jacobian_sparsity(tape)
@@ -256,7 +255,7 @@ def jacobian_plan(tape, mode="auto", ordering="dsatur"):
 def hessian_plan(tape, output=None, ordering="smallest_last"):
     """The Hessian pattern of one output and a star coloring of it.
     Cost: :func:`hessian_sparsity` + the coloring."""
-    validate.is_tape(tape, "sparsity.hessian_plan")
+    validate.require_tape(tape, "sparsity.hessian_plan")
     pattern = hessian_sparsity(tape, output)
     colors = coloring.star_coloring(pattern, ordering)
     return SparsePlan("hessian", "hessian", pattern, colors, validate.output_index(tape, output),
@@ -308,7 +307,7 @@ def sparse_jacobian(tape, x, mode="auto", plan=None):
     sweep per color, in blocks of colors up to 64 MiB; work memory 24 B/node + 8 B/node
     per color of a block. Values equal the dense Jacobian of the same mode bit for bit.
     """
-    validate.is_tape(tape, "sparsity.sparse_jacobian")
+    validate.require_tape(tape, "sparsity.sparse_jacobian")
     x = validate.point(tape, x)
     if plan is None:
         if mode not in _MODES:
@@ -350,7 +349,7 @@ def sparse_hessian(tape, x, output=None, plan=None):
     (as :meth:`Tape.hvp`); 64 B/node work memory, reused. Equal to :meth:`Tape.hessian` to
     rounding (the products sum several columns at once).
     """
-    validate.is_tape(tape, "sparsity.sparse_hessian")
+    validate.require_tape(tape, "sparsity.sparse_hessian")
     x = validate.point(tape, x)
     if plan is None:
         k = validate.output_index(tape, output)
@@ -380,7 +379,7 @@ def sparse_hessian(tape, x, output=None, plan=None):
 def sparse_plan(tape, kind="jacobian", mode="auto", output=None, ordering=None):
     """:func:`jacobian_plan` (``kind="jacobian"``) or :func:`hessian_plan` (``"hessian"``);
     ``ordering`` None takes each one's default. Cost: as the plan made."""
-    validate.is_tape(tape, "sparsity.sparse_plan")
+    validate.require_tape(tape, "sparsity.sparse_plan")
     if kind == "jacobian":
         if output is not None:
             raise ValueError("output applies to Hessian plans only")

@@ -13,7 +13,6 @@ from .kernels import tapecheck as _tapecheck
 from .graph import Node
 
 _N_OPS = len(ops.OPS)
-_KIND_OF = np.array([int(op.kind) for op in ops.OPS], dtype=np.uint8)
 assert ops.INPUT == 0  # n_inputs counts the zero opcodes
 
 
@@ -78,7 +77,7 @@ def output_index(tape, output):
     return int(output) % tape.n_outputs
 
 
-def is_tape(tape, what):
+def require_tape(tape, what):
     """Raise TypeError unless ``tape`` is a :class:`~scalargraph.Tape`: the module-level
     functions hand its arrays to kernels that trust a tape's validated arrays, and an
     object that merely has such attributes carries no such promise. Cost: O(1)."""
@@ -146,7 +145,7 @@ def tape_arrays(op, arg0, arg1, consts, outputs, *, copy=True):
                          f"{n}, {arg0.shape[0]}, {arg1.shape[0]}")
     # The kernel sees read-only views whatever the arrays' flags, so it compiles once.
     found = _tapecheck.tape_faults(*(_read_only(a) for a in (op, arg0, arg1)), consts.shape[0],
-                                   _read_only(outputs), _KIND_OF)
+                                   _read_only(outputs), ops.KIND_TABLE)
     i = found[_tapecheck.UNKNOWN_OP]
     if i < n:
         raise ValueError(f"node {i} has unknown opcode {op[i]} (known: 0..{_N_OPS - 1})")
@@ -186,6 +185,27 @@ def _immutable(a):
             return False
         a = a.base
     return type(a) is bytes
+
+
+def record_fault(op, arg0, arg1, n_consts):
+    """The first node of a graph's record (copies of its arrays) whose operands a compiled
+    loop could not follow, or ``len(op)`` where there is none: an unknown opcode, a parent
+    not recorded before its node, a constant-pool index outside the pool. The fields a
+    node's kind does not use are not checked (no loop reads them).
+
+    The node rules of :func:`tape_arrays`' kernel, less the two a record does not keep (an
+    input's arg0 is -1 there, not its own index; an unused arg1 is not -1 everywhere).
+    Cost: O(n_nodes) time, O(1) memory.
+    """
+    found = _tapecheck.tape_faults(*(_read_only(a) for a in (op, arg0, arg1)), n_consts,
+                                   _NO_OUTPUTS, ops.KIND_TABLE)
+    return min(found[r] for r in (_tapecheck.UNKNOWN_OP, _tapecheck.ARG0_PARENT,
+                                  _tapecheck.ARG1_PARENT, _tapecheck.CONST_ARG0,
+                                  _tapecheck.CONST_RIGHT_ARG1))
+
+
+_NO_OUTPUTS = np.empty(0, dtype=np.int32)
+_NO_OUTPUTS.flags.writeable = False
 
 
 def _read_only(a):

@@ -72,35 +72,3 @@ def tape_faults(op, arg0, arg1, n_consts, outputs, kind_of):
     return (unknown, input_arg0, arg0_parent, arg1_parent, const_arg0, const_right_arg1,
             unused_arg1, output, n_inputs, last_input)
 
-
-@njit(cache=True, nogil=True)
-def record_fault(op, arg0, arg1, n_consts, kind_of):
-    """The first node of a graph's record (a copy of its first nodes) whose operands a
-    compiled loop could not follow, or ``n_nodes`` where there is none.
-
-    A record holds what recording wrote: a known opcode, parents recorded before the node,
-    constant-pool indices inside the pool. Anything else (a record changed by hand, or
-    unpickled from altered data) would send the compile kernels outside their arrays. The
-    fields a node's kind does not use are not checked (no loop reads them).
-
-    Cost: O(n_nodes) time, O(1) memory.
-    """
-    n = op.shape[0]
-    n_ops = kind_of.shape[0]
-    for i in range(n):
-        code = op[i]
-        if code >= n_ops:
-            return i
-        kind = kind_of[code]
-        a0 = arg0[i]
-        a1 = arg1[i]
-        if kind == 1:  # CONST
-            if a0 < 0 or a0 >= n_consts:
-                return i
-        elif kind >= 2 and (a0 < 0 or a0 >= i):  # UNARY, BINARY, CONST_RIGHT
-            return i
-        if kind == 3 and (a1 < 0 or a1 >= i):  # BINARY
-            return i
-        if kind == 4 and (a1 < 0 or a1 >= n_consts):  # CONST_RIGHT
-            return i
-    return n
