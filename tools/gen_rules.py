@@ -174,6 +174,14 @@ def second_partials(sg, symbolic, op):
     return lines, refs
 
 
+def _apart(parts, name, args, body, doc):
+    """A switch case's ``body`` as the function ``name(args)`` of its own, appended to
+    ``parts`` (compiled once, not inlined); returns the case's new body, the call."""
+    parts.append("\n".join([ROW, f"def {name}({args}):", f'    """{doc}"""']
+                            + ["    " + line for line in body]) + "\n")
+    return [f"return {name}({args})"]
+
+
 def _switch(name, signature, doc, cases, fallback, decorator=INLINE):
     """One rule function: ``if o == code: <body>`` per op, then the fallback."""
     out = [decorator, f"def {name}({signature}):", f'    """{doc}"""']
@@ -225,11 +233,9 @@ def render(sg, symbolic, scalar):
         for op in members:
             body = [f"z = {op.value}", f"return z, {', '.join(op.partials)}"]
             if len(op.value) + sum(map(len, op.partials)) > PARTIALS_OUT_OF_LINE:
-                parts.append("\n".join([
-                    ROW, f"def partials_{op.name}({signature[3:]}):",
-                    f'    """``(z, partials)`` of {op.name} (the partials switches\' case, '
-                    'compiled on its own)."""'] + ["    " + line for line in body]) + "\n")
-                body = [f"return partials_{op.name}({signature[3:]})"]
+                body = _apart(parts, f"partials_{op.name}", signature[3:], body,
+                              f"``(z, partials)`` of {op.name} (the partials switches' case, "
+                              "compiled on its own).")
             cases.append((op.code, op.name, body))
         parts.append(_switch(
             f"{name}_partials", signature,
@@ -255,11 +261,8 @@ def render(sg, symbolic, scalar):
         lines, refs = second_partials(sg, symbolic, op)
         body = lines + [f"return {', '.join(refs)}"]
         if len(lines) > OUT_OF_LINE:
-            parts.append("\n".join([
-                ROW, f"def second_{op.name}(x, y, z):",
-                f'    """``second`` of {op.name} (the switch\'s case, compiled on its own)."""']
-                + ["    " + line for line in body]) + "\n")
-            body = [f"return second_{op.name}(x, y, z)"]
+            body = _apart(parts, f"second_{op.name}", "x, y, z", body,
+                          f"``second`` of {op.name} (the switch's case, compiled on its own).")
         cases.append((op.code, op.name, body))
     parts.append(_switch(
         "second", "o, x, y, z", "``(h00, h01, h10, h11)``: h_sr = d partial_s / d parent_r.",
