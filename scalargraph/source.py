@@ -27,6 +27,7 @@ Three renderings:
 """
 
 import ast
+import functools
 import keyword
 import math
 
@@ -261,9 +262,10 @@ def _ident(name, fallback):
         and not (name[:1] in "vg" and name[1:].isdigit()) else fallback
 
 
+@functools.cache
 def _taken_names():
     """Every global name of the generated module (an input named ``erf`` made its calls
-    call a float), and Python's builtins."""
+    call a float), and Python's builtins; made once, not once per input name."""
     import builtins
     from .kernels import scalar
     return (set(_MATH) | set(_EXTRA_MATH) | set(dir(builtins))
