@@ -544,13 +544,8 @@ class Tape:
         block = int(max(1, min(64, count, _BLOCK_ELEMENTS // max(nn, 1))))
         buf = _workmem.take(self, 3 * nn + nn * block)
         partials = self._partials_into(x, buf)
-        for start in range(0, count, block):
-            k = min(block, count - start)
-            adjoints = buf[3 * nn:3 * nn + nn * k].reshape(nn, k)
-            adjoints.fill(-0.0)  # nothing reached yet (kernels/reach.py)
-            np.add.at(adjoints, (self.outputs[start:start + k], np.arange(k)), 1.0)
-            _sweeps.reverse_adjoints_block(self.arg0, self.arg1, partials, adjoints)
-            jac[start:start + k] = adjoints[:n].T + 0.0
+        _sweeps.jacobian_reverse(n, self.arg0, self.arg1, partials, self.outputs, block,
+                                 buf[3 * nn:], jac)
         _workmem.give(self, buf)
         return jac
 

@@ -203,6 +203,30 @@ def test_jacobian_shape_is_outputs_by_inputs_in_every_mode(n, m):
         np.testing.assert_allclose(jac, expected, rtol=1e-13)
 
 
+@pytest.mark.parametrize("n", [3, 64, 65, 130])
+def test_jacobian_rows_of_inputs_repeats_and_constants_in_every_block(n):
+    # Outputs: x_0 itself (an input as an output: a unit row), sin(x_j) x_(j+1) for every j
+    # (each row two entries), the first of those again, a constant (a zero row), and x_(n-1)
+    # again; past 64 inputs or outputs the rows come from more than one block.
+    xs = sg.variables(n)
+    prods = [sg.sin(xs[j]) * xs[(j + 1) % n] for j in range(n)]
+    outs = [xs[0]] + prods + [prods[0], 2.5, xs[n - 1]]
+    tape = sg.compile(xs, outs)
+    point = np.linspace(-1.2, 0.9, n)
+    expected = np.zeros((len(outs), n))
+    expected[0, 0] = 1.0
+    for j in range(n):
+        expected[1 + j, j] += np.cos(point[j]) * point[(j + 1) % n]
+        expected[1 + j, (j + 1) % n] += np.sin(point[j])
+    expected[n + 1] = expected[1]
+    expected[n + 3, n - 1] = 1.0
+    for mode in ("forward", "reverse"):
+        np.testing.assert_allclose(tape.jacobian(point, mode=mode), expected, rtol=1e-15,
+                                   atol=0)
+    np.testing.assert_array_equal(tape.jacobian(point, mode="forward"),
+                                  tape.jacobian(point, mode="reverse"))
+
+
 def test_constant_outputs_and_no_inputs():
     x = sg.var("x")
     tape = sg.compile([x], [3.0, sg.const(2.0) * 4.0])

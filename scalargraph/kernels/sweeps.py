@@ -176,6 +176,30 @@ def reverse_adjoints_block(arg0, arg1, partials, adjoints):
 
 
 @njit(cache=True, nogil=True)
+def jacobian_reverse(n_inputs, arg0, arg1, partials, outputs, block, work, jac):
+    """The reverse-mode Jacobian into ``jac`` (float64[n_outputs, n_inputs]): one
+    :func:`reverse_adjoints_block` per block of ``block`` outputs, each seeded with 1.0 at its
+    own output, its input rows copied out. ``work`` holds n_nodes * block adjoints. The loop
+    over blocks is compiled, not Python: on a 10-input tape a one-output Jacobian took 16 us,
+    the sweep 1 us of it.
+    """
+    n = arg0.shape[0]
+    m = outputs.shape[0]
+    for start in range(0, m, block):
+        k = min(block, m - start)
+        adjoints = work[:n * k].reshape(n, k)
+        for i in range(n):
+            for j in range(k):
+                adjoints[i, j] = -0.0  # nothing reached yet (reach.py)
+        for j in range(k):
+            adjoints[outputs[start + j], j] = 1.0
+        reverse_adjoints_block(arg0, arg1, partials, adjoints)
+        for j in range(k):
+            for i in range(n_inputs):
+                jac[start + j, i] = adjoints[i, j] + 0.0  # -0.0 (not reached) is 0.0
+
+
+@njit(cache=True, nogil=True)
 def forward_tangents_block(n_inputs, arg0, arg1, partials, tangents):
     """``forward_tangents`` for k directions at once: ``tangents`` is float64[n, k]."""
     k = tangents.shape[1]
