@@ -544,8 +544,11 @@ class Tape:
         block = int(max(1, min(64, count, _BLOCK_ELEMENTS // max(nn, 1))))
         buf = _workmem.take(self, 3 * nn + nn * block)
         partials = self._partials_into(x, buf)
-        _sweeps.jacobian_reverse(n, self.arg0, self.arg1, partials, self.outputs, block,
-                                 buf[3 * nn:], jac)
+        # Slices of seeds, as tiles.jacobian_forward slices directions (Ctrl-C between).
+        step = max(1, _tiles.SLICE_WORK // (block * nn)) * block
+        for lo in range(0, count, step):
+            _sweeps.jacobian_reverse(n, lo, min(count, lo + step), self.arg0, self.arg1,
+                                     partials, self.outputs, block, buf[3 * nn:], jac)
         _workmem.give(self, buf)
         return jac
 

@@ -20,6 +20,8 @@ from .kernels import tiles as _kt
 # Tangent elements a block may hold (8 MiB): 64 directions for up to 16k live nodes.
 BLOCK_ELEMENTS = 1 << 20
 MAX_BLOCK = 64
+# Direction-nodes of block sweeps per kernel call: about 15-30 ms at 0.2-0.4 ns each.
+SLICE_WORK = 1 << 26
 
 
 def slots(tape):
@@ -51,7 +53,11 @@ def jacobian_forward(tape, x, jac):
     # alignment depended on n_nodes: the wide sum's blocks took 0.38 ns per direction and
     # node at +8 or +16 B and 0.20 at +0 or +32 B, so the per-direction cost jumped between
     # tape sizes (the "slope 0.80" of issue 18).
-    _kt.jacobian_blocks(n, j_arg0, j_arg1, j_out, n_slots, partials, tape.outputs, block,
-                        buf[3 * nn:], jac)
+    # One kernel call per slice of at most SLICE_WORK direction-nodes, so that Ctrl-C
+    # (raised between calls) stops a large Jacobian; a small one is one call.
+    step = max(1, SLICE_WORK // (block * max(nn - n, 1))) * block
+    for lo in range(0, n, step):
+        _kt.jacobian_blocks(n, lo, min(n, lo + step), j_arg0, j_arg1, j_out, n_slots, partials,
+                            tape.outputs, block, buf[3 * nn:], jac)
     _workmem.give(tape, buf)
     return jac
