@@ -180,8 +180,9 @@ def jacobian_reverse(n_inputs, lo, hi, arg0, arg1, partials, outputs, block, wor
     """Rows lo .. hi - 1 of the reverse-mode Jacobian into ``jac`` (float64[n_outputs,
     n_inputs]): one :func:`reverse_adjoints_block` per block of ``block`` outputs, each seeded
     with 1.0 at its own output, its input rows copied out. ``work`` holds n_nodes * block
-    adjoints. The loop over blocks is compiled, not Python: on a 10-input tape a one-output
-    Jacobian took 11 us, the sweep 1 us of it.
+    adjoints. The loop over blocks and the copy into ``jac`` are compiled, not NumPy calls
+    around a kernel call per block: the Jacobian of the 10-input wide sum 10-12 -> 6.2 us,
+    of a 100-output fan-out 34.5 -> 22.5 us (as in ``tiles.jacobian_blocks``).
     """
     n = arg0.shape[0]
     for start in range(lo, hi, block):

@@ -109,8 +109,10 @@ def jacobian_blocks(n_inputs, lo, hi, j_arg0, j_arg1, j_out, n_slots, partials, 
     the unit rows of outputs that are inputs. ``work`` holds the block's tangents
     (n_slots * block) and its scratch row (block) from its first 64-byte aligned element
     (the rows are read in vector registers: see scalargraph/tiles.py); it needs
-    n_slots * block + block + 7 elements. The loop over blocks is compiled, not Python:
-    on a 10-input tape a Jacobian took 26 us, 19 of them the Python around two kernel calls.
+    n_slots * block + block + 7 elements. The loop over blocks and the copy into ``jac`` are
+    compiled, not Python around a kernel call per block: the Jacobian of the 10-input wide
+    sum 18-20 -> 6.5 us, of the 100-input one 33 -> 17.5 us (20th percentile of 4000 calls,
+    three alternating processes each).
     """
     t0 = (-(work.ctypes.data // 8)) % 8
     for start in range(lo, hi, block):
