@@ -301,6 +301,45 @@ def test_the_njit_kernel_refuses_arrays_bind_did_not_give_in_a_child_process():
                                "not one tape's"), line
 
 
+def test_the_njit_kernel_refuses_views_that_start_where_the_arrays_start_in_a_child_process():
+    # The seal holds addresses and lengths: a view with the same start and length but other
+    # strides, or another dtype of the same size, matched it. Before the fix the strided
+    # views were followed out of bounds (the child died of SIGSEGV on the first) and the
+    # dtype views answered wrong values (int64 constants, int64 values: the value 0).
+    code = textwrap.dedent("""
+        import numpy as np
+        from numpy.lib.stride_tricks import as_strided
+        import scalargraph as sg
+        kernel = sg.value_and_gradient_kernel
+        x = sg.variables(40)
+        a = sg.compile(x, [sg.sum(sg.sin(x) * x * 1.5 + 2.5)])
+        args = a.bind().args
+        point, g = np.full(40, 0.5), np.empty(40)
+        tries = {"arg0 every other": (1, as_strided(args[1], strides=(8,))),
+                 "arg1 backwards": (2, as_strided(args[2], strides=(-4,))),
+                 "arg0 repeated": (1, as_strided(args[1], strides=(0,))),
+                 "consts as int64": (3, args[3].view(np.int64)),
+                 "values as int64": (6, args[6].view(np.int64))}
+        for name, (i, view) in tries.items():
+            assert view.ctypes.data == args[i].ctypes.data and len(view) == len(args[i])
+            try:
+                kernel(*args[:i], view, *args[i + 1:], point, g)
+                print(name, "answered")
+            except ValueError as err:
+                print(name, "refused:", err)
+        print("unchanged:", kernel(*args, point, g) == a.value_and_gradient(point)[0]
+              and np.array_equal(g, a.gradient(point)))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 6, lines
+    for line in lines[:5]:
+        assert "refused: value_and_gradient_kernel: these arrays are not one tape's" in line, line
+    assert lines[5] == "unchanged: True"
+
+
 def test_a_checkpoint_plan_handed_out_cannot_steer_the_sweep_in_a_child_process():
     # Before the fix checkpoint.plan returned the cached plan itself; changing its bounds
     # or its sizes made the next checkpointed gradient segfault.

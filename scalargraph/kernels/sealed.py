@@ -45,6 +45,33 @@ def seal(op, arg0, arg1, consts, outputs):
     return _mix(h, outputs.shape[0])
 
 
+@njit(cache=True, inline="always")
+def _as_bind_made(op, arg0, arg1, consts, outputs, values, partials, adjoints):
+    """Whether the arrays have the dtypes ``bind`` gives and the tape arrays are contiguous.
+
+    The seal holds addresses and lengths only, so a view that starts where a tape array
+    starts and has its length but other strides (``as_strided(arg0, strides=(8,))``: every
+    other index, then memory past the end) or another dtype of the same size
+    (``consts.view(np.int64)``, ``values.view(np.int64)``) matched it: the strides were
+    followed out of bounds (SIGSEGV), the dtypes gave wrong values. The dtype tests are
+    constants of the compiled specialization.
+    """
+    return (op.dtype == np.dtype(np.uint8) and arg0.dtype == np.dtype(np.int32)
+            and arg1.dtype == np.dtype(np.int32) and consts.dtype == np.dtype(np.float64)
+            and outputs.dtype == np.dtype(np.int32) and values.dtype == np.dtype(np.float64)
+            and partials.dtype == np.dtype(np.float64)
+            and adjoints.dtype == np.dtype(np.float64)
+            and _dense(op) and _dense(arg0) and _dense(arg1) and _dense(consts)
+            and _dense(outputs) and _dense(values))
+
+
+@njit(cache=True, inline="always")
+def _dense(a):
+    """Whether 1-d ``a``'s elements lie one after another (any stride will do for fewer
+    than two, as NumPy's contiguity flags say: a tape may keep such an array)."""
+    return a.shape[0] < 2 or a.strides[0] == a.itemsize
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def value_and_gradient_kernel(op, arg0, arg1, consts, outputs, output, values, partials,
                               adjoints, inputs, gradient):
@@ -57,7 +84,8 @@ def value_and_gradient_kernel(op, arg0, arg1, consts, outputs, output, values, p
     Same sweeps, same bits as ``Tape.gradient``; allocates nothing.
     """
     n = op.shape[0]
-    if values.shape[0] <= n or \
+    if not _as_bind_made(op, arg0, arg1, consts, outputs, values, partials, adjoints) or \
+            values.shape[0] <= n or \
             values[n:n + 1].view(np.uint64)[0] != seal(op, arg0, arg1, consts, outputs):
         raise ValueError("value_and_gradient_kernel: these arrays are not one tape's as "
                          "Tape.bind().args gave them; pass the nine arrays of args unchanged")
