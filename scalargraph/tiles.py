@@ -15,6 +15,7 @@ kept with the tape.
 """
 
 from . import ops, workmem as _workmem
+from .frozen import frozen
 from .kernels import tiles as _kt
 
 # Tangent elements a block may hold (8 MiB): 64 directions for up to 16k live nodes.
@@ -26,12 +27,15 @@ SLICE_WORK = 1 << 26
 
 def slots(tape):
     """``(j_arg0, j_arg1, j_out, n_slots)`` of :func:`kernels.tiles.jacobian_slots`, made
-    once per tape (two threads may both make it: same result)."""
+    once per tape (two threads may both make it: same result). The arrays are frozen
+    (:mod:`scalargraph.frozen`): the block kernel follows them unchecked, and a write
+    through the arrays this returns sent it out of bounds."""
     found = tape._jslots
     if found is None:
-        found = tape._jslots = _kt.jacobian_slots(tape.op, tape.arg0, tape.arg1,
-                                                   ops.ARITY_TABLE, tape.outputs,
-                                                   tape.n_inputs)
+        j_arg0, j_arg1, j_out, n_slots = _kt.jacobian_slots(tape.op, tape.arg0, tape.arg1,
+                                                            ops.ARITY_TABLE, tape.outputs,
+                                                            tape.n_inputs)
+        found = tape._jslots = (frozen(j_arg0), frozen(j_arg1), frozen(j_out), n_slots)
     return found
 
 

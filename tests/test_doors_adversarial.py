@@ -340,6 +340,24 @@ def test_the_njit_kernel_refuses_views_that_start_where_the_arrays_start_in_a_ch
     assert lines[5] == "unchanged: True"
 
 
+def test_the_forward_jacobians_slot_map_cannot_be_written():
+    # scalargraph.tiles.slots handed out the tape's cached slot map as writable arrays;
+    # ``j_out[-1] = 10**8`` made the next forward-mode Jacobian die of SIGSEGV. Its arrays
+    # are frozen now, like the tape's own.
+    from scalargraph import tiles
+    x = sg.variables(3)
+    t = sg.compile(x, [x[0] * x[1] + sg.sin(x[2]), x[0] * x[2]])
+    j_arg0, j_arg1, j_out, _ = tiles.slots(t)
+    for a in (j_arg0, j_arg1, j_out):
+        with pytest.raises(ValueError, match="read-only"):
+            a[-1] = 10**8
+        with pytest.raises(ValueError, match="WRITEABLE"):
+            a.flags.writeable = True
+    # The closed form: rows (x1, x0, cos x2) and (x2, 0, x0).
+    np.testing.assert_array_equal(t.jacobian([1.0, 2.0, 3.0], mode="forward"),
+                                  [[2.0, 1.0, math.cos(3.0)], [3.0, 0.0, 1.0]])
+
+
 def test_a_checkpoint_plan_handed_out_cannot_steer_the_sweep_in_a_child_process():
     # Before the fix checkpoint.plan returned the cached plan itself; changing its bounds
     # or its sizes made the next checkpointed gradient segfault.
