@@ -304,8 +304,9 @@ def test_the_njit_kernel_refuses_arrays_bind_did_not_give_in_a_child_process():
 def test_the_njit_kernel_refuses_views_that_start_where_the_arrays_start_in_a_child_process():
     # The seal holds addresses and lengths: a view with the same start and length but other
     # strides, or another dtype of the same size, matched it. Before the fix the strided
-    # views were followed out of bounds (the child died of SIGSEGV on the first) and the
-    # dtype views answered wrong values (int64 constants, int64 values: the value 0).
+    # views were followed out of bounds: the child died of SIGSEGV on the first, a valid
+    # read-only view (every element arg1[0] = -1, read as an index past 2^32); the dtype
+    # views answered wrong values (int64 constants, int64 values: the value 0).
     code = textwrap.dedent("""
         import numpy as np
         from numpy.lib.stride_tricks import as_strided
@@ -315,7 +316,8 @@ def test_the_njit_kernel_refuses_views_that_start_where_the_arrays_start_in_a_ch
         a = sg.compile(x, [sg.sum(sg.sin(x) * x * 1.5 + 2.5)])
         args = a.bind().args
         point, g = np.full(40, 0.5), np.empty(40)
-        tries = {"arg0 every other": (1, as_strided(args[1], strides=(8,))),
+        tries = {"arg1 broadcast": (2, np.broadcast_to(args[2][:1], args[2].shape)),
+                 "arg0 every other": (1, as_strided(args[1], strides=(8,))),
                  "arg1 backwards": (2, as_strided(args[2], strides=(-4,))),
                  "arg0 repeated": (1, as_strided(args[1], strides=(0,))),
                  "consts as int64": (3, args[3].view(np.int64)),
@@ -334,10 +336,10 @@ def test_the_njit_kernel_refuses_views_that_start_where_the_arrays_start_in_a_ch
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
-    assert len(lines) == 6, lines
-    for line in lines[:5]:
+    assert len(lines) == 7, lines
+    for line in lines[:6]:
         assert "refused: value_and_gradient_kernel: these arrays are not one tape's" in line, line
-    assert lines[5] == "unchanged: True"
+    assert lines[6] == "unchanged: True"
 
 
 def test_the_forward_jacobians_slot_map_cannot_be_written():
