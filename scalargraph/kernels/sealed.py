@@ -8,8 +8,12 @@ kernel checks in O(1) that they still are what ``bind`` put together: ``bind`` w
 of the five arrays (their addresses and lengths, mixed) after the last value, in the slot
 ``values[n]`` that the sweep never writes, and this kernel recomputes it. Arrays from two
 tapes, a copy of one, or a work array not made by ``bind`` do not match, and the call raises
-ValueError before any array is read. A tape's arrays cannot change (``scalargraph/frozen.py``)
-and ``args`` keeps them alive, so the same addresses always hold the same checked tape.
+ValueError before any array is read. The seal says where the arrays start, not how they are
+read, so the kernel also requires the dtypes ``bind`` gives and tape arrays whose elements
+lie one after another: a view that starts where a tape array starts, with its length but
+other strides (``np.broadcast_to(arg1[:1], arg1.shape)``) or another dtype of that size, is
+refused too. A tape's arrays cannot change (``scalargraph/frozen.py``) and ``args`` keeps
+them alive, so the same addresses always hold the same checked tape.
 
 Cost: about 20 integer operations per call.
 """
