@@ -4,18 +4,19 @@ The fused kernel (``sweeps.value_and_gradient``) trusts that its five tape array
 validated tape's: it checks lengths in O(1), not the arrays themselves (O(n)), so arrays of
 two tapes mixed, or arrays built by hand, would send it outside its arrays. From Python the
 tape passes its own arrays; from user code they come through ``Tape.bind().args``, and this
-kernel checks in O(1) that they still are what ``bind`` put together: ``bind`` writes a seal
-of the five arrays (their addresses and lengths, mixed) after the last value, in the slot
-``values[n]`` that the sweep never writes, and this kernel recomputes it. Arrays from two
-tapes, a copy of one, or a work array not made by ``bind`` do not match, and the call raises
-ValueError before any array is read. The seal says where the arrays start, not how they are
-read, so the kernel also requires the dtypes ``bind`` gives and tape arrays whose elements
-lie one after another: a view that starts where a tape array starts, with its length but
-other strides (``np.broadcast_to(arg1[:1], arg1.shape)``) or another dtype of that size, is
-refused too. A tape's arrays cannot change (``scalargraph/frozen.py``) and ``args`` keeps
-them alive, so the same addresses always hold the same checked tape.
+kernel checks in O(1) that they still are what ``bind`` put together: ``bind`` writes a
+seal of the five arrays (their addresses, lengths and strides, mixed) after the last value,
+in the slot ``values[n]`` that the sweep never writes, and this kernel recomputes it.
+Arrays from two tapes, a copy of one, or a work array not made by ``bind`` do not match,
+and the call raises ValueError before any array is read. The strides are in the seal
+because a view that starts where a tape array starts, with its length but other strides
+(``np.broadcast_to(arg1[:1], arg1.shape)``), matched a seal of addresses and lengths and
+was followed out of bounds; the kernel also requires the dtypes ``bind`` gives (another
+dtype of the same size matched too). A tape's arrays cannot change
+(``scalargraph/frozen.py``) and ``args`` keeps them alive, so the same addresses always
+hold the same checked tape.
 
-Cost: about 20 integer operations per call.
+Cost: about 30 integer operations per call.
 """
 
 import numpy as np
@@ -35,45 +36,36 @@ def _mix(h, word):
 
 @njit(cache=True, nogil=True)
 def seal(op, arg0, arg1, consts, outputs):
-    """The 64-bit seal of five tape arrays: their addresses and lengths, mixed."""
+    """The 64-bit seal of five tape arrays: their addresses, lengths and strides, mixed."""
     h = _u64(0x5CA1A86A)
     h = _mix(h, op.ctypes.data)
     h = _mix(h, op.shape[0])
+    h = _mix(h, op.strides[0])
     h = _mix(h, arg0.ctypes.data)
     h = _mix(h, arg0.shape[0])
+    h = _mix(h, arg0.strides[0])
     h = _mix(h, arg1.ctypes.data)
     h = _mix(h, arg1.shape[0])
+    h = _mix(h, arg1.strides[0])
     h = _mix(h, consts.ctypes.data)
     h = _mix(h, consts.shape[0])
+    h = _mix(h, consts.strides[0])
     h = _mix(h, outputs.ctypes.data)
-    return _mix(h, outputs.shape[0])
+    h = _mix(h, outputs.shape[0])
+    return _mix(h, outputs.strides[0])
 
 
 @njit(cache=True, inline="always")
 def _as_bind_made(op, arg0, arg1, consts, outputs, values, partials, adjoints):
-    """Whether the arrays have the dtypes ``bind`` gives and the tape arrays are contiguous.
-
-    The seal holds addresses and lengths only, so a view that starts where a tape array
-    starts and has its length but other strides (``as_strided(arg0, strides=(8,))``: every
-    other index, then memory past the end) or another dtype of the same size
-    (``consts.view(np.int64)``, ``values.view(np.int64)``) matched it: the strides were
-    followed out of bounds (SIGSEGV), the dtypes gave wrong values. The dtype tests are
-    constants of the compiled specialization.
-    """
+    """Whether the arrays have the dtypes ``bind`` gives (constants of the compiled
+    specialization: no work per call). The seal holds addresses, lengths and strides, not
+    dtypes, so ``consts.view(np.int64)`` or ``values.view(np.int64)`` matched it and gave
+    wrong values."""
     return (op.dtype == np.dtype(np.uint8) and arg0.dtype == np.dtype(np.int32)
             and arg1.dtype == np.dtype(np.int32) and consts.dtype == np.dtype(np.float64)
             and outputs.dtype == np.dtype(np.int32) and values.dtype == np.dtype(np.float64)
             and partials.dtype == np.dtype(np.float64)
-            and adjoints.dtype == np.dtype(np.float64)
-            and _dense(op) and _dense(arg0) and _dense(arg1) and _dense(consts)
-            and _dense(outputs) and _dense(values))
-
-
-@njit(cache=True, inline="always")
-def _dense(a):
-    """Whether 1-d ``a``'s elements lie one after another (any stride will do for fewer
-    than two, as NumPy's contiguity flags say: a tape may keep such an array)."""
-    return a.shape[0] < 2 or a.strides[0] == a.itemsize
+            and adjoints.dtype == np.dtype(np.float64))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
