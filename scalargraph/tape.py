@@ -753,7 +753,13 @@ class Tape:
 class _Bound:
     """What :meth:`Tape.bind` returns: the fused kernel with its arrays bound."""
 
-    __slots__ = ("args", "_shape", "_blob", "_n")
+    __slots__ = ("_args", "_shape", "_blob", "_n")
+
+    @property
+    def args(self):
+        """The kernel's nine leading arguments (read-only: ``__call__`` passes them to the
+        kernel unchecked, so ``f.args = ...`` with another tape's arrays must not reach it)."""
+        return self._args
 
     def __init__(self, tape, output):
         n = tape.n_nodes
@@ -763,8 +769,8 @@ class _Bound:
         values = np.empty(n + 1)
         values[n:].view(np.uint64)[0] = _sealed.seal(tape.op, tape.arg0, tape.arg1, tape.consts,
                                                      tape.outputs)
-        self.args = (tape.op, tape.arg0, tape.arg1, tape.consts, tape.outputs, np.int64(output),
-                     values, np.empty((n, 2)), np.empty(n))
+        self._args = (tape.op, tape.arg0, tape.arg1, tape.consts, tape.outputs, np.int64(output),
+                      values, np.empty((n, 2)), np.empty(n))
         self._shape = (tape.n_inputs,)
         self._n = tape.n_inputs
         # A small one-output tape: its own blob for the short path (scalargraph/smallcall.py).
@@ -791,6 +797,6 @@ class _Bound:
                 and gradient.flags.c_contiguous and gradient.flags.writeable):
             raise TypeError(f"a bound tape takes two contiguous float64 arrays of shape "
                             f"{self._shape}: the inputs, and a writable array for the gradient")
-        op, arg0, arg1, consts, outputs, k, values, partials, adjoints = self.args
+        op, arg0, arg1, consts, outputs, k, values, partials, adjoints = self._args
         return _sweeps.value_and_gradient(op, arg0, arg1, consts, outputs, k, values, partials,
                                            adjoints, x, gradient)

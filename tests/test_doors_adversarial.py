@@ -342,6 +342,35 @@ def test_the_njit_kernel_refuses_views_that_start_where_the_arrays_start_in_a_ch
     assert lines[6] == "unchanged: True"
 
 
+def test_a_bound_callables_args_cannot_be_replaced_in_a_child_process():
+    # f(x, g) passes f.args to the unsealed kernel unchecked; ``f.args = ...`` was accepted,
+    # and a forged index in it made the next call die of SIGSEGV. args is read-only now.
+    code = textwrap.dedent("""
+        import numpy as np
+        import scalargraph as sg
+        x = sg.variables(400)
+        t = sg.compile(x, [sg.sum(sg.sin(x) * x)])
+        f = t.bind()
+        forged = np.array(f.args[1])
+        forged[-1] = 10**8
+        try:
+            f.args = (f.args[0], forged) + f.args[2:]
+            print("replaced")
+        except AttributeError as err:
+            print("refused:", err)
+        g = np.empty(400)
+        value = f(np.full(400, 0.5), g)
+        print(abs(g - (np.cos(0.5) * 0.5 + np.sin(0.5))).max(), value / (400 * np.sin(0.5) * 0.5))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("refused:"), lines
+    error, ratio = map(float, lines[1].split())
+    assert error < 1e-15 and abs(ratio - 1) < 1e-14  # closed forms: sin(x) x summed
+
+
 def test_the_forward_jacobians_slot_map_cannot_be_written():
     # scalargraph.tiles.slots handed out the tape's cached slot map as writable arrays;
     # ``j_out[-1] = 10**8`` made the next forward-mode Jacobian die of SIGSEGV. Its arrays
