@@ -175,7 +175,10 @@ def main(argv=None):
     sizes = (10, 100) if args.quick else (10, 100, 1000)
     print("\nWhy not forward mode for the parameter gradients of deep networks (problem 7.13)?")
     print("Many inputs, one output: f = sum_i sin(x_i x_(i+1)) with n inputs; the full gradient")
-    print("costs one reverse sweep, but one forward sweep per input (n sweeps):")
+    print("costs one reverse sweep, but one forward sweep per input (n sweeps). tape.jacobian")
+    print("carries up to 64 input directions per sweep (a row of 64 tangents per node, in vector")
+    print("registers), so its ratio grows like n / 64 times a 64-wide sweep; n separate jvp calls")
+    print("make the n sweeps one call each:")
     print(f"  {'n':>6} {'nodes':>7} {'reverse':>10} {'forward (jacobian)':>19} {'ratio':>7} "
           f"{'n x jvp':>10} {'ratio':>7}")
     rows = many_inputs(sizes, budget)

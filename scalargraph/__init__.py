@@ -23,7 +23,7 @@ from .transforms import value_and_grad, grad_fn, jacobian_fn, hessian_fn
 from .gradcheck import check_grads, GradCheckError
 from .optimize import optimize
 from .tape import Tape
-from .kernels.sweeps import value_and_gradient as value_and_gradient_kernel
+from .kernels.sealed import value_and_gradient_kernel
 from .export import to_dot, draw
 from .explore import explore
 from .paths import path_gradient, count_paths

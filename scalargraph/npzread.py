@@ -118,21 +118,28 @@ def nbytes_of(shape, dtype):
 
 def read_data(f, info, shape, dtype, header_bytes, what):
     """The array of ``shape`` and ``dtype`` that follows the header in the open member ``f``,
-    read in pieces straight into the array (which owns its memory); the member must end
-    there (which makes the zip reader check its CRC-32)."""
+    read in pieces straight into its memory; the member must end there (which makes the
+    zip reader check its CRC-32). The array is frozen (:mod:`scalargraph.frozen`): its
+    memory is a bytes object, so a tape can keep it as it is."""
     nbytes = nbytes_of(shape, dtype)
     if nbytes > info.file_size - header_bytes:
         raise Invalid(f"{what} claims {nbytes} bytes of data but its member holds only "
                       f"{max(info.file_size - header_bytes, 0)} bytes: truncated or corrupt")
-    out = np.empty(shape, dtype=dtype)
-    view = memoryview(out.reshape(-1).view(np.uint8))  # the same memory, as bytes
+    # The pieces are written into a BytesIO sized once, whose getvalue() hands over its own
+    # bytes object (CPython does not copy it): the data is held once, not read into an
+    # array and then copied into bytes (2x the tape's size at the peak).
+    sink = io.BytesIO()
+    if nbytes:
+        sink.seek(nbytes - 1)
+        sink.write(b"\0")
+        sink.seek(0)
     pos = 0
     while pos < nbytes:
         piece = f.read(min(PIECE, nbytes - pos))
         if not piece:
             raise Invalid(f"{what} is truncated: {pos} of {nbytes} bytes")
-        view[pos:pos + len(piece)] = piece
+        sink.write(piece)
         pos += len(piece)
     if f.read(1):
         raise Invalid(f"{what} has data beyond what its header declares")
-    return out
+    return np.frombuffer(sink.getvalue(), dtype=dtype).reshape(shape)

@@ -38,6 +38,9 @@ from enum import IntEnum
 
 import numpy as np
 
+from .frozen import frozen
+
+
 class Kind(IntEnum):
     """Operand kind of an op: what its node's ``arg0`` / ``arg1`` hold (module docstring)."""
 
@@ -448,13 +451,11 @@ N_OPS = len(OPS)
 # The table as lookup arrays indexed by opcode, for the compiled kernels (which cannot read
 # Op records): each op's operand kind (Kind), how many of arg0/arg1 are parents, and which
 # argument holds a constant-pool index (0 none, 1 arg0, 2 arg1).
-KIND_TABLE = np.array([int(op.kind) for op in OPS], dtype=np.uint8)
-ARITY_TABLE = np.array([op.arity for op in OPS], dtype=np.uint8)
-CONST_SLOT_TABLE = np.array([{Kind.CONST: 1, Kind.CONST_RIGHT: 2}.get(op.kind, 0) for op in OPS],
-                            dtype=np.uint8)
-KIND_TABLE.flags.writeable = False
-ARITY_TABLE.flags.writeable = False
-CONST_SLOT_TABLE.flags.writeable = False
+# Frozen (scalargraph/frozen.py): the kernels index with what these say.
+KIND_TABLE = frozen([int(op.kind) for op in OPS], np.uint8)
+ARITY_TABLE = frozen([op.arity for op in OPS], np.uint8)
+CONST_SLOT_TABLE = frozen([{Kind.CONST: 1, Kind.CONST_RIGHT: 2}.get(op.kind, 0) for op in OPS],
+                          np.uint8)
 
 
 def table_digest(records=None):

@@ -34,6 +34,7 @@ import weakref
 import numpy as np
 
 from . import _plancheck, ops, coloring, validate
+from .frozen import frozen
 from .coloring import _scipy_sparse
 from .kernels import sparsity as _kernels, sweeps as _sweeps
 
@@ -86,9 +87,7 @@ def structure_tables(table=ops.OPS):
             depends[op.code, a] = 1
             for b in _rule_slots(rule, op):
                 second[op.code, {(0, 0): 0, (0, 1): 1, (1, 0): 1, (1, 1): 2}[a, b]] = 1
-    for a in (depends, second):
-        a.flags.writeable = False
-    return depends, second
+    return frozen(depends), frozen(second)
 
 
 DEPENDS, SECOND = structure_tables()

@@ -13,6 +13,8 @@ from . import ops, batch, validate, workmem as _workmem, tiles as _tiles
 from . import smallcall as _smallcall  # the small-tape plain call (its short path below)
 from . import evaluation as _evaluation  # batches in every method
 from .kernels import flatten as _flatten, forward as _kernels, packed as _packed, sweeps as _sweeps
+from .kernels import sealed as _sealed
+from .frozen import frozen
 from .graph import Node, as_count
 
 _N_OPS = len(ops.OPS)
@@ -64,12 +66,14 @@ class Tape:
 
     def __init__(self, op, arg0, arg1, consts, outputs, input_names=None, *, n_data=0,
                  _graph=None, _source=None, _trusted=False):
-        if _trusted:
-            op = np.ascontiguousarray(op, dtype=np.uint8)
-        else:
+        if not _trusted:
             op, arg0, arg1, consts, outputs = validate.tape_arrays(op, arg0, arg1, consts,
                                                                    outputs)
-        self.op, self.arg0, self.arg1, self.consts, self.outputs = op, arg0, arg1, consts, outputs
+        # Frozen (scalargraph/frozen.py): read-only in a way NumPy will not undo, since the
+        # compiled loops trust these arrays from now on.
+        self.op, self.arg0, self.arg1, self.consts, self.outputs = (
+            frozen(op, np.uint8), frozen(arg0, np.int32), frozen(arg1, np.int32),
+            frozen(consts, np.float64), frozen(outputs, np.int32))
         self.n_inputs = validate.n_inputs(self.op)  # no per-node temporary
         if input_names is None:
             names = (None,) * self.n_inputs
@@ -88,8 +92,6 @@ class Tape:
         self._source = _source
         self._input_order = None
         self._slots = None
-        for a in (self.op, self.arg0, self.arg1, self.consts, self.outputs):
-            a.flags.writeable = False
         self._small = self.n_nodes <= _workmem.PACKED_NODES and self.n_outputs == 1
 
     # ---- immutability: the kernels trust the validated arrays -------------------------------
@@ -542,13 +544,11 @@ class Tape:
         block = int(max(1, min(64, count, _BLOCK_ELEMENTS // max(nn, 1))))
         buf = _workmem.take(self, 3 * nn + nn * block)
         partials = self._partials_into(x, buf)
-        for start in range(0, count, block):
-            k = min(block, count - start)
-            adjoints = buf[3 * nn:3 * nn + nn * k].reshape(nn, k)
-            adjoints.fill(-0.0)  # nothing reached yet (kernels/reach.py)
-            np.add.at(adjoints, (self.outputs[start:start + k], np.arange(k)), 1.0)
-            _sweeps.reverse_adjoints_block(self.arg0, self.arg1, partials, adjoints)
-            jac[start:start + k] = adjoints[:n].T + 0.0
+        # Slices of seeds, as tiles.jacobian_forward slices directions (Ctrl-C between).
+        step = max(1, _tiles.SLICE_WORK // (block * nn)) * block
+        for lo in range(0, count, step):
+            _sweeps.jacobian_reverse(n, lo, min(count, lo + step), self.arg0, self.arg1,
+                                     partials, self.outputs, block, buf[3 * nn:], jac)
         _workmem.give(self, buf)
         return jac
 
@@ -571,6 +571,10 @@ class Tape:
                            adjoints, x, g)
                     x -= lr * g
             descend(tape.bind().args, x, np.empty_like(x), 1000, 0.01)
+
+        The kernel checks in O(1) that the nine arrays are those ``bind`` gave (a seal in
+        ``values``' last slot, see :mod:`scalargraph.kernels.sealed`): arrays of two tapes
+        mixed, or made by hand, raise ValueError instead of being followed out of bounds.
 
         One bound callable per thread: its work arrays are its own, not shared-safe. On a
         small one-output tape (up to ``workmem.PACKED_NODES`` nodes) a call with two
@@ -749,13 +753,24 @@ class Tape:
 class _Bound:
     """What :meth:`Tape.bind` returns: the fused kernel with its arrays bound."""
 
-    __slots__ = ("args", "_shape", "_blob", "_n")
+    __slots__ = ("_args", "_shape", "_blob", "_n")
+
+    @property
+    def args(self):
+        """The kernel's nine leading arguments (read-only: ``__call__`` passes them to the
+        kernel unchecked, so ``f.args = ...`` with another tape's arrays must not reach it)."""
+        return self._args
 
     def __init__(self, tape, output):
         n = tape.n_nodes
         # The kernel's leading arguments: the tape, which output, then the work arrays.
-        self.args = (tape.op, tape.arg0, tape.arg1, tape.consts, tape.outputs, np.int64(output),
-                     np.empty(n), np.empty((n, 2)), np.empty(n))
+        # values has one slot more, after the last node's, which the sweep never writes: the
+        # seal of the tape arrays that sg.value_and_gradient_kernel checks (kernels/sealed.py).
+        values = np.empty(n + 1)
+        values[n:].view(np.uint64)[0] = _sealed.seal(tape.op, tape.arg0, tape.arg1, tape.consts,
+                                                     tape.outputs)
+        self._args = (tape.op, tape.arg0, tape.arg1, tape.consts, tape.outputs, np.int64(output),
+                      values, np.empty((n, 2)), np.empty(n))
         self._shape = (tape.n_inputs,)
         self._n = tape.n_inputs
         # A small one-output tape: its own blob for the short path (scalargraph/smallcall.py).
@@ -782,6 +797,6 @@ class _Bound:
                 and gradient.flags.c_contiguous and gradient.flags.writeable):
             raise TypeError(f"a bound tape takes two contiguous float64 arrays of shape "
                             f"{self._shape}: the inputs, and a writable array for the gradient")
-        op, arg0, arg1, consts, outputs, k, values, partials, adjoints = self.args
+        op, arg0, arg1, consts, outputs, k, values, partials, adjoints = self._args
         return _sweeps.value_and_gradient(op, arg0, arg1, consts, outputs, k, values, partials,
                                            adjoints, x, gradient)

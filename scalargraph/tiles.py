@@ -14,37 +14,28 @@ The slot map (12 B/node: renamed parents and each node's slot) is made on first 
 kept with the tape.
 """
 
-import numpy as np
-
 from . import ops, workmem as _workmem
+from .frozen import frozen
 from .kernels import tiles as _kt
 
 # Tangent elements a block may hold (8 MiB): 64 directions for up to 16k live nodes.
 BLOCK_ELEMENTS = 1 << 20
 MAX_BLOCK = 64
-
-
-# The rows start on a 64-byte line: the block kernel runs its k-wide row loops in vector
-# registers, and a row that straddles lines costs a split access per vector. Carved right
-# after the 3 n_nodes values and partials, the rows' alignment depended on n_nodes: the wide
-# sum's blocks took 0.38 ns per direction and node at +8 or +16 B and 0.20 at +0 or +32 B,
-# so the per-direction cost jumped between tape sizes (the "slope 0.80" of issue 18).
-_ALIGN = 8  # float64 elements in 64 bytes
-
-
-def _aligned(buf, offset):
-    """The first index >= ``offset`` of ``buf`` whose address is a multiple of 64 bytes."""
-    return offset + (-(buf.__array_interface__["data"][0] // 8 + offset)) % _ALIGN
+# Direction-nodes of block sweeps per kernel call: about 15-30 ms at 0.2-0.4 ns each.
+SLICE_WORK = 1 << 26
 
 
 def slots(tape):
     """``(j_arg0, j_arg1, j_out, n_slots)`` of :func:`kernels.tiles.jacobian_slots`, made
-    once per tape (two threads may both make it: same result)."""
+    once per tape (two threads may both make it: same result). The arrays are frozen
+    (:mod:`scalargraph.frozen`): the block kernel follows them unchecked, and a write
+    through the arrays this returns sent it out of bounds."""
     found = tape._jslots
     if found is None:
-        found = tape._jslots = _kt.jacobian_slots(tape.op, tape.arg0, tape.arg1,
-                                                   ops.ARITY_TABLE, tape.outputs,
-                                                   tape.n_inputs)
+        j_arg0, j_arg1, j_out, n_slots = _kt.jacobian_slots(tape.op, tape.arg0, tape.arg1,
+                                                            ops.ARITY_TABLE, tape.outputs,
+                                                            tape.n_inputs)
+        found = tape._jslots = (frozen(j_arg0), frozen(j_arg1), frozen(j_out), n_slots)
     return found
 
 
@@ -58,19 +49,19 @@ def jacobian_forward(tape, x, jac):
     n, nn = tape.n_inputs, tape.n_nodes
     j_arg0, j_arg1, j_out, n_slots = slots(tape)
     block = int(max(1, min(MAX_BLOCK, n, BLOCK_ELEMENTS // max(n_slots, 1))))
-    buf = _workmem.take(tape, 3 * nn + n_slots * block + block + _ALIGN)
+    buf = _workmem.take(tape, 3 * nn + n_slots * block + block + 7)
     partials = tape._partials_into(x, buf)
-    outputs = tape.outputs
-    inner = np.flatnonzero(outputs >= n)  # outputs that are not inputs
-    rows = j_out[outputs[inner]]
-    t0 = _aligned(buf, 3 * nn)
-    for start in range(0, n, block):
-        k = min(block, n - start)
-        tangents = buf[t0:t0 + n_slots * k].reshape(n_slots, k)
-        row = buf[t0 + n_slots * block:t0 + n_slots * block + k]
-        _kt.forward_block_slots(n, start, j_arg0, j_arg1, j_out, partials, tangents, row)
-        jac[inner, start:start + k] = tangents[rows] + 0.0  # -0.0 (not reached) becomes 0.0
+    # The rows start on a 64-byte line (the kernel finds it): the block kernel runs its
+    # k-wide row loops in vector registers, and a row that straddles lines costs a split
+    # access per vector. Carved right after the 3 n_nodes values and partials, the rows'
+    # alignment depended on n_nodes: the wide sum's blocks took 0.38 ns per direction and
+    # node at +8 or +16 B and 0.20 at +0 or +32 B, so the per-direction cost jumped between
+    # tape sizes (the "slope 0.80" of issue 18).
+    # One kernel call per slice of at most SLICE_WORK direction-nodes, so that Ctrl-C
+    # (raised between calls) stops a large Jacobian; a small one is one call.
+    step = max(1, SLICE_WORK // (block * max(nn - n, 1))) * block
+    for lo in range(0, n, step):
+        _kt.jacobian_blocks(n, lo, min(n, lo + step), j_arg0, j_arg1, j_out, n_slots, partials,
+                            tape.outputs, block, buf[3 * nn:], jac)
     _workmem.give(tape, buf)
-    direct = np.flatnonzero(outputs < n)  # an input as an output: a unit row
-    jac[direct, outputs[direct]] = 1.0
     return jac

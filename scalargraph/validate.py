@@ -10,6 +10,7 @@ import numpy as np
 
 from . import ops
 from .kernels import tapecheck as _tapecheck
+from .frozen import frozen, is_frozen
 from .graph import Node
 
 _N_OPS = len(ops.OPS)
@@ -109,9 +110,10 @@ def tape_arrays(op, arg0, arg1, consts, outputs, *, copy=True):
     indices in range; unused slots -1; outputs in range. Raises ValueError naming the first
     problem, before any kernel can read an array.
 
-    An array is copied unless nothing can ever change it (see :func:`_immutable`), or, with
-    ``copy=False`` (for a caller that holds the only reference, as :func:`scalargraph.load`
-    does), unless it already has its dtype and is C-contiguous.
+    An array is copied into a frozen array (:mod:`scalargraph.frozen`) unless nothing can
+    ever change it already, or, with ``copy=False`` (for a caller that holds the only
+    reference and freezes the arrays next, as :func:`scalargraph.load` does), unless it
+    already has its dtype and is C-contiguous.
 
     Cost: O(n_nodes) time, one pass (``kernels/tapecheck.py``); memory: the copies (9 B per
     node, 8 B per constant, 4 B per output, none where an array is kept) and O(1) beyond.
@@ -133,11 +135,12 @@ def tape_arrays(op, arg0, arg1, consts, outputs, *, copy=True):
             info = np.iinfo(dtype)
             if a.min() < info.min or a.max() > info.max:
                 raise ValueError(f"tape array {name!r} has values outside {np.dtype(dtype)}")
-        # A copy, unless no one can write to the array: the caller may still hold (a view of)
-        # the array it passed, and a write after validation would reach kernels that trust it.
+        # A frozen copy, unless no one can write to the array: the caller may still hold (a
+        # view of) the array it passed, and a write after validation would reach kernels
+        # that trust it.
         keep = (a.dtype == dtype and a.flags.c_contiguous and a.flags.aligned
-                and (not copy or _immutable(a)))
-        arrays[name] = a if keep else np.array(a, dtype=dtype, order="C", copy=True)
+                and (not copy or is_frozen(a)))
+        arrays[name] = a if keep else frozen(a, dtype)
     op, arg0, arg1, consts, outputs = (arrays[k] for k in ("op", "arg0", "arg1", "consts", "outputs"))
     n = op.shape[0]
     if arg0.shape[0] != n or arg1.shape[0] != n:
@@ -174,17 +177,6 @@ _RULES = (
     (_tapecheck.CONST_RIGHT_ARG1, "arg1 must index the constant pool"),
     (_tapecheck.UNUSED_ARG1, "an unused arg1 must be -1"),
 )
-
-
-def _immutable(a):
-    """Whether no one can ever write to ``a``'s memory: ``a`` and every array it is a view
-    of are read-only, down to a ``bytes`` object (what unpickling a tape with pickle
-    protocol 5 gives; NumPy refuses to make such an array writable again)."""
-    while isinstance(a, np.ndarray):
-        if a.flags.writeable:
-            return False
-        a = a.base
-    return type(a) is bytes
 
 
 def record_fault(op, arg0, arg1, n_consts):

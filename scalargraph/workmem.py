@@ -38,6 +38,8 @@ import threading
 
 import numpy as np
 
+from .frozen import frozen
+
 # Work per tape and thread kept between calls, in bytes; more is allocated per call.
 KEEP_BYTES = 1 << 30
 # Tapes up to this many nodes take the packed plain-call kernel (kernels/packed.py).
@@ -126,7 +128,7 @@ def packed_ints(tape):
             np.array([tape.n_nodes, tape.n_inputs, tape.n_outputs, tape.consts.shape[0]],
                      dtype=np.int32), tape.arg0, tape.arg1, tape.outputs,
             tape.op.astype(np.int32)]).astype(np.int32)
-        ints.flags.writeable = False
+        ints = frozen(ints)  # the packed kernel trusts it, as it trusts the tape's arrays
         tape._ints = ints
     return ints
 

@@ -205,6 +205,190 @@ def test_a_tapes_validated_arrays_cannot_be_replaced_in_a_child_process():
     assert float(lines[12]) < 1e-15  # the closed form d/dx sin(x) x, unchanged tape
 
 
+def _tapes_made_every_way(tmp_path):
+    """The same tape (sin(x_i) x_i summed) as every constructor makes it."""
+    x = sg.variables(50)
+    y = sg.sum(sg.sin(x) * x)
+    t = sg.compile(x, [y])
+    path = tmp_path / "t.sgtape"
+    t.save(path)
+    return {"compile": t,
+            "compile(cse, fold, order)": sg.compile(x, [y], cse=True, fold=True,
+                                                    order="record"),
+            "optimize": sg.optimize(t),
+            "Tape(arrays)": sg.Tape(np.array(t.op), np.array(t.arg0), np.array(t.arg1),
+                                    np.array(t.consts), np.array(t.outputs)),
+            "Tape(its own arrays)": sg.Tape(t.op, t.arg0, t.arg1, t.consts, t.outputs),
+            "load": sg.load(path),
+            "pickle": pickle.loads(pickle.dumps(t)),
+            "pickle 5": pickle.loads(pickle.dumps(t, protocol=5))}
+
+
+def test_a_tapes_arrays_cannot_be_made_writable_again(tmp_path):
+    # Before the fix ``tape.arg0.flags.writeable = True`` was accepted, and a write through
+    # it put an index the loops follow (unchecked) anywhere in memory. The arrays' memory
+    # is now an immutable bytes object, which NumPy refuses to make writable.
+    for how, t in _tapes_made_every_way(tmp_path).items():
+        for name in ("op", "arg0", "arg1", "consts", "outputs"):
+            a = getattr(t, name)
+            while isinstance(a, np.ndarray):  # the array and every array it views
+                with pytest.raises(ValueError, match="WRITEABLE"):
+                    a.flags.writeable = True
+                a = a.base
+            assert type(a) is bytes, (how, name)
+        g = t.gradient(np.full(50, 0.5))
+        np.testing.assert_allclose(g, np.cos(0.5) * 0.5 + np.sin(0.5), rtol=1e-15)
+    for table in (sg.ops.KIND_TABLE, sg.ops.ARITY_TABLE, sg.ops.CONST_SLOT_TABLE):
+        with pytest.raises(ValueError, match="WRITEABLE"):
+            table.flags.writeable = True
+
+
+def test_a_caller_keeps_no_writable_alias_of_a_tapes_arrays():
+    # sg.Tape copies what its caller could still write to; the copy is frozen, so an
+    # array passed in and changed afterwards leaves the tape as validated.
+    x = sg.variables(3)
+    t = sg.compile(x, [x[0] * x[1] + sg.sin(x[2])])
+    arg0 = np.array(t.arg0)
+    u = sg.Tape(np.array(t.op), arg0, np.array(t.arg1), np.array(t.consts), np.array(t.outputs))
+    arg0[-1] = 10**8
+    assert u.arg0[-1] == t.arg0[-1]
+    np.testing.assert_array_equal(u.gradient([1.0, 2.0, 0.0]), [2.0, 1.0, 1.0])
+
+
+def test_the_njit_kernel_refuses_arrays_bind_did_not_give_in_a_child_process():
+    # Before the fix the kernel checked lengths only: arrays made by hand (an index of 10^8)
+    # were followed out of bounds (the child died of SIGSEGV), and two tapes' arrays of one
+    # length mixed were read as one tape.
+    code = textwrap.dedent("""
+        import numba, numpy as np
+        import scalargraph as sg
+        kernel = sg.value_and_gradient_kernel
+
+        @numba.njit
+        def call(op, arg0, arg1, consts, outputs, output, values, partials, adjoints, x, g):
+            return kernel(op, arg0, arg1, consts, outputs, output, values, partials, adjoints,
+                          x, g)
+
+        x = sg.variables(40)
+        a = sg.compile(x, [sg.sum(sg.sin(x) * x)])
+        b = sg.compile(x, [sg.sum(sg.exp(x) * 2.0)])
+        assert a.n_nodes == b.n_nodes
+        args = a.bind().args
+        point, g = np.full(40, 0.5), np.empty(40)
+        print("unchanged:", call(*args, point, g) == a.value_and_gradient(point)[0]
+              and np.array_equal(g, a.gradient(point)))
+        forged = np.array(args[1])
+        forged[-1] = 10**8
+        tries = {"mixed": (b.op,) + args[1:],
+                 "copied": (np.array(a.op),) + args[1:],
+                 "forged": (args[0], forged) + args[2:],
+                 "own values": args[:6] + (np.empty(a.n_nodes + 1),) + args[7:]}
+        for name, these in tries.items():
+            try:
+                call(*these, point, g)
+                print(name, "answered")
+            except ValueError as err:
+                print(name, "refused:", err)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "unchanged: True"
+    assert len(lines) == 5
+    for line, name in zip(lines[1:], ("mixed", "copied", "forged", "own values")):
+        assert line.startswith(f"{name} refused: value_and_gradient_kernel: these arrays are "
+                               "not one tape's"), line
+
+
+def test_the_njit_kernel_refuses_views_that_start_where_the_arrays_start_in_a_child_process():
+    # The seal holds addresses and lengths: a view with the same start and length but other
+    # strides, or another dtype of the same size, matched it. Before the fix the strided
+    # views were followed out of bounds: the child died of SIGSEGV on the first, a valid
+    # read-only view (every element arg1[0] = -1, read as an index past 2^32); the dtype
+    # views answered wrong values (int64 constants, int64 values: the value 0).
+    code = textwrap.dedent("""
+        import numpy as np
+        from numpy.lib.stride_tricks import as_strided
+        import scalargraph as sg
+        kernel = sg.value_and_gradient_kernel
+        x = sg.variables(40)
+        a = sg.compile(x, [sg.sum(sg.sin(x) * x * 1.5 + 2.5)])
+        args = a.bind().args
+        point, g = np.full(40, 0.5), np.empty(40)
+        tries = {"arg1 broadcast": (2, np.broadcast_to(args[2][:1], args[2].shape)),
+                 "arg0 every other": (1, as_strided(args[1], strides=(8,))),
+                 "arg1 backwards": (2, as_strided(args[2], strides=(-4,))),
+                 "arg0 repeated": (1, as_strided(args[1], strides=(0,))),
+                 "consts as int64": (3, args[3].view(np.int64)),
+                 "values as int64": (6, args[6].view(np.int64))}
+        for name, (i, view) in tries.items():
+            assert view.ctypes.data == args[i].ctypes.data and len(view) == len(args[i])
+            try:
+                kernel(*args[:i], view, *args[i + 1:], point, g)
+                print(name, "answered")
+            except ValueError as err:
+                print(name, "refused:", err)
+        print("unchanged:", kernel(*args, point, g) == a.value_and_gradient(point)[0]
+              and np.array_equal(g, a.gradient(point)))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 7, lines
+    for line in lines[:6]:
+        assert "refused: value_and_gradient_kernel: these arrays are not one tape's" in line, line
+    assert lines[6] == "unchanged: True"
+
+
+def test_a_bound_callables_args_cannot_be_replaced_in_a_child_process():
+    # f(x, g) passes f.args to the unsealed kernel unchecked; ``f.args = ...`` was accepted,
+    # and a forged index in it made the next call die of SIGSEGV. args is read-only now.
+    code = textwrap.dedent("""
+        import numpy as np
+        import scalargraph as sg
+        x = sg.variables(400)
+        t = sg.compile(x, [sg.sum(sg.sin(x) * x)])
+        f = t.bind()
+        forged = np.array(f.args[1])
+        forged[-1] = 10**8
+        try:
+            f.args = (f.args[0], forged) + f.args[2:]
+            print("replaced")
+        except AttributeError as err:
+            print("refused:", err)
+        g = np.empty(400)
+        value = f(np.full(400, 0.5), g)
+        print(abs(g - (np.cos(0.5) * 0.5 + np.sin(0.5))).max(), value / (400 * np.sin(0.5) * 0.5))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("refused:"), lines
+    error, ratio = map(float, lines[1].split())
+    assert error < 1e-15 and abs(ratio - 1) < 1e-14  # closed forms: sin(x) x summed
+
+
+def test_the_forward_jacobians_slot_map_cannot_be_written():
+    # scalargraph.tiles.slots handed out the tape's cached slot map as writable arrays;
+    # ``j_out[-1] = 10**8`` made the next forward-mode Jacobian die of SIGSEGV. Its arrays
+    # are frozen now, like the tape's own.
+    from scalargraph import tiles
+    x = sg.variables(3)
+    t = sg.compile(x, [x[0] * x[1] + sg.sin(x[2]), x[0] * x[2]])
+    j_arg0, j_arg1, j_out, _ = tiles.slots(t)
+    for a in (j_arg0, j_arg1, j_out):
+        with pytest.raises(ValueError, match="read-only"):
+            a[-1] = 10**8
+        with pytest.raises(ValueError, match="WRITEABLE"):
+            a.flags.writeable = True
+    # The closed form: rows (x1, x0, cos x2) and (x2, 0, x0).
+    np.testing.assert_array_equal(t.jacobian([1.0, 2.0, 3.0], mode="forward"),
+                                  [[2.0, 1.0, math.cos(3.0)], [3.0, 0.0, 1.0]])
+
+
 def test_a_checkpoint_plan_handed_out_cannot_steer_the_sweep_in_a_child_process():
     # Before the fix checkpoint.plan returned the cached plan itself; changing its bounds
     # or its sizes made the next checkpointed gradient segfault.

@@ -11,6 +11,10 @@ Jacobian (an absolute error that large sums of path products can reach by roundi
 """
 
 import contextlib
+import json
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -18,6 +22,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import scalargraph as sg
+from scalargraph import tiles
 
 import reference
 import strategies
@@ -203,6 +208,30 @@ def test_jacobian_shape_is_outputs_by_inputs_in_every_mode(n, m):
         np.testing.assert_allclose(jac, expected, rtol=1e-13)
 
 
+@pytest.mark.parametrize("n", [3, 64, 65, 130])
+def test_jacobian_rows_of_inputs_repeats_and_constants_in_every_block(n):
+    # Outputs: x_0 itself (an input as an output: a unit row), sin(x_j) x_(j+1) for every j
+    # (each row two entries), the first of those again, a constant (a zero row), and x_(n-1)
+    # again; past 64 inputs or outputs the rows come from more than one block.
+    xs = sg.variables(n)
+    prods = [sg.sin(xs[j]) * xs[(j + 1) % n] for j in range(n)]
+    outs = [xs[0]] + prods + [prods[0], 2.5, xs[n - 1]]
+    tape = sg.compile(xs, outs)
+    point = np.linspace(-1.2, 0.9, n)
+    expected = np.zeros((len(outs), n))
+    expected[0, 0] = 1.0
+    for j in range(n):
+        expected[1 + j, j] += np.cos(point[j]) * point[(j + 1) % n]
+        expected[1 + j, (j + 1) % n] += np.sin(point[j])
+    expected[n + 1] = expected[1]
+    expected[n + 3, n - 1] = 1.0
+    for mode in ("forward", "reverse"):
+        np.testing.assert_allclose(tape.jacobian(point, mode=mode), expected, rtol=1e-15,
+                                   atol=0)
+    np.testing.assert_array_equal(tape.jacobian(point, mode="forward"),
+                                  tape.jacobian(point, mode="reverse"))
+
+
 def test_constant_outputs_and_no_inputs():
     x = sg.var("x")
     tape = sg.compile([x], [3.0, sg.const(2.0) * 4.0])
@@ -262,3 +291,65 @@ def test_fused_gradient_where_the_sweep_meets_the_inputs():
         unit[j] = 1.0
         np.testing.assert_array_equal(tape.gradient(x, output=k), unit)
         np.testing.assert_array_equal(tape.value_and_gradient(x, output=k)[1], unit)
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_jacobian_in_slices_is_the_same_matrix(monkeypatch, mode):
+    # The block sweeps run in slices of SLICE_WORK direction-nodes per kernel call (so that
+    # Ctrl-C is raised between them); a slice of one block must give the same bits.
+    xs = sg.variables(130)
+    outs = [sg.sin(xs[j]) * xs[(j + 1) % 130] + sg.exp(xs[(7 * j) % 130]) for j in range(130)]
+    tape = sg.compile(xs, outs)
+    point = np.linspace(-0.8, 0.6, 130)
+    whole = tape.jacobian(point, mode=mode)
+    monkeypatch.setattr(tiles, "SLICE_WORK", 1)
+    assert tape.jacobian(point, mode=mode).tobytes() == whole.tobytes()
+
+
+def test_ctrl_c_stops_a_large_jacobian_between_slices():
+    """Forward and reverse mode, each interrupted in its third kernel call."""
+    script = textwrap.dedent("""
+        import json, os, signal, threading, time
+        import numpy as np
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as a shell gives it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+        import scalargraph as sg
+        from scalargraph.kernels import sweeps, tiles
+        x = sg.variables(40000)
+        wide = sg.compile(x, [sg.sum(sg.sin(x[:-1] * x[1:]))])      # 40000 directions
+        u = sg.variables(2)
+        tall = sg.compile(u, sg.sin(np.arange(10000.0) * u[0] + u[1]))  # 10000 seeds
+        out = {}
+        for mode, tape, module, name in (("forward", wide, tiles, "jacobian_blocks"),
+                                         ("reverse", tall, sweeps, "jacobian_reverse")):
+            point = np.full(tape.n_inputs, 0.5)
+            sg.compile(u, [u[0] * u[1], u[1]]).jacobian([1.0, 2.0], mode=mode)  # compiled
+            calls, sent = [], []
+            kernel = getattr(module, name)
+            def counting(*args, kernel=kernel, calls=calls):
+                calls.append(time.perf_counter())
+                return kernel(*args)
+            setattr(module, name, counting)
+            def interrupt(calls=calls, sent=sent):
+                while len(calls) < 3:
+                    time.sleep(0.0005)
+                sent.append(time.perf_counter())
+                os.kill(os.getpid(), signal.SIGINT)
+            threading.Thread(target=interrupt, daemon=True).start()
+            try:
+                tape.jacobian(point, mode=mode)
+                caught = None
+            except KeyboardInterrupt:
+                caught = time.perf_counter()
+            out[mode] = {"latency": caught - sent[0] if caught else None,
+                         "calls": len(calls)}
+        print(json.dumps(out))
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    for mode in ("forward", "reverse"):
+        assert result[mode]["latency"] is not None, f"{mode} ran to its end: {result}"
+        # A slice is 15-70 ms here; the whole Jacobian takes 10 or more slices.
+        assert result[mode]["latency"] < 2.0, result

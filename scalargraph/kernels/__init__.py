@@ -9,6 +9,7 @@ module          what it holds
 ``forward``     values; values with local partials; values with tangents (jvp)
 ``sweeps``      op-agnostic sweeps over the partials: reverse, forward, k at once, and the
                 fused value-and-gradient kernel
+``sealed``      the fused kernel for user ``@njit`` code, which checks ``bind``'s seal
 ``batch``       values and partials at B points at once
 ``packed``      the small-tape plain call: value and gradient on packed arrays (4 arguments)
 ``smallcall``   the same on one packed array per tape (3 arguments, the GIL held)

