@@ -307,7 +307,11 @@ def test_claim_6_is_in_the_report_and_counts_the_stencil_colors(tmp_path, capsys
     assert "### Claim 6: sparse Jacobians, one sweep per color" in out
     results = json.loads((tmp_path / "results.json").read_text())
     checks_6 = [c for c in results["checks"] if c["claim"] == "6"]
-    assert {c["claim"] for c in results["checks"]} == {"6"} and len(checks_6) == 5
+    assert {c["claim"] for c in results["checks"]} == {"6"} and len(checks_6) == 7
+    # dense / sparse in operations: n directions against one per color (5), so a slope of
+    # exactly 1 (--quick has too few dense sizes for a verdict)
+    operations = [c for c in checks_6 if "operations" in c["quantity"]]
+    assert len(operations) == 2 and all(c["measured_text"] == "1 (exact)" for c in operations)
     # a distance-2 coloring of the 5-point stencil needs 5 colors, and DSATUR finds 5
     colors = [c for c in checks_6 if c["quantity"].startswith("colors")]
     assert colors[0]["measured"] == "5 at every size" and colors[0]["verdict"] == "matches"
