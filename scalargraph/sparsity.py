@@ -282,7 +282,7 @@ def _reverse_block(tape, partials, adjoints):
 
 def _hvp_column(tape, values, partials, v, seed_at, work):
     from . import second_order
-    return second_order._second_sweeps(tape, values, partials, v, seed_at, *work)
+    return second_order.hvp_on(tape, values, partials, v, seed_at, *work)
 
 
 # Colors per block: up to 64 MiB of tangents, 8 times the dense Jacobian's blocks. With a

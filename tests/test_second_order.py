@@ -9,8 +9,11 @@ Oracles and tolerances:
 * central finite differences of the gradient, h = cbrt(eps) * max(1, |x|).
 """
 
+import json
 import pathlib
+import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -309,3 +312,59 @@ def test_multi_output_tapes_need_an_output_index():
         tape.hvp([1.0], [1.0])
     assert_close(tape.hvp([1.0], [1.0], output=1), [-np.sin(1.0)], CLOSED_RTOL)
     assert_close(tape.hessian([1.0], output=0), [[2.0]], CLOSED_RTOL)
+
+
+def test_hessian_rows_are_the_hvps_of_unit_vectors_in_any_slices(monkeypatch):
+    # hessian() runs its rows in a compiled loop, in slices of ROWS_WORK node-rows per call:
+    # each row must be hvp(x, e_j) bit for bit, and slices of one row change nothing.
+    rng = np.random.default_rng(3)
+    xs = sg.variables(12)
+    f = sg.sum(sg.sin(xs[:-1] * xs[1:])) + sg.exp(xs[0] * xs[5]) * sg.tanh(xs[11])
+    tape = sg.compile(xs, [f, xs[3] * xs[4]])
+    x = rng.uniform(-1, 1, 12)
+    for output in (0, 1):
+        hess = tape.hessian(x, output=output)
+        rows = np.array([tape.hvp(x, np.eye(12)[j], output=output) for j in range(12)])
+        assert hess.tobytes() == rows.tobytes()
+        monkeypatch.setattr(second_order, "ROWS_WORK", 1)
+        assert tape.hessian(x, output=output).tobytes() == hess.tobytes()
+        monkeypatch.undo()
+
+
+def test_ctrl_c_stops_a_large_hessian_between_slices():
+    script = textwrap.dedent("""
+        import json, os, signal, threading, time
+        import numpy as np
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as a shell gives it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+        import scalargraph as sg
+        from scalargraph.kernels import second
+        x = sg.variables(3000)
+        tape = sg.compile(x, [sg.sum(sg.sin(x[:-1] * x[1:]))])
+        tape.hessian(np.full(3000, 0.5))  # compiled first
+        calls, sent = [], []
+        kernel = second.hessian_rows
+        def counting(*args):
+            calls.append(time.perf_counter())
+            return kernel(*args)
+        second.hessian_rows = counting
+        def interrupt():
+            while len(calls) < 3:
+                time.sleep(0.0005)
+            sent.append(time.perf_counter())
+            os.kill(os.getpid(), signal.SIGINT)
+        threading.Thread(target=interrupt, daemon=True).start()
+        try:
+            tape.hessian(np.full(3000, 0.5))
+            caught = None
+        except KeyboardInterrupt:
+            caught = time.perf_counter()
+        print(json.dumps({"latency": caught - sent[0] if caught else None,
+                          "calls": len(calls)}))
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["latency"] is not None, f"the Hessian ran to its end: {result}"
+    assert result["latency"] < 2.0, result  # a slice is 15-60 ms
