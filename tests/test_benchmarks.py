@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ import scalargraph as sg
 from scalargraph import bench
 from scalargraph.bench import checks, compare, readme, timing, workloads
 
+import interrupt
 import reference
 import strategies
 
@@ -133,45 +133,17 @@ def test_path_gradient_in_slices_is_the_same_sum(monkeypatch, pops):
 
 def test_ctrl_c_stops_a_walk_over_a_billion_paths():
     """A walk of 2^30 paths (about half a minute) ends within a slice of a Ctrl-C."""
-    script = textwrap.dedent("""
-        import json, os, signal, threading, time
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # as a shell gives it
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    result = interrupt.interrupted("""
         import scalargraph as sg
         from scalargraph.bench import workloads
-        from scalargraph.kernels import paths as kernels
         small = workloads.diamond(3)
         sg.path_gradient(small.tape, small.x)  # compile first
-        calls = []
-        walk = kernels.walk_paths
-        def counting(*args):
-            calls.append(time.perf_counter())
-            return walk(*args)
-        kernels.walk_paths = counting
-        sent = []
-        def interrupt():
-            while len(calls) < 3:  # the walk is in its third slice
-                time.sleep(0.001)
-            sent.append(time.perf_counter())
-            os.kill(os.getpid(), signal.SIGINT)
-        threading.Thread(target=interrupt, daemon=True).start()
         w = workloads.diamond(30)
-        try:
-            sg.path_gradient(w.tape, w.x, max_paths=2**30)
-            caught = None
-        except KeyboardInterrupt:
-            caught = time.perf_counter()
-        print(json.dumps({"latency": caught - sent[0] if caught else None,
-                          "calls": len(calls)}))
-    """)
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=600, cwd=REPO)
-    assert run.returncode == 0, run.stderr
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    """, "scalargraph.kernels.paths", "walk_paths",
+        "sg.path_gradient(w.tape, w.x, max_paths=2**30)")
     assert result["latency"] is not None, f"the walk ran to its end: {result}"
     # A slice is about 20 ms; before the walk was sliced, Ctrl-C waited for its end.
     assert result["latency"] < 5.0, result
-
 
 def test_path_gradient_refuses_too_many_paths_and_bad_input():
     w = workloads.diamond(40)
