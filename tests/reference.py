@@ -511,8 +511,12 @@ SECOND = {
 # eq and ne are 0/1 at one point only (x == y), which the value and partials at +-KINK_MARGIN
 # do not see: their piece is the sign of x - y. Without it, eq(sqrt(x)^2, x) at x = 0.75
 # (operands one ulp apart) was kept, and a central difference landed on x == y on one side.
-PIECES = {"elu": lambda x, c: x > 0.0,
-          "eq": lambda x, y: int(x > y) - int(x < y), "ne": lambda x, y: int(x > y) - int(x < y)}
+def _side(x, y):
+    """Which side of x == y the operands are on: -1, 0 or 1."""
+    return int(x > y) - int(x < y)
+
+
+PIECES = {"elu": lambda x, c: x > 0.0, "eq": _side, "ne": _side}
 
 
 def missing_rules():

@@ -34,25 +34,20 @@ def _mix(h, word):
     return h ^ (h >> _u64(29))
 
 
+@njit(cache=True, inline="always")
+def _mix_array(h, a):
+    """``h`` with one array's address, length and stride mixed in."""
+    return _mix(_mix(_mix(h, a.ctypes.data), a.shape[0]), a.strides[0])
+
+
 @njit(cache=True, nogil=True)
 def seal(op, arg0, arg1, consts, outputs):
     """The 64-bit seal of five tape arrays: their addresses, lengths and strides, mixed."""
-    h = _u64(0x5CA1A86A)
-    h = _mix(h, op.ctypes.data)
-    h = _mix(h, op.shape[0])
-    h = _mix(h, op.strides[0])
-    h = _mix(h, arg0.ctypes.data)
-    h = _mix(h, arg0.shape[0])
-    h = _mix(h, arg0.strides[0])
-    h = _mix(h, arg1.ctypes.data)
-    h = _mix(h, arg1.shape[0])
-    h = _mix(h, arg1.strides[0])
-    h = _mix(h, consts.ctypes.data)
-    h = _mix(h, consts.shape[0])
-    h = _mix(h, consts.strides[0])
-    h = _mix(h, outputs.ctypes.data)
-    h = _mix(h, outputs.shape[0])
-    return _mix(h, outputs.strides[0])
+    h = _mix_array(_u64(0x5CA1A86A), op)
+    h = _mix_array(h, arg0)
+    h = _mix_array(h, arg1)
+    h = _mix_array(h, consts)
+    return _mix_array(h, outputs)
 
 
 @njit(cache=True, inline="always")
