@@ -38,20 +38,27 @@ def _work(tape, buf):
             buf[4 * n:6 * n].reshape(n, 2), buf[6 * n:7 * n], buf[7 * n:8 * n])
 
 
-def hvp_on(tape, values, partials, v, seed_at, tangents, dpartials, adjoints,
-           adjoint_tangents):
-    """H v of node ``seed_at`` on a linearization already made (``values``, ``partials`` at a
-    checked point; tangents, dpartials, adjoints, adjoint tangents: n_nodes each): the two second-order sweeps, a new
-    array (n_inputs,). For sparse Hessians, one product per color."""
-    n_in = tape.n_inputs
-    tangents[:n_in] = v
-    _so.forward_second(n_in, tape.op, tape.arg0, tape.arg1, tape.consts, values, partials,
-                       tangents, dpartials)
+def _reverse_pair(tape, partials, dpartials, adjoints, adjoint_tangents, seed_at):
+    """The second sweep of a product: adjoints seeded with 1.0 at ``seed_at`` and their
+    tangents, back to the inputs; H v, a new array (n_inputs,)."""
     adjoints[:] = 0.0
     adjoint_tangents[:] = 0.0
     adjoints[seed_at] = 1.0
     _so.reverse_second(tape.arg0, tape.arg1, partials, dpartials, adjoints, adjoint_tangents)
-    return adjoint_tangents[:n_in].copy()
+    return adjoint_tangents[:tape.n_inputs].copy()
+
+
+def hvp_on(tape, values, partials, v, seed_at, tangents, dpartials, adjoints,
+           adjoint_tangents):
+    """H v of node ``seed_at`` on a linearization already made (``values``, ``partials`` at a
+    checked point; tangents, dpartials, adjoints, adjoint tangents: n_nodes each): the two
+    second-order sweeps, a new array (n_inputs,). For sparse Hessians, one product per
+    color."""
+    n_in = tape.n_inputs
+    tangents[:n_in] = v
+    _so.forward_second(n_in, tape.op, tape.arg0, tape.arg1, tape.consts, values, partials,
+                       tangents, dpartials)
+    return _reverse_pair(tape, partials, dpartials, adjoints, adjoint_tangents, seed_at)
 
 
 def hvp(tape, x, v, output=None):
@@ -85,11 +92,7 @@ def hvp(tape, x, v, output=None):
     values, partials, tangents, dpartials, adjoints, adjoint_tangents = _work(tape, buf)
     _so.forward_second_fused(tape.op, tape.arg0, tape.arg1, tape.consts, x, v, values,
                              partials, tangents, dpartials)
-    adjoints[:] = 0.0
-    adjoint_tangents[:] = 0.0
-    adjoints[seed_at] = 1.0
-    _so.reverse_second(tape.arg0, tape.arg1, partials, dpartials, adjoints, adjoint_tangents)
-    out = adjoint_tangents[:tape.n_inputs].copy()
+    out = _reverse_pair(tape, partials, dpartials, adjoints, adjoint_tangents, seed_at)
     _workmem.give(tape, buf)
     return out
 
