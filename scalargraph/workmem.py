@@ -124,11 +124,12 @@ def packed_ints(tape):
     read-only, made once per tape (12 B/node)."""
     ints = tape._ints
     if ints is None:
-        ints = np.concatenate([
+        # Frozen: the packed kernel trusts it, as it trusts the tape's arrays. The pieces are
+        # int32 already, so the concatenation is the one array frozen copies.
+        ints = frozen(np.concatenate([
             np.array([tape.n_nodes, tape.n_inputs, tape.n_outputs, tape.consts.shape[0]],
                      dtype=np.int32), tape.arg0, tape.arg1, tape.outputs,
-            tape.op.astype(np.int32)]).astype(np.int32)
-        ints = frozen(ints)  # the packed kernel trusts it, as it trusts the tape's arrays
+            tape.op.astype(np.int32)]), np.int32)
         tape._ints = ints
     return ints
 
