@@ -23,8 +23,6 @@ from numba import uint64 as _u64
 from .forward import partials_range
 from .reach import finite_or_nan, reached, seed, term
 
-_NONE = _u64(0xFFFFFFFFFFFFFFFF)  # "no adjoint waiting": no uint32 parent index equals it
-
 
 @njit(cache=True, inline="always")
 def reverse_loop(arg0, arg1, partials, adjoints, start, stop):
@@ -41,18 +39,21 @@ def reverse_loop(arg0, arg1, partials, adjoints, start, stop):
     # Register forwarding, as in the forward loops: the adjoint that node i sends to node
     # i - 1 (the next one visited) waits in a local, not in memory. Node i is the last child
     # of i - 1 to be visited, so the additions happen in the same order, bit for bit.
+    # The local is a carry that every node adds, -0.0 when nothing waits (x + -0.0 is x,
+    # bit for bit), not a (node, value) pair to test: a compare, a branch and two moves less
+    # per node. Value and gradient (alternating processes, three rounds, ns/node): toy loss
+    # 5.70-5.78 -> 5.45-5.57, wide sum of 10^5 inputs 6.35-6.70 -> 5.69-5.94; chain and
+    # random DAG within noise; same bits.
     # The terms are reach.term(finite_or_nan(d), s) with s != 0 (d * s), written out; an
     # adjoint that is a reached zero takes its own branch (reach.term's), so the chain of
     # dependent operations stays one multiply and one add per node.
-    ci = _NONE  # the node whose adjoint waits in cv
-    cv = 0.0
-    for j in range(_u64(stop) - _u64(start)):
-        i = _u64(stop) - _u64(1) - j
-        s = adjoints[i]
-        if ci == i:
-            s += cv
-            adjoints[i] = s
-            ci = _NONE
+    carry = -0.0  # what node i + 1 sends to node i; -0.0 (adds nothing) when it sends nothing
+    i = _u64(stop)
+    while i > _u64(start):
+        i -= _u64(1)
+        s = adjoints[i] + carry
+        carry = -0.0
+        adjoints[i] = s
         if s == 0.0:
             if reached(s):  # +0.0: its terms are +0.0, or NaN through a non-finite partial
                 for slot in range(2):
@@ -65,23 +66,20 @@ def reverse_loop(arg0, arg1, partials, adjoints, start, stop):
         if d != 0.0:
             a = _u64(_u32(arg0[i]))
             if a + _u64(1) == i:
-                ci = a
-                cv = finite_or_nan(d) * s
+                carry = finite_or_nan(d) * s
             else:
                 adjoints[a] += finite_or_nan(d) * s
         d = partials[i, 1]
         if d != 0.0:
             b = _u64(_u32(arg1[i]))
-            if b == ci:  # x * x: the first contribution must land before the second
-                adjoints[b] += cv
-                ci = _NONE
-            if b + _u64(1) == i and ci == _NONE:
-                ci = b
-                cv = finite_or_nan(d) * s
+            if b + _u64(1) == i:
+                if b == _u64(_u32(arg0[i])):  # x * x: the first term lands before the second
+                    adjoints[b] += carry
+                carry = finite_or_nan(d) * s
             else:
                 adjoints[b] += finite_or_nan(d) * s
-    if ci != _NONE:
-        adjoints[ci] += cv
+    if start > 0:
+        adjoints[start - 1] += carry
 
 
 @njit(cache=True, nogil=True)
