@@ -4,10 +4,13 @@ A plan's attributes are public and it pickles as plain attributes, so one may re
 ``sparse_jacobian`` / ``sparse_hessian`` changed by hand or unpickled from altered data;
 the compressed sweeps would then broadcast a short ``colors`` or wrap a negative index
 around, and answer wrongly without a word. :func:`problem` compares the plan's structure
-with the tape it is used on.
+with the tape it is used on; :func:`coloring_problem` then checks that the pattern is the
+one the plan was made with and that its coloring reads every entry back alone.
 """
 
 import numpy as np
+
+from . import coloring
 
 
 def problem(plan, tape, take):
@@ -23,6 +26,8 @@ def problem(plan, tape, take):
         return f"kind {plan.kind!r} with mode {plan.mode!r}"
     shape = (n, n) if hessian else (m, n)
     pattern = plan.pattern
+    if not all(hasattr(pattern, a) for a in ("indptr", "indices", "nnz", "data")):
+        return f"pattern must be a SciPy csr_array, got {type(pattern).__name__}"
     if getattr(pattern, "shape", None) != shape:
         return f"pattern of shape {getattr(pattern, 'shape', None)}, expected {shape}"
     colors, p = plan.colors, plan.n_colors
@@ -41,4 +46,32 @@ def problem(plan, tape, take):
     if hessian and (isinstance(plan.output, bool) or not isinstance(plan.output, (int, np.integer))
                     or not 0 <= plan.output < m):
         return f"output {plan.output!r}"
+    return None
+
+
+def coloring_problem(plan, fingerprint, positions):
+    """Why ``plan`` (past :func:`problem`) would answer wrong entries, or None: its pattern is
+    not the one it was made with (``fingerprint(pattern)`` differs from the one kept), the
+    entries' positions are not those that its colors give (``positions(kind, mode,
+    pattern, colors, n_colors)``), or its colors are not a valid coloring of the pattern:
+    two entries would share a slot of the compressed product, and the sweeps would add
+    them. A plan's pattern must be the tape's, which only making it again could tell; the
+    fingerprint tells a changed one. Cost: O(nnz log nnz) (sorts), once per set of arrays
+    (the plan keeps the verdict)."""
+    pattern = plan.pattern
+    if fingerprint(pattern) != plan._pattern_digest:
+        return "the pattern is not the one the plan was made with"
+    hessian = plan.kind == "hessian"
+    canonical = coloring.as_pattern(pattern, square=hessian)
+    if not (np.array_equal(canonical.indptr, pattern.indptr)
+            and np.array_equal(canonical.indices, pattern.indices)):
+        return "the pattern has unsorted or repeated entries"
+    if hessian and (canonical != canonical.T).nnz:
+        return "a Hessian pattern must be symmetric"
+    if not np.array_equal(plan._take, positions(plan.kind, plan.mode, pattern, plan.colors,
+                                                plan.n_colors)):
+        return "the entries' positions are not those of its colors"
+    kind = {"forward": "column", "reverse": "row", "hessian": "star"}[plan.mode]
+    if not coloring.check_coloring(canonical, plan.colors, kind):
+        return f"colors are not a {kind} coloring of the pattern: entries would be added"
     return None

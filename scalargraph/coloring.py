@@ -131,6 +131,17 @@ def _without_self_loops(ptr, adj):
     return new_ptr, np.ascontiguousarray(adj[keep], dtype=np.int32)
 
 
+def key_counts(keys, bound):
+    """For each of the int64 ``keys`` (all in [0, bound)), how many of ``keys`` equal it.
+    Cost: O(len(keys) + bound) by counting where ``bound`` is at most a few times the keys,
+    else a sort. (A plan's 448,800 entries at 9 10^4 unknowns: counting 2.4 ms, NumPy 2.4's
+    ``unique`` 256 ms (its hash table) or 48 ms (sorting, with return_inverse).)"""
+    if bound <= 4 * keys.shape[0] + (1 << 16):
+        return np.bincount(keys, minlength=bound)[keys]
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    return counts[inverse.reshape(-1)]
+
+
 def check_coloring(pattern, colors, kind="column"):
     """True when ``colors`` is a valid coloring of ``pattern`` for ``kind``.
 
@@ -139,7 +150,8 @@ def check_coloring(pattern, colors, kind="column"):
     every off-diagonal entry (i, j) can be recovered, i.e. j is the only column of its color
     in row i or i the only one of its color in row j (equivalent to the star condition).
     Raises ValueError when ``colors`` has the wrong length or negative entries.
-    Cost: O(nnz) time and memory, vectorized.
+    Cost: O(nnz) time and memory, vectorized (a sort where colors are many and rows long,
+    see :func:`key_counts`; the star check sorts once).
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -152,20 +164,20 @@ def check_coloring(pattern, colors, kind="column"):
                          f"shape {colors.shape}, dtype {colors.dtype}")
     if colors.size and colors.min() < 0:
         raise ValueError("colors must be >= 0")
-    colors = np.unique(colors, return_inverse=True)[1].reshape(-1)  # 0..k-1: keys cannot overflow
+    if colors.size and int(colors.max()) >= colors.shape[0]:  # renumbered 0..k-1 (k <= n), so
+        colors = np.unique(colors, return_inverse=True)[1].reshape(-1)  # the keys fit int64
+    colors = colors.astype(np.int64)
+    k = int(colors.max(initial=0)) + 1
     rows = np.repeat(np.arange(p.shape[0], dtype=np.int64), np.diff(p.indptr))
     cols = p.indices.astype(np.int64)
+    keys = rows * k + colors[cols]  # row i's columns of one color share a key
     if kind != "star":
-        keys = rows * (int(colors.max(initial=0)) + 1) + colors[cols]
-        return bool(np.unique(keys).size == keys.size)
+        return bool(np.all(key_counts(keys, p.shape[0] * k) == 1))
     off = rows != cols
     if np.any(colors[rows[off]] == colors[cols[off]]):
         return False
     # how many columns of each color row i holds, counting i itself when H[i, i] is stored
-    k = int(colors.max(initial=0)) + 1
-    keys = rows * k + colors[cols]
-    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    unique_here = counts[inverse] == 1
+    unique_here = key_counts(keys, p.shape[0] * k) == 1
     # the transposed entry (j, i) sits at the same place in the CSR of the transpose
     order = np.lexsort((rows, cols))  # entries sorted by (col, row): positions of (j, i)
     unique_there = np.empty_like(unique_here)

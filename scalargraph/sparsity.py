@@ -181,48 +181,93 @@ class SparsePlan:
     "hessian"), ``pattern`` (boolean csr_array), ``colors`` (int32, one per column, row, or
     Hessian column), ``n_colors`` (= sweeps per evaluation), ``output`` (Hessian only).
     Pickles as plain arrays (no tape inside); a plan refuses a tape whose arrays differ
-    from the one it was made for.
+    from the one it was made for, and a pattern or coloring that would give wrong entries
+    (another pattern than the one made, a coloring under which two entries share a slot
+    of the compressed product). The checked arrays are read-only.
     """
 
-    def __init__(self, kind, mode, pattern, colors, output, digest):
+    def __init__(self, kind, mode, pattern, colors, output, digest, _trusted=False):
         self.kind, self.mode, self.pattern, self.output = kind, mode, pattern, output
         self.colors = np.ascontiguousarray(colors, dtype=np.int32)
         self.n_colors = int(self.colors.max()) + 1 if self.colors.size else 0
         self._digest = digest
-        # Where each stored entry sits in the compressed product (flattened, C order):
-        # (m, colors) forward, (n, colors) reverse and Hessian.
-        rows = np.repeat(np.arange(pattern.shape[0], dtype=np.int64), np.diff(pattern.indptr))
-        cols = pattern.indices.astype(np.int64)
-        p = self.n_colors
-        if kind == "hessian":
-            src_row, src_col = _star_sources(pattern, self.colors, rows, cols)
-            self._take = src_row * p + src_col
-        elif mode == "forward":
-            self._take = rows * p + self.colors[cols]
-        else:
-            self._take = cols * p + self.colors[rows]
+        self._pattern_digest = _pattern_digest(pattern)
+        self._take = _positions(kind, mode, pattern, self.colors, self.n_colors)
+        self._verified = None  # the attributes the full check passed, see _check
+        if _trusted:  # made here from the tape: the pattern is its own, the coloring valid
+            self._freeze()
 
     def __repr__(self):
         what = f"jacobian ({self.mode})" if self.kind == "jacobian" else f"hessian of output {self.output}"
         return (f"<SparsePlan {what}: shape {self.pattern.shape}, {self.pattern.nnz} "
                 f"nonzeros, {self.n_colors} colors>")
 
+    def __getstate__(self):
+        # Unpickled (or deep-copied) arrays are new and writable: checked again at first use.
+        state = dict(self.__dict__)
+        state["_verified"] = None
+        return state
+
+    def _attributes(self):
+        pattern = self.pattern
+        return (self.kind, self.mode, self.output, self.n_colors, self.colors, self._take,
+                pattern, getattr(pattern, "indptr", None), getattr(pattern, "indices", None))
+
+    def _freeze(self):
+        """Make the arrays read-only for good and remember them: until one is replaced,
+        each use only compares identities (O(1))."""
+        sparse = _scipy_sparse()
+        pattern = self.pattern
+        self.pattern = sparse.csr_array((frozen(pattern.data), frozen(pattern.indices),
+                                         frozen(pattern.indptr)), shape=pattern.shape)
+        self.colors, self._take = frozen(self.colors), frozen(self._take)
+        self._verified = self._attributes()
+
     def _check(self, tape):
         if _digest(tape) != self._digest:
             raise ValueError("this plan was made for another tape (its arrays differ): make "
                              "one for this tape with tape.sparse_plan()")
+        verified = self._verified
+        if verified is not None and all(a is b for a, b in zip(verified, self._attributes())):
+            return
+        # Set by hand, unpickled or copied: the structure (O(nnz), min/max), then the
+        # pattern's fingerprint and the coloring (O(nnz log nnz), once per set of arrays).
         problem = _plancheck.problem(self, tape, self._take)
+        if problem is None:
+            problem = _plancheck.coloring_problem(self, _pattern_digest, _positions)
         if problem is not None:
             raise ValueError(f"this plan's attributes were changed ({problem}): make a new "
                              "one with tape.sparse_plan()")
+        self._freeze()
+
+
+def _pattern_digest(pattern):
+    """A fingerprint of a pattern's entries, so that a plan notices another pattern."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr(tuple(pattern.shape)).encode())
+    for a in (pattern.indptr, pattern.indices):
+        h.update(np.ascontiguousarray(a, dtype=np.int64).data)
+    return h.hexdigest()
+
+
+def _positions(kind, mode, pattern, colors, p):
+    """Where each stored entry of ``pattern`` sits in the compressed product (flattened, C
+    order): (m, colors) forward, (n, colors) reverse and Hessian. O(nnz); O(nnz log nnz)
+    for a Hessian."""
+    rows = np.repeat(np.arange(pattern.shape[0], dtype=np.int64), np.diff(pattern.indptr))
+    cols = pattern.indices.astype(np.int64)
+    if kind == "hessian":
+        src_row, src_col = _star_sources(pattern, colors, rows, cols)
+        return src_row * p + src_col
+    if mode == "forward":
+        return rows * p + colors[cols]
+    return cols * p + colors[rows]
 
 
 def _star_sources(pattern, colors, rows, cols):
     """For each entry (i, j): the (row, color column) of H S holding it (star recovery)."""
     k = int(colors.max(initial=0)) + 1
-    keys = rows * k + colors[cols]
-    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    here = counts[inverse] == 1
+    here = coloring.key_counts(rows * k + colors[cols], pattern.shape[0] * k) == 1
     # (i, j) from row i, column colors[j] where j is alone in its color; else from row j
     src_row = np.where(here, rows, cols)
     src_col = np.where(here, colors[cols], colors[rows])
@@ -248,7 +293,7 @@ def jacobian_plan(tape, mode="auto", ordering="dsatur"):
     if mode == "reverse" or (mode == "auto" and not symmetric):
         plans.append(("reverse", coloring.color_rows(pattern, ordering)))
     side, colors = min(plans, key=lambda p: p[1].max(initial=-1))
-    return SparsePlan("jacobian", side, pattern, colors, None, _digest(tape))
+    return SparsePlan("jacobian", side, pattern, colors, None, _digest(tape), _trusted=True)
 
 
 def hessian_plan(tape, output=None, ordering="smallest_last"):
@@ -258,7 +303,7 @@ def hessian_plan(tape, output=None, ordering="smallest_last"):
     pattern = hessian_sparsity(tape, output)
     colors = coloring.star_coloring(pattern, ordering)
     return SparsePlan("hessian", "hessian", pattern, colors, validate.output_index(tape, output),
-                      _digest(tape))
+                      _digest(tape), _trusted=True)
 
 
 def _cached_plan(tape, key, make):

@@ -9,6 +9,7 @@ around to the graph's last node; a batch re-entered between its sweeps overwrote
 outer chunk's partials; a plan with a short ``colors`` broadcast it into a wrong Hessian.
 """
 
+import copy
 import math
 import pickle
 import subprocess
@@ -19,7 +20,8 @@ import numpy as np
 import pytest
 
 import scalargraph as sg
-from scalargraph import batch
+from scalargraph import batch, sparsity
+from scalargraph.bench.stencils import bratu
 
 
 def _sin_times_x():
@@ -172,6 +174,81 @@ def test_a_sparse_plan_with_changed_attributes_is_refused(change, kinds):
         change(plan)
         with pytest.raises(ValueError, match="attributes were changed"):
             evaluate(x, plan=plan)
+
+
+def _plans():
+    """(tape, point, plan, dense oracle) for a forward and a reverse Jacobian plan of the
+    Bratu stencil (5 colors) and a star-colored Hessian plan of the wide sum (tridiagonal)."""
+    tape, _ = bratu(6)
+    x = np.linspace(-1, 1, 36)
+    with sg.Graph():
+        v = sg.variables(12, "x")
+        wide = sg.compile(v, [sg.sum(sg.sin(v[:-1] * v[1:]))])
+    y = np.linspace(-0.9, 1.1, 12)
+    return [(tape, x, tape.sparse_plan(mode="forward"), tape.jacobian(x)),
+            (tape, x, tape.sparse_plan(mode="reverse"), tape.jacobian(x, mode="reverse")),
+            (wide, y, wide.sparse_plan(kind="hessian"), wide.hessian(y))]
+
+
+def _evaluate(tape, x, plan):
+    if plan.kind == "hessian":
+        return tape.sparse_hessian(x, plan=plan).toarray()
+    return tape.sparse_jacobian(x, plan=plan).toarray()
+
+
+def _consistent(plan):
+    """What a plan made with its (changed) colors and pattern would hold besides them."""
+    made = sparsity.SparsePlan(plan.kind, plan.mode, plan.pattern, plan.colors, plan.output,
+                               plan._digest)
+    plan.n_colors, plan._take = made.n_colors, made._take
+
+
+def _one_color(plan):
+    plan.colors = np.zeros_like(plan.colors)
+    _consistent(plan)
+
+
+def _diagonal_pattern(plan):
+    plan.pattern = plan.pattern.multiply(sparsity._scipy_sparse().eye_array(
+        *plan.pattern.shape, dtype=bool)).tocsr()
+    _consistent(plan)
+
+
+@pytest.mark.parametrize("change, refusal", [
+    # another coloring in the same range: before, entries were read from the wrong slots
+    (lambda p: setattr(p, "colors", np.roll(p.colors, 1)), "positions"),
+    # in place, after a pickle or a deep copy gave writable arrays
+    (lambda p: p.colors.__setitem__(slice(None), np.roll(p.colors, 1)), "positions"),
+    # consistent with its positions, but not a coloring: entries of a row share a slot
+    (_one_color, "not a (column|row|star) coloring"),
+    # a sparser pattern, consistent with its positions: the dropped entries were added in
+    (_diagonal_pattern, "not the one"),
+])
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_a_sparse_plan_that_would_add_entries_is_refused(change, refusal, how):
+    for tape, x, made, dense in _plans():
+        np.testing.assert_allclose(_evaluate(tape, x, made), dense, rtol=1e-12, atol=1e-12)
+        # a copy's arrays are new and writable, and it has not been checked yet
+        plan = pickle.loads(pickle.dumps(made, 4)) if how == "pickle" else copy.deepcopy(made)
+        change(plan)
+        with pytest.raises(ValueError, match=f"attributes were changed.*{refusal}"):
+            _evaluate(tape, x, plan)
+
+
+def test_a_checked_plan_is_read_only_and_accepts_another_valid_coloring():
+    for tape, x, plan, dense in _plans():
+        for write in (lambda: plan.colors.__setitem__(0, 1),
+                      lambda: plan.pattern.indices.__setitem__(0, 0),
+                      lambda: plan._take.__setitem__(0, 0)):
+            with pytest.raises(ValueError, match="read-only"):
+                write()
+        # the colors renamed (a valid coloring still): accepted, the same matrix
+        plan.colors = (plan.n_colors - 1 - plan.colors).astype(np.int32)
+        _consistent(plan)
+        np.testing.assert_allclose(_evaluate(tape, x, plan), dense, rtol=1e-12, atol=1e-12)
+        assert sparsity.coloring.check_coloring(
+            plan.pattern, plan.colors, {"forward": "column", "reverse": "row",
+                                        "hessian": "star"}[plan.mode])
 
 
 def test_a_tapes_validated_arrays_cannot_be_replaced_in_a_child_process():

@@ -194,6 +194,19 @@ def test_colorings_are_valid_by_brute_force(ordering):
             assert _brute_star_ok(S, s) and coloring.check_coloring(S, s, "star")
 
 
+@pytest.mark.parametrize("bound", [1, 50, 10**5, 10**12])
+def test_key_counts_counts_by_either_route(bound):
+    # small bounds are counted in a table, large ones sorted: both against a Counter
+    from collections import Counter
+    rng = np.random.default_rng(bound)
+    for size in (0, 1, 7, 3000):
+        keys = rng.integers(0, bound, size) if bound < 10**6 else \
+            rng.choice(rng.integers(0, bound, 40), size)  # repeats among large keys
+        seen = Counter(keys.tolist())
+        np.testing.assert_array_equal(coloring.key_counts(keys.astype(np.int64), bound),
+                                      [seen[k] for k in keys.tolist()])
+
+
 def test_check_coloring_refuses_invalid_colorings():
     P = np.array([[1, 1, 0], [0, 1, 1]])
     assert not coloring.check_coloring(P, np.array([0, 0, 1]), "column")
