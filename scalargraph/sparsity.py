@@ -211,7 +211,8 @@ class SparsePlan:
     def _attributes(self):
         pattern = self.pattern
         return (self.kind, self.mode, self.output, self.n_colors, self.colors, self._take,
-                pattern, getattr(pattern, "indptr", None), getattr(pattern, "indices", None))
+                pattern, getattr(pattern, "indptr", None), getattr(pattern, "indices", None),
+                getattr(pattern, "shape", None))
 
     def _freeze(self):
         """Make the arrays read-only for good and remember them: until one is replaced,
@@ -228,7 +229,9 @@ class SparsePlan:
             raise ValueError("this plan was made for another tape (its arrays differ): make "
                              "one for this tape with tape.sparse_plan()")
         verified = self._verified
-        if verified is not None and all(a is b for a, b in zip(verified, self._attributes())):
+        now = self._attributes()
+        if verified is not None and all(a is b for a, b in zip(verified[:-1], now[:-1])) \
+                and verified[-1] == now[-1]:  # the same arrays, read-only, the same shape
             return
         # Set by hand, unpickled or copied: the structure (O(nnz), min/max), then the
         # pattern's fingerprint and the coloring (O(nnz log nnz), once per set of arrays).

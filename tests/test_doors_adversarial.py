@@ -219,6 +219,9 @@ def _diagonal_pattern(plan):
     (lambda p: setattr(p, "colors", np.roll(p.colors, 1)), "positions"),
     # in place, after a pickle or a deep copy gave writable arrays
     (lambda p: p.colors.__setitem__(slice(None), np.roll(p.colors, 1)), "positions"),
+    # the pattern given another shape: a matrix of the wrong shape
+    (lambda p: setattr(p.pattern, "_shape", (p.pattern.shape[0], p.pattern.shape[1] + 1)),
+     "pattern of shape"),
     # consistent with its positions, but not a coloring: entries of a row share a slot
     (_one_color, "not a (column|row|star) coloring"),
     # a sparser pattern, consistent with its positions: the dropped entries were added in
@@ -242,6 +245,12 @@ def test_a_checked_plan_is_read_only_and_accepts_another_valid_coloring():
                       lambda: plan._take.__setitem__(0, 0)):
             with pytest.raises(ValueError, match="read-only"):
                 write()
+        # what no array holds, changed on a checked plan: the pattern's shape
+        shape = plan.pattern.shape
+        plan.pattern._shape = (shape[0], shape[1] + 1)
+        with pytest.raises(ValueError, match="pattern of shape"):
+            _evaluate(tape, x, plan)
+        plan.pattern._shape = shape
         # the colors renamed (a valid coloring still): accepted, the same matrix
         plan.colors = (plan.n_colors - 1 - plan.colors).astype(np.int32)
         _consistent(plan)
