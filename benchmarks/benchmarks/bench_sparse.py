@@ -11,10 +11,13 @@ same residual is the optional peer (skipped when casadi is not installed).
 
 from functools import lru_cache
 import math
+import pickle
 
 import numpy as np
 
 from scalargraph.bench.stencils import bratu, banded_chain, casadi_bratu_jacobian
+
+from scalargraph import bench
 
 from .common import Benchmark, ns_per_node, ratio, sizes
 
@@ -67,6 +70,24 @@ class SparseJacobian(Benchmark):
         return ns_per_node(lambda: self.tape.sparse_plan(), self.tape.n_nodes)
 
     track_plan_ns_per_node.unit = "ns/node"
+
+    def track_plan_check_over_jacobian(self, name, unknowns):
+        """The check a plan passes at its first use after a pickle, a copy or a change (its
+        pattern, its coloring), against one sparse Jacobian: what an unpickled plan adds
+        once. (Later uses compare identities only.)"""
+        blob = pickle.dumps(self.plan, 4)
+
+        def first_check():
+            pickle.loads(blob)._check(self.tape)
+
+        def load_only():
+            pickle.loads(blob)
+
+        check = bench.seconds(first_check, 0.05) - bench.seconds(load_only, 0.05)
+        return max(check, 0.0) / bench.seconds(
+            lambda: self.tape.sparse_jacobian(self.x, plan=self.plan), 0.05)
+
+    track_plan_check_over_jacobian.unit = "check / Jacobian"
 
 
 class DenseJacobian(Benchmark):
