@@ -708,3 +708,51 @@ def test_module_functions_refuse_an_object_that_only_looks_like_a_tape_in_a_chil
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["refused"] * 14 + ["True"]
+
+
+@pytest.mark.parametrize("indices, indptr", [(np.int16, np.int64), (np.int32, np.int64),
+                                             (np.int64, np.int32)])
+def test_a_plan_checked_with_other_index_types_keeps_read_only_arrays(indices, indptr):
+    # SciPy converts index arrays of two types to one (a writable copy): the checked plan
+    # kept it, and a write into it then moved entries without another check.
+    for tape, x, made, dense in _plans():
+        plan = copy.deepcopy(made)
+        plan.pattern.indices = plan.pattern.indices.astype(indices)
+        plan.pattern.indptr = plan.pattern.indptr.astype(indptr)
+        np.testing.assert_allclose(_evaluate(tape, x, plan), dense, rtol=1e-12, atol=1e-12)
+        for name in ("data", "indices", "indptr"):
+            with pytest.raises(ValueError, match="read-only"):
+                getattr(plan.pattern, name)[:1] = 0
+
+
+def test_a_hessian_plan_given_another_output_is_refused():
+    # The pattern is that of the output the plan was made for: with another output's
+    # Hessian under it, entries were dropped or read from slots that hold sums.
+    with sg.Graph():
+        x = sg.variables(4, "x")
+        tape = sg.compile(x, [x[0] * x[1], x[0] * x[2] + x[1] * x[3] + x[2] * x[3]])
+    point = np.array([0.5, 1.5, 2.0, -1.0])
+    plan = tape.sparse_plan(kind="hessian", output=0)
+    np.testing.assert_array_equal(tape.sparse_hessian(point, plan=plan).toarray(),
+                                  tape.hessian(point, 0))
+    plan.output = np.int64(0)  # the same output, another type: still this plan's
+    np.testing.assert_array_equal(tape.sparse_hessian(point, plan=plan).toarray(),
+                                  tape.hessian(point, 0))
+    plan.output = 1
+    with pytest.raises(ValueError, match="attributes were changed.*output"):
+        tape.sparse_hessian(point, plan=plan)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("indptr", lambda a: a[:0]), ("indptr", lambda a: a.reshape(1, -1)),
+    ("indptr", lambda a: a.astype(np.uint64)), ("indptr", lambda a: a.astype(float)),
+    ("indices", list), ("indices", lambda a: a.astype(object)),
+    ("indices", lambda a: a.reshape(1, -1)),
+])
+def test_a_plans_pattern_arrays_of_another_kind_are_refused_clearly(name, value):
+    # These gave IndexError, TypeError or AttributeError from inside the check.
+    for tape, x, made, _ in _plans():
+        plan = copy.deepcopy(made)
+        setattr(plan.pattern, name, value(getattr(plan.pattern, name)))
+        with pytest.raises(ValueError, match="attributes were changed.*index arrays"):
+            _evaluate(tape, x, plan)
