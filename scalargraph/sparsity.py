@@ -239,6 +239,10 @@ class SparsePlan:
         if _digest(tape) != self._digest:
             raise ValueError("this plan was made for another tape (its arrays differ): make "
                              "one for this tape with tape.sparse_plan()")
+        if "_pattern_digest" not in self.__dict__:  # unpickled from before plans kept one
+            raise ValueError("this plan was pickled by an older scalargraph, which kept no "
+                             "fingerprint of its pattern: make a new one with "
+                             "tape.sparse_plan()")
         verified = self._verified
         now = self._attributes()
         if verified is not None and all(a is b for a, b in zip(verified[:-1], now[:-1])) \

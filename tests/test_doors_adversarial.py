@@ -756,3 +756,15 @@ def test_a_plans_pattern_arrays_of_another_kind_are_refused_clearly(name, value)
         setattr(plan.pattern, name, value(getattr(plan.pattern, name)))
         with pytest.raises(ValueError, match="attributes were changed.*index arrays"):
             _evaluate(tape, x, plan)
+
+
+def test_a_plan_unpickled_from_before_the_pattern_fingerprint_is_refused_clearly():
+    # What unpickling a plan pickled before plans kept a fingerprint of their pattern
+    # gives: the same attributes less the two added. It raised AttributeError.
+    for tape, x, made, _ in _plans():
+        state = {k: v for k, v in made.__getstate__().items()
+                 if k not in ("_pattern_digest", "_verified")}
+        plan = sparsity.SparsePlan.__new__(sparsity.SparsePlan)
+        plan.__dict__.update(state)
+        with pytest.raises(ValueError, match="older.*make a new one"):
+            _evaluate(tape, x, plan)
