@@ -209,10 +209,19 @@ class SparsePlan:
         return state
 
     def _attributes(self):
+        """The objects the check passed, then what no identity tells: the pattern's shape,
+        and the shape, strides and dtype of each array (all settable in place, read-only or
+        not)."""
         pattern = self.pattern
-        return (self.kind, self.mode, self.output, self.n_colors, self.colors, self._take,
-                pattern, getattr(pattern, "indptr", None), getattr(pattern, "indices", None),
-                getattr(pattern, "shape", None))
+        c, t = self.colors, self._take
+        p, i = getattr(pattern, "indptr", None), getattr(pattern, "indices", None)
+        try:
+            layout = (c.dtype, c.shape, c.strides, t.dtype, t.shape, t.strides,
+                      p.dtype, p.shape, p.strides, i.dtype, i.shape, i.strides)
+        except AttributeError:  # not arrays: the full check says what
+            layout = None
+        return (self.kind, self.mode, self.output, self.n_colors, pattern, c, t, p, i,
+                (getattr(pattern, "shape", None), layout))
 
     def _pattern_output(self):
         # A Hessian pattern is that of one output: another output may need more entries.
@@ -246,7 +255,7 @@ class SparsePlan:
         verified = self._verified
         now = self._attributes()
         if verified is not None and all(a is b for a, b in zip(verified[:-1], now[:-1])) \
-                and verified[-1] == now[-1]:  # the same arrays, read-only, the same shape
+                and verified[-1] == now[-1]:  # the same read-only arrays, the same layouts
             return
         # Set by hand, unpickled or copied: the structure (O(nnz), min/max), then the
         # pattern's fingerprint and the coloring (O(nnz log nnz), once per set of arrays).

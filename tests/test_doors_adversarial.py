@@ -15,6 +15,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -767,4 +768,30 @@ def test_a_plan_unpickled_from_before_the_pattern_fingerprint_is_refused_clearly
         plan = sparsity.SparsePlan.__new__(sparsity.SparsePlan)
         plan.__dict__.update(state)
         with pytest.raises(ValueError, match="older.*make a new one"):
+            _evaluate(tape, x, plan)
+
+
+def _set_layout(array, **layout):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # setting strides (NumPy 2.4)
+        for name, value in layout.items():
+            setattr(array, name, value)
+
+
+@pytest.mark.parametrize("change", [
+    lambda p: _set_layout(p.colors, strides=(0,)),  # every column read as column 0's color
+    lambda p: _set_layout(p.colors, shape=(1, p.colors.shape[0])),
+    lambda p: _set_layout(p.colors, dtype=np.int16),
+    lambda p: _set_layout(p.colors, dtype=np.float32),
+    lambda p: _set_layout(p.pattern.indices, strides=(0,)),
+    lambda p: _set_layout(p.pattern.indptr, strides=(0,)),
+])
+def test_a_checked_plans_arrays_given_another_layout_in_place_are_checked_again(change):
+    # Shape, strides and dtype of a read-only array can be set in place: the arrays were the
+    # same objects, so the check was skipped, and the sweeps read other colors or entries
+    # (wrong matrices, or IndexError).
+    for tape, x, plan, dense in _plans():
+        np.testing.assert_allclose(_evaluate(tape, x, plan), dense, rtol=1e-12, atol=1e-12)
+        change(plan)
+        with pytest.raises(ValueError, match="attributes were changed"):
             _evaluate(tape, x, plan)
