@@ -795,3 +795,15 @@ def test_a_checked_plans_arrays_given_another_layout_in_place_are_checked_again(
         change(plan)
         with pytest.raises(ValueError, match="attributes were changed"):
             _evaluate(tape, x, plan)
+
+
+@pytest.mark.parametrize("data", [lambda d: None, list, lambda d: "abc", lambda d: d[:3],
+                                  lambda d: d.reshape(1, -1), lambda d: d.astype(object)])
+def test_a_plans_pattern_data_of_another_kind_is_refused_clearly(data):
+    # The values of a pattern are not used, but SciPy reads them when the plan is checked:
+    # these gave AttributeError, or SciPy's errors, which do not name the plan.
+    for tape, x, made, _ in _plans():
+        plan = copy.deepcopy(made)
+        plan.pattern.data = data(plan.pattern.data)
+        with pytest.raises(ValueError, match="attributes were changed.*data"):
+            _evaluate(tape, x, plan)
