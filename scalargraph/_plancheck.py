@@ -26,10 +26,19 @@ def problem(plan, tape, take):
         return f"kind {plan.kind!r} with mode {plan.mode!r}"
     shape = (n, n) if hessian else (m, n)
     pattern = plan.pattern
-    if not all(hasattr(pattern, a) for a in ("indptr", "indices", "nnz", "data")):
+    if not all(hasattr(pattern, a) for a in ("indptr", "indices", "data")):  # nnz: reads indptr
         return f"pattern must be a SciPy csr_array, got {type(pattern).__name__}"
     if getattr(pattern, "shape", None) != shape:
         return f"pattern of shape {getattr(pattern, 'shape', None)}, expected {shape}"
+    indptr, indices = pattern.indptr, pattern.indices
+    if not all(isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.kind == "i"
+               for a in (indptr, indices)) or indptr.shape[0] != shape[0] + 1:
+        return (f"pattern index arrays must be 1-d signed integer arrays, indptr of length "
+                f"{shape[0] + 1}")
+    data = pattern.data  # not read by the sweeps, but by SciPy when checked
+    if not (isinstance(data, np.ndarray) and data.ndim == 1 and data.dtype.kind in "biuf"
+            and data.shape[0] == indices.shape[0]):
+        return "pattern data must be a 1-d array of booleans or numbers, one per index"
     colors, p = plan.colors, plan.n_colors
     length = m if plan.mode == "reverse" else n
     if not (isinstance(colors, np.ndarray) and colors.dtype == np.int32 and colors.ndim == 1
@@ -60,12 +69,12 @@ def coloring_problem(plan, fingerprint, positions):
     (the plan keeps the verdict)."""
     pattern = plan.pattern
     if fingerprint(pattern) != plan._pattern_digest:
-        return "the pattern is not the one the plan was made with"
+        return "the pattern (with its output, for a Hessian) is not the one the plan was made with"
     hessian = plan.kind == "hessian"
     canonical = coloring.as_pattern(pattern, square=hessian)
     if not (np.array_equal(canonical.indptr, pattern.indptr)
             and np.array_equal(canonical.indices, pattern.indices)):
-        return "the pattern has unsorted or repeated entries"
+        return "the pattern has unsorted, repeated or zero entries"
     if hessian and (canonical != canonical.T).nnz:
         return "a Hessian pattern must be symmetric"
     if not np.array_equal(plan._take, positions(plan.kind, plan.mode, pattern, plan.colors,

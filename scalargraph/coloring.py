@@ -149,13 +149,16 @@ def check_coloring(pattern, colors, kind="column"):
     rows of one color; ``"star"`` (symmetric pattern): no two neighbors share a color and
     every off-diagonal entry (i, j) can be recovered, i.e. j is the only column of its color
     in row i or i the only one of its color in row j (equivalent to the star condition).
-    Raises ValueError when ``colors`` has the wrong length or negative entries.
+    Raises ValueError when ``colors`` has the wrong length or negative entries, or a
+    star check's pattern is not symmetric.
     Cost: O(nnz) time and memory, vectorized (a sort where colors are many and rows long,
     see :func:`key_counts`; the star check sorts once).
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     p = as_pattern(pattern, square=kind == "star")
+    if kind == "star" and (p != p.T).nnz:  # the check reads (j, i) as the transpose of (i, j)
+        raise ValueError("a star coloring is of a symmetric pattern (a Hessian's)")
     if kind == "row":
         p = p.T.tocsr()
     colors = np.asarray(colors)

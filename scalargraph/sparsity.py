@@ -191,7 +191,7 @@ class SparsePlan:
         self.colors = np.ascontiguousarray(colors, dtype=np.int32)
         self.n_colors = int(self.colors.max()) + 1 if self.colors.size else 0
         self._digest = digest
-        self._pattern_digest = _pattern_digest(pattern)
+        self._pattern_digest = _pattern_digest(pattern, self._pattern_output())
         self._take = _positions(kind, mode, pattern, self.colors, self.n_colors)
         self._verified = None  # the attributes the full check passed, see _check
         if _trusted:  # made here from the tape: the pattern is its own, the coloring valid
@@ -209,18 +209,38 @@ class SparsePlan:
         return state
 
     def _attributes(self):
+        """The objects the check passed, then what no identity tells: the pattern's shape,
+        and the shape, strides and dtype of each array (all settable in place, read-only or
+        not)."""
         pattern = self.pattern
-        return (self.kind, self.mode, self.output, self.n_colors, self.colors, self._take,
-                pattern, getattr(pattern, "indptr", None), getattr(pattern, "indices", None),
-                getattr(pattern, "shape", None))
+        c, t = self.colors, self._take
+        p, i = getattr(pattern, "indptr", None), getattr(pattern, "indices", None)
+        try:
+            layout = (c.dtype, c.shape, c.strides, t.dtype, t.shape, t.strides,
+                      p.dtype, p.shape, p.strides, i.dtype, i.shape, i.strides)
+        except AttributeError:  # not arrays: the full check says what
+            layout = None
+        return (self.kind, self.mode, self.output, self.n_colors, pattern, c, t, p, i,
+                (getattr(pattern, "shape", None), layout))
+
+    def _pattern_output(self):
+        # A Hessian pattern is that of one output: another output may need more entries.
+        if self.kind != "hessian":
+            return None
+        output = self.output
+        return int(output) if isinstance(output, (int, np.integer)) else repr(output)
 
     def _freeze(self):
         """Make the arrays read-only for good and remember them: until one is replaced,
         each use only compares identities (O(1))."""
         sparse = _scipy_sparse()
         pattern = self.pattern
-        self.pattern = sparse.csr_array((frozen(pattern.data), frozen(pattern.indices),
-                                         frozen(pattern.indptr)), shape=pattern.shape)
+        pattern = sparse.csr_array((frozen(pattern.data), frozen(pattern.indices),
+                                    frozen(pattern.indptr)), shape=pattern.shape)
+        # SciPy gives index arrays of two types one type (a writable copy): freeze what it kept
+        pattern.data, pattern.indices, pattern.indptr = (
+            frozen(pattern.data), frozen(pattern.indices), frozen(pattern.indptr))
+        self.pattern = pattern
         self.colors, self._take = frozen(self.colors), frozen(self._take)
         self._verified = self._attributes()
 
@@ -228,26 +248,33 @@ class SparsePlan:
         if _digest(tape) != self._digest:
             raise ValueError("this plan was made for another tape (its arrays differ): make "
                              "one for this tape with tape.sparse_plan()")
+        if "_pattern_digest" not in self.__dict__:  # unpickled from before plans kept one
+            raise ValueError("this plan was pickled by an older scalargraph, which kept no "
+                             "fingerprint of its pattern: make a new one with "
+                             "tape.sparse_plan()")
         verified = self._verified
         now = self._attributes()
         if verified is not None and all(a is b for a, b in zip(verified[:-1], now[:-1])) \
-                and verified[-1] == now[-1]:  # the same arrays, read-only, the same shape
+                and verified[-1] == now[-1]:  # the same read-only arrays, the same layouts
             return
         # Set by hand, unpickled or copied: the structure (O(nnz), min/max), then the
         # pattern's fingerprint and the coloring (O(nnz log nnz), once per set of arrays).
         problem = _plancheck.problem(self, tape, self._take)
         if problem is None:
-            problem = _plancheck.coloring_problem(self, _pattern_digest, _positions)
+            problem = _plancheck.coloring_problem(
+                self, lambda pattern: _pattern_digest(pattern, self._pattern_output()),
+                _positions)
         if problem is not None:
             raise ValueError(f"this plan's attributes were changed ({problem}): make a new "
                              "one with tape.sparse_plan()")
         self._freeze()
 
 
-def _pattern_digest(pattern):
-    """A fingerprint of a pattern's entries, so that a plan notices another pattern."""
+def _pattern_digest(pattern, output=None):
+    """A fingerprint of a pattern's entries (and of the output whose Hessian pattern it is),
+    so that a plan notices another pattern."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(repr(tuple(pattern.shape)).encode())
+    h.update(repr((tuple(int(k) for k in pattern.shape), output)).encode())
     for a in (pattern.indptr, pattern.indices):
         h.update(np.ascontiguousarray(a, dtype=np.int64).data)
     return h.hexdigest()

@@ -15,6 +15,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -708,3 +709,101 @@ def test_module_functions_refuse_an_object_that_only_looks_like_a_tape_in_a_chil
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["refused"] * 14 + ["True"]
+
+
+@pytest.mark.parametrize("indices, indptr", [(np.int16, np.int64), (np.int32, np.int64),
+                                             (np.int64, np.int32)])
+def test_a_plan_checked_with_other_index_types_keeps_read_only_arrays(indices, indptr):
+    # SciPy converts index arrays of two types to one (a writable copy): the checked plan
+    # kept it, and a write into it then moved entries without another check.
+    for tape, x, made, dense in _plans():
+        plan = copy.deepcopy(made)
+        plan.pattern.indices = plan.pattern.indices.astype(indices)
+        plan.pattern.indptr = plan.pattern.indptr.astype(indptr)
+        np.testing.assert_allclose(_evaluate(tape, x, plan), dense, rtol=1e-12, atol=1e-12)
+        for name in ("data", "indices", "indptr"):
+            with pytest.raises(ValueError, match="read-only"):
+                getattr(plan.pattern, name)[:1] = 0
+
+
+def test_a_hessian_plan_given_another_output_is_refused():
+    # The pattern is that of the output the plan was made for: with another output's
+    # Hessian under it, entries were dropped or read from slots that hold sums.
+    with sg.Graph():
+        x = sg.variables(4, "x")
+        tape = sg.compile(x, [x[0] * x[1], x[0] * x[2] + x[1] * x[3] + x[2] * x[3]])
+    point = np.array([0.5, 1.5, 2.0, -1.0])
+    plan = tape.sparse_plan(kind="hessian", output=0)
+    np.testing.assert_array_equal(tape.sparse_hessian(point, plan=plan).toarray(),
+                                  tape.hessian(point, 0))
+    plan.output = np.int64(0)  # the same output, another type: still this plan's
+    np.testing.assert_array_equal(tape.sparse_hessian(point, plan=plan).toarray(),
+                                  tape.hessian(point, 0))
+    plan.output = 1
+    with pytest.raises(ValueError, match="attributes were changed.*output"):
+        tape.sparse_hessian(point, plan=plan)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("indptr", lambda a: a[:0]), ("indptr", lambda a: a.reshape(1, -1)),
+    ("indptr", lambda a: a.astype(np.uint64)), ("indptr", lambda a: a.astype(float)),
+    ("indices", list), ("indices", lambda a: a.astype(object)),
+    ("indices", lambda a: a.reshape(1, -1)),
+])
+def test_a_plans_pattern_arrays_of_another_kind_are_refused_clearly(name, value):
+    # These gave IndexError, TypeError or AttributeError from inside the check.
+    for tape, x, made, _ in _plans():
+        plan = copy.deepcopy(made)
+        setattr(plan.pattern, name, value(getattr(plan.pattern, name)))
+        with pytest.raises(ValueError, match="attributes were changed.*index arrays"):
+            _evaluate(tape, x, plan)
+
+
+def test_a_plan_unpickled_from_before_the_pattern_fingerprint_is_refused_clearly():
+    # What unpickling a plan pickled before plans kept a fingerprint of their pattern
+    # gives: the same attributes less the two added. It raised AttributeError.
+    for tape, x, made, _ in _plans():
+        state = {k: v for k, v in made.__getstate__().items()
+                 if k not in ("_pattern_digest", "_verified")}
+        plan = sparsity.SparsePlan.__new__(sparsity.SparsePlan)
+        plan.__dict__.update(state)
+        with pytest.raises(ValueError, match="older.*make a new one"):
+            _evaluate(tape, x, plan)
+
+
+def _set_layout(array, **layout):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # setting strides (NumPy 2.4)
+        for name, value in layout.items():
+            setattr(array, name, value)
+
+
+@pytest.mark.parametrize("change", [
+    lambda p: _set_layout(p.colors, strides=(0,)),  # every column read as column 0's color
+    lambda p: _set_layout(p.colors, shape=(1, p.colors.shape[0])),
+    lambda p: _set_layout(p.colors, dtype=np.int16),
+    lambda p: _set_layout(p.colors, dtype=np.float32),
+    lambda p: _set_layout(p.pattern.indices, strides=(0,)),
+    lambda p: _set_layout(p.pattern.indptr, strides=(0,)),
+])
+def test_a_checked_plans_arrays_given_another_layout_in_place_are_checked_again(change):
+    # Shape, strides and dtype of a read-only array can be set in place: the arrays were the
+    # same objects, so the check was skipped, and the sweeps read other colors or entries
+    # (wrong matrices, or IndexError).
+    for tape, x, plan, dense in _plans():
+        np.testing.assert_allclose(_evaluate(tape, x, plan), dense, rtol=1e-12, atol=1e-12)
+        change(plan)
+        with pytest.raises(ValueError, match="attributes were changed"):
+            _evaluate(tape, x, plan)
+
+
+@pytest.mark.parametrize("data", [lambda d: None, list, lambda d: "abc", lambda d: d[:3],
+                                  lambda d: d.reshape(1, -1), lambda d: d.astype(object)])
+def test_a_plans_pattern_data_of_another_kind_is_refused_clearly(data):
+    # The values of a pattern are not used, but SciPy reads them when the plan is checked:
+    # these gave AttributeError, or SciPy's errors, which do not name the plan.
+    for tape, x, made, _ in _plans():
+        plan = copy.deepcopy(made)
+        plan.pattern.data = data(plan.pattern.data)
+        with pytest.raises(ValueError, match="attributes were changed.*data"):
+            _evaluate(tape, x, plan)

@@ -223,6 +223,18 @@ def test_check_coloring_refuses_invalid_colorings():
         coloring.star_coloring(np.array([[1, 1], [0, 1]]))
 
 
+def test_check_coloring_refuses_a_star_check_of_a_pattern_that_is_not_symmetric():
+    # The star check reads entry (j, i) as the transpose of (i, j). The path 0 - 2 - 3 - 1
+    # stored one way only, colored 2, 1, 2, 1 (a 2-colored P4, not a star coloring), was
+    # called valid.
+    one_way = np.zeros((4, 4), dtype=bool)
+    one_way[0, 2] = one_way[2, 3] = one_way[3, 1] = True
+    colors = np.array([2, 1, 2, 1])
+    assert not coloring.check_coloring(one_way | one_way.T, colors, "star")
+    with pytest.raises(ValueError, match="symmetric"):
+        coloring.check_coloring(one_way, colors, "star")
+
+
 # ---- stencils --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("N", [1, 2, 7, 30])
