@@ -27,20 +27,19 @@ several unit vectors, summed in another order than the dense H e_j: equal to rou
 """
 
 import ast
-import hashlib
 import threading
 import weakref
 
 import numpy as np
 
-from . import _plancheck, ops, coloring, validate
-from .frozen import frozen
+from . import ops, coloring, validate
 from .coloring import _scipy_sparse
+from .frozen import frozen
+from .sparseplan import SparsePlan, fingerprint
 from .kernels import sparsity as _kernels, sweeps as _sweeps
 
 _MODES = ("auto", "forward", "reverse")
 _lock = threading.Lock()
-_digests = weakref.WeakKeyDictionary()  # tape -> fingerprint of its arrays
 _plans = weakref.WeakKeyDictionary()    # tape -> {key: plan}, the plans made without a `plan=`
 
 
@@ -159,151 +158,6 @@ def hessian_sparsity(tape, output=None):
 
 
 # ---- plans --------------------------------------------------------------------------------
-def _digest(tape):
-    """A fingerprint of the tape's arrays, so that a plan refuses a tape it was not made for."""
-    with _lock:
-        found = _digests.get(tape)
-    if found is None:
-        h = hashlib.blake2b(digest_size=16)
-        for a in (tape.op, tape.arg0, tape.arg1, tape.outputs):
-            h.update(np.ascontiguousarray(a).data)
-        found = h.hexdigest()
-        with _lock:
-            _digests[tape] = found
-    return found
-
-
-class SparsePlan:
-    """A sparsity pattern and its coloring, for one tape: what :func:`sparse_jacobian` and
-    :func:`sparse_hessian` need besides the point. Made once, used at every point.
-
-    Attributes: ``kind`` ("jacobian" or "hessian"), ``mode`` ("forward", "reverse", or
-    "hessian"), ``pattern`` (boolean csr_array), ``colors`` (int32, one per column, row, or
-    Hessian column), ``n_colors`` (= sweeps per evaluation), ``output`` (Hessian only).
-    Pickles as plain arrays (no tape inside); a plan refuses a tape whose arrays differ
-    from the one it was made for, and a pattern or coloring that would give wrong entries
-    (another pattern than the one made, a coloring under which two entries share a slot
-    of the compressed product). The checked arrays are read-only.
-    """
-
-    def __init__(self, kind, mode, pattern, colors, output, digest, _trusted=False):
-        self.kind, self.mode, self.pattern, self.output = kind, mode, pattern, output
-        self.colors = np.ascontiguousarray(colors, dtype=np.int32)
-        self.n_colors = int(self.colors.max()) + 1 if self.colors.size else 0
-        self._digest = digest
-        self._pattern_digest = _pattern_digest(pattern, self._pattern_output())
-        self._take = _positions(kind, mode, pattern, self.colors, self.n_colors)
-        self._verified = None  # the attributes the full check passed, see _check
-        if _trusted:  # made here from the tape: the pattern is its own, the coloring valid
-            self._freeze()
-
-    def __repr__(self):
-        what = f"jacobian ({self.mode})" if self.kind == "jacobian" else f"hessian of output {self.output}"
-        return (f"<SparsePlan {what}: shape {self.pattern.shape}, {self.pattern.nnz} "
-                f"nonzeros, {self.n_colors} colors>")
-
-    def __getstate__(self):
-        # Unpickled (or deep-copied) arrays are new and writable: checked again at first use.
-        state = dict(self.__dict__)
-        state["_verified"] = None
-        return state
-
-    def _attributes(self):
-        """The objects the check passed, then what no identity tells: the pattern's shape,
-        and the shape, strides and dtype of each array (all settable in place, read-only or
-        not)."""
-        pattern = self.pattern
-        c, t = self.colors, self._take
-        p, i = getattr(pattern, "indptr", None), getattr(pattern, "indices", None)
-        try:
-            layout = (c.dtype, c.shape, c.strides, t.dtype, t.shape, t.strides,
-                      p.dtype, p.shape, p.strides, i.dtype, i.shape, i.strides)
-        except AttributeError:  # not arrays: the full check says what
-            layout = None
-        return (self.kind, self.mode, self.output, self.n_colors, pattern, c, t, p, i,
-                (getattr(pattern, "shape", None), layout))
-
-    def _pattern_output(self):
-        # A Hessian pattern is that of one output: another output may need more entries.
-        if self.kind != "hessian":
-            return None
-        output = self.output
-        return int(output) if isinstance(output, (int, np.integer)) else repr(output)
-
-    def _freeze(self):
-        """Make the arrays read-only for good and remember them: until one is replaced,
-        each use only compares identities (O(1))."""
-        sparse = _scipy_sparse()
-        pattern = self.pattern
-        pattern = sparse.csr_array((frozen(pattern.data), frozen(pattern.indices),
-                                    frozen(pattern.indptr)), shape=pattern.shape)
-        # SciPy gives index arrays of two types one type (a writable copy): freeze what it kept
-        pattern.data, pattern.indices, pattern.indptr = (
-            frozen(pattern.data), frozen(pattern.indices), frozen(pattern.indptr))
-        self.pattern = pattern
-        self.colors, self._take = frozen(self.colors), frozen(self._take)
-        self._verified = self._attributes()
-
-    def _check(self, tape):
-        if _digest(tape) != self._digest:
-            raise ValueError("this plan was made for another tape (its arrays differ): make "
-                             "one for this tape with tape.sparse_plan()")
-        if "_pattern_digest" not in self.__dict__:  # unpickled from before plans kept one
-            raise ValueError("this plan was pickled by an older scalargraph, which kept no "
-                             "fingerprint of its pattern: make a new one with "
-                             "tape.sparse_plan()")
-        verified = self._verified
-        now = self._attributes()
-        if verified is not None and all(a is b for a, b in zip(verified[:-1], now[:-1])) \
-                and verified[-1] == now[-1]:  # the same read-only arrays, the same layouts
-            return
-        # Set by hand, unpickled or copied: the structure (O(nnz), min/max), then the
-        # pattern's fingerprint and the coloring (O(nnz log nnz), once per set of arrays).
-        problem = _plancheck.problem(self, tape, self._take)
-        if problem is None:
-            problem = _plancheck.coloring_problem(
-                self, lambda pattern: _pattern_digest(pattern, self._pattern_output()),
-                _positions)
-        if problem is not None:
-            raise ValueError(f"this plan's attributes were changed ({problem}): make a new "
-                             "one with tape.sparse_plan()")
-        self._freeze()
-
-
-def _pattern_digest(pattern, output=None):
-    """A fingerprint of a pattern's entries (and of the output whose Hessian pattern it is),
-    so that a plan notices another pattern."""
-    h = hashlib.blake2b(digest_size=16)
-    h.update(repr((tuple(int(k) for k in pattern.shape), output)).encode())
-    for a in (pattern.indptr, pattern.indices):
-        h.update(np.ascontiguousarray(a, dtype=np.int64).data)
-    return h.hexdigest()
-
-
-def _positions(kind, mode, pattern, colors, p):
-    """Where each stored entry of ``pattern`` sits in the compressed product (flattened, C
-    order): (m, colors) forward, (n, colors) reverse and Hessian. O(nnz); O(nnz log nnz)
-    for a Hessian."""
-    rows = np.repeat(np.arange(pattern.shape[0], dtype=np.int64), np.diff(pattern.indptr))
-    cols = pattern.indices.astype(np.int64)
-    if kind == "hessian":
-        src_row, src_col = _star_sources(pattern, colors, rows, cols)
-        return src_row * p + src_col
-    if mode == "forward":
-        return rows * p + colors[cols]
-    return cols * p + colors[rows]
-
-
-def _star_sources(pattern, colors, rows, cols):
-    """For each entry (i, j): the (row, color column) of H S holding it (star recovery)."""
-    k = int(colors.max(initial=0)) + 1
-    here = coloring.key_counts(rows * k + colors[cols], pattern.shape[0] * k) == 1
-    # (i, j) from row i, column colors[j] where j is alone in its color; else from row j
-    src_row = np.where(here, rows, cols)
-    src_col = np.where(here, colors[cols], colors[rows])
-    return src_row, src_col
-
-
 def jacobian_plan(tape, mode="auto", ordering="dsatur"):
     """The pattern of the Jacobian and a coloring of its columns (forward mode) or rows
     (reverse mode); "auto" colors both and keeps the side with fewer colors (forward on a
@@ -323,7 +177,7 @@ def jacobian_plan(tape, mode="auto", ordering="dsatur"):
     if mode == "reverse" or (mode == "auto" and not symmetric):
         plans.append(("reverse", coloring.color_rows(pattern, ordering)))
     side, colors = min(plans, key=lambda p: p[1].max(initial=-1))
-    return SparsePlan("jacobian", side, pattern, colors, None, _digest(tape), _trusted=True)
+    return SparsePlan("jacobian", side, pattern, colors, None, fingerprint(tape), _trusted=True)
 
 
 def hessian_plan(tape, output=None, ordering="smallest_last"):
@@ -333,7 +187,7 @@ def hessian_plan(tape, output=None, ordering="smallest_last"):
     pattern = hessian_sparsity(tape, output)
     colors = coloring.star_coloring(pattern, ordering)
     return SparsePlan("hessian", "hessian", pattern, colors, validate.output_index(tape, output),
-                      _digest(tape), _trusted=True)
+                      fingerprint(tape), _trusted=True)
 
 
 def _cached_plan(tape, key, make):
