@@ -60,6 +60,7 @@ class SparsePlan:
         self._verified = None  # the attributes the full check passed, see _check
         if _trusted:  # made here from the tape: the pattern is its own, the coloring valid
             self._freeze()
+            self._verified = self._attributes()
 
     def __repr__(self):
         what = f"jacobian ({self.mode})" if self.kind == "jacobian" else f"hessian of output {self.output}"
@@ -95,8 +96,7 @@ class SparsePlan:
         return int(output) if isinstance(output, (int, np.integer)) else repr(output)
 
     def _freeze(self):
-        """Make the arrays read-only for good and remember them: until one is replaced,
-        each use only compares identities (O(1))."""
+        """Replace the arrays by copies nothing can write to (unless they are such already)."""
         sparse = _scipy_sparse()
         pattern = self.pattern
         pattern = sparse.csr_array((frozen(pattern.data), frozen(pattern.indices),
@@ -106,7 +106,6 @@ class SparsePlan:
             frozen(pattern.data), frozen(pattern.indices), frozen(pattern.indptr))
         self.pattern = pattern
         self.colors, self._take = frozen(self.colors), frozen(self._take)
-        self._verified = self._attributes()
 
     def _check(self, tape):
         if fingerprint(tape) != self._digest:
@@ -121,17 +120,28 @@ class SparsePlan:
         if verified is not None and all(a is b for a, b in zip(verified[:-1], now[:-1])) \
                 and verified[-1] == now[-1]:  # the same read-only arrays, the same layouts
             return
-        # Set by hand, unpickled or copied: the structure (O(nnz), min/max), then the
-        # pattern's fingerprint and the coloring (O(nnz log nnz), once per set of arrays).
-        problem = _plancheck.problem(self, tape, self._take)
+        # Set by hand, unpickled or copied: checked once, on frozen copies (so that no
+        # thread can write between the check and the use), then installed all at once.
+        # Until an attribute is replaced, later uses only compare identities (O(1)).
+        self.__dict__.update(self._checked_copy(tape).__dict__)
+
+    def _checked_copy(self, tape):
+        """This plan with frozen copies of its arrays, checked: the structure (O(nnz),
+        min/max), then the pattern's fingerprint and the coloring (O(nnz log nnz))."""
+        problem = _plancheck.problem(self, tape, self._take)  # first: are they arrays at all
+        copy = object.__new__(SparsePlan)
         if problem is None:
-            problem = _plancheck.coloring_problem(
-                self, lambda pattern: _pattern_digest(pattern, self._pattern_output()),
-                _positions)
+            copy.__dict__.update(self.__dict__)
+            copy._freeze()
+            problem = _plancheck.problem(copy, tape, copy._take) or \
+                _plancheck.coloring_problem(
+                    copy, lambda pattern: _pattern_digest(pattern, copy._pattern_output()),
+                    _positions)
         if problem is not None:
             raise ValueError(f"this plan's attributes were changed ({problem}): make a new "
                              "one with tape.sparse_plan()")
-        self._freeze()
+        copy._verified = copy._attributes()
+        return copy
 
 
 def _pattern_digest(pattern, output=None):

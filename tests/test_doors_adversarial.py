@@ -239,6 +239,26 @@ def test_a_sparse_plan_that_would_add_entries_is_refused(change, refusal, how):
             _evaluate(tape, x, plan)
 
 
+def test_a_write_during_a_plans_first_check_does_not_reach_the_sweeps(monkeypatch):
+    # Another thread writing into an unpickled plan's colors while its first check runs:
+    # the check and the sweeps must see the same arrays (frozen copies made before the check)
+    from scalargraph import _plancheck
+    for tape, x, made, dense in _plans():
+        plan = pickle.loads(pickle.dumps(made, 4))
+        colors = plan.colors  # writable: the plan's own until its first check
+        check = _plancheck.coloring_problem
+
+        def check_then_write(*args):
+            verdict = check(*args)
+            colors[:] = np.roll(colors, 1)  # after the verdict, before any sweep
+            return verdict
+
+        monkeypatch.setattr(_plancheck, "coloring_problem", check_then_write)
+        np.testing.assert_allclose(_evaluate(tape, x, plan), dense, rtol=1e-12, atol=1e-12)
+        monkeypatch.undo()
+        np.testing.assert_allclose(_evaluate(tape, x, plan), dense, rtol=1e-12, atol=1e-12)
+
+
 def test_a_checked_plan_is_read_only_and_accepts_another_valid_coloring():
     for tape, x, plan, dense in _plans():
         for write in (lambda: plan.colors.__setitem__(0, 1),
