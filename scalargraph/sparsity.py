@@ -229,20 +229,25 @@ def _block_size(tape, count):
 def sparse_jacobian(tape, x, mode="auto", plan=None):
     """The Jacobian at ``x`` as a float ``csr_array`` (n_outputs, n_inputs) on the pattern.
 
-    ``plan`` (from :func:`jacobian_plan`) fixes pattern, coloring and mode; without one,
-    the plan for ``mode`` is made on the first call and kept with the tape.
+    ``plan`` (from :func:`jacobian_plan`) fixes pattern, coloring and mode (a ``mode`` other
+    than "auto" must be the plan's); without one, the plan for ``mode`` is made on the first
+    call and kept with the tape.
     Cost: one forward sweep with partials, then one tangent (forward) or adjoint (reverse)
     sweep per color, in blocks of colors up to 64 MiB; work memory 24 B/node + 8 B/node
     per color of a block. Values equal the dense Jacobian of the same mode bit for bit.
     """
     validate.require_tape(tape, "sparsity.sparse_jacobian")
     x = validate.point(tape, x)
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
     if plan is None:
-        if mode not in _MODES:
-            raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
         plan = _cached_plan(tape, ("jacobian", mode), lambda: jacobian_plan(tape, mode))
     elif not isinstance(plan, SparsePlan) or plan.kind != "jacobian":
         raise TypeError(f"plan must be a Jacobian plan from tape.sparse_plan(), got {plan!r}")
+    elif mode not in ("auto", plan.mode):  # the plan fixes the mode: say so, not ignore it
+        raise ValueError(f"mode={mode!r} with a {plan.mode}-mode plan: the plan fixes the "
+                         f"mode; pass mode='auto' (or none), or a plan made with "
+                         f"tape.sparse_plan(mode={mode!r})")
     plan._check(tape)
     sparse = _scipy_sparse()
     n, m, p = tape.n_inputs, tape.n_outputs, plan.n_colors

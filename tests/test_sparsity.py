@@ -312,6 +312,19 @@ def test_plan_pickles_and_refuses_another_tape():
         tape.sparse_plan(kind="laplacian")
 
 
+def test_a_mode_that_contradicts_the_plan_is_refused():
+    tape, _ = bratu(6)
+    x = np.linspace(-1, 1, 36)
+    plan = tape.sparse_plan(mode="forward")
+    for mode in ("auto", "forward"):
+        np.testing.assert_array_equal(tape.sparse_jacobian(x, mode=mode, plan=plan).toarray(),
+                                      tape.jacobian(x))
+    with pytest.raises(ValueError, match="plan fixes the mode"):
+        tape.sparse_jacobian(x, mode="reverse", plan=plan)  # was the forward result, silently
+    with pytest.raises(ValueError, match="mode must be one of"):
+        tape.sparse_jacobian(x, mode="sideways", plan=plan)
+
+
 def test_auto_mode_takes_the_side_with_fewer_colors():
     with sg.Graph():
         x = sg.variables(30, "x")
