@@ -62,6 +62,10 @@ def reorder(tape, order="auto"):
     arg0 = np.where(arity >= 1, inv[np.where(arity >= 1, arg0, 0)], arg0).astype(np.int32)
     arg1 = np.where(arity == 2, inv[np.where(arity == 2, arg1, 0)], arg1).astype(np.int32)
     if order == "auto":
+        # read-only, as a tape's arrays are: one compiled locality serves both calls (a
+        # writable type compiled a second one on the first large compile after warmup)
+        for a in (op, arg0, arg1):
+            a.flags.writeable = False
         before = _ko.locality(tape.op, tape.arg0, tape.arg1, _ARITY, n_in)[1]
         after = _ko.locality(op, arg0, arg1, _ARITY, n_in)[1]
         if after * GAIN > before:

@@ -7,6 +7,7 @@ is compiled and cached with the argument types the public methods pass, and late
 start at once.
 """
 
+import importlib.util
 import sys
 import time
 
@@ -27,7 +28,16 @@ _FEATURES = (
     ("checkpoints", "t.gradient(p, output=0, checkpoints=2)"),
     ("optimize", "sg.optimize(t)"),
     ("paths", "sg.path_gradient(t, p, output=0); sg.count_paths(t, output=0)"),
+    ("sparse", "t.jacobian_sparsity(method='forward'); t.jacobian_sparsity(method='reverse'); "
+               "t.sparse_jacobian(p, mode='forward'); t.sparse_jacobian(p, mode='reverse'); "
+               "t.sparse_jacobian(p); t.sparse_hessian(p, output=0)"),
 )
+# what a feature needs beyond numba and numpy: without it the feature is skipped, and says so
+_NEEDS = {"sparse": "scipy"}
+
+
+def _installed(module):
+    return importlib.util.find_spec(module) is not None
 
 
 def warmup(progress=True, stream=None):
@@ -42,8 +52,9 @@ def warmup(progress=True, stream=None):
     -------
     dict of feature name -> seconds it took (compiling, or loading from the cache).
 
-    Cost: about 50 s of CPU compiling on an empty cache (README.md: 48 s; 64 s on a busy
-    2-core machine), under a second once cached.
+    Cost: about 60 s of CPU compiling on an empty cache (the sparse kernels about 8 s of it;
+    70 s on a busy 2-core machine), under a second once cached. Without SciPy the sparse
+    kernels are skipped (and said to be).
     """
     import scalargraph as sg
     from .kernels import cache_dir, skip_compile_notice
@@ -59,17 +70,23 @@ def warmup(progress=True, stream=None):
                "X": np.random.default_rng(0).normal(size=(8, 2))}
         times = {}
         total = len(_FEATURES)
+        skipped = []
         for k, (name, code) in enumerate(_FEATURES, 1):
             start = time.perf_counter()
-            exec(code, env)
-            times[name] = time.perf_counter() - start
+            need = _NEEDS.get(name)
+            if need is None or _installed(need):
+                exec(code, env)
+                times[name] = time.perf_counter() - start
+            else:
+                skipped.append(f"{name} (needs {need})")
             if progress:
                 bar = "#" * k + "." * (total - k)
                 print(f"\rscalargraph warmup [{bar}] {k}/{total} {name:<13} "
-                      f"{times[name]:5.1f} s", end="" if k < total else "\n", file=stream,
-                      flush=True)
+                      f"{times.get(name, 0.0):5.1f} s", end="" if k < total else "\n",
+                      file=stream, flush=True)
     if progress:
-        print(f"kernels cached in {cache_dir()} ({sum(times.values()):.1f} s)", file=stream)
+        print(f"kernels cached in {cache_dir()} ({sum(times.values()):.1f} s)"
+              + (f"; skipped: {', '.join(skipped)}" if skipped else ""), file=stream)
     return times
 
 

@@ -102,6 +102,19 @@ def test_python_m_scalargraph(args):
     assert done.stdout.startswith("usage: python -m scalargraph")
 
 
+def test_warmup_runs_the_sparse_kernels_and_skips_them_without_scipy(monkeypatch, capsys):
+    pytest.importorskip("scipy")
+    w = sys.modules["scalargraph.warmup"]  # sg.warmup is the function
+    features = dict(w._FEATURES)
+    assert w._NEEDS["sparse"] == "scipy"
+    chosen = (("compile", features["compile"]), ("sparse", features["sparse"]))
+    monkeypatch.setattr(w, "_FEATURES", chosen)
+    assert set(w.warmup(progress=False)) == {"compile", "sparse"}  # the real calls run
+    monkeypatch.setattr(w, "_installed", lambda module: module != "scipy")
+    assert set(w.warmup(progress=True)) == {"compile"}
+    assert "skipped: sparse (needs scipy)" in capsys.readouterr().err
+
+
 def test_warmup_does_not_tell_the_user_to_run_warmup(monkeypatch, capsys):
     # An empty cache compiles during warmup: the first compile's notice, which says to run
     # `python -m scalargraph warmup`, must not appear while that command runs. A compile
