@@ -32,7 +32,7 @@ def _scipy_sparse():
         import scipy.sparse
     except ImportError:
         raise ImportError("sparse Jacobians and Hessians need SciPy: pip install scipy "
-                          "(or pip install 'scalargraph[sparse]')") from None
+                          "(or, in a scalargraph checkout, pip install '.[sparse]')") from None
     return scipy.sparse
 
 

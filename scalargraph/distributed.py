@@ -1,7 +1,7 @@
 """Batches larger than one machine: a tape evaluated over a ``dask.array`` of points.
 
 scalargraph does not schedule work across machines itself; Dask does (optional extra:
-``pip install "scalargraph[dask]"``). A tape pickles as its arrays (a few bytes per node),
+``pip install ".[dask]"`` in a checkout). A tape pickles as its arrays (a few bytes per node),
 so each worker receives the tape once per task graph and runs the ordinary batched
 sweeps on its block of rows; summed gradients are reduced by Dask.
 
@@ -20,7 +20,7 @@ def _dask_array():
         import dask.array as da
     except ImportError:
         raise ImportError("this helper needs Dask: pip install 'dask[array]' "
-                          "(or the extra: pip install 'scalargraph[dask]')") from None
+                          "(or, in a scalargraph checkout, pip install '.[dask]')") from None
     return da
 
 

@@ -31,8 +31,8 @@ def _scipy_optimize():
     try:
         import scipy.optimize
     except ImportError:
-        raise ImportError("this needs SciPy: pip install scipy (or pip install "
-                          "'scalargraph[scipy]')") from None
+        raise ImportError("this needs SciPy: pip install scipy (or, in a scalargraph "
+                          "checkout, pip install '.[scipy]')") from None
     return scipy.optimize
 
 
