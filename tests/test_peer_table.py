@@ -62,6 +62,7 @@ def test_the_table_runs_and_its_ratios_divide_the_right_columns(capsys):
     assert q["v+g / bind"] == pytest.approx(row["v+g"] / row["bind v+g"])
     assert "v+g / CasADi buffer" not in q  # no CasADi column without it
     assert "hand fwd" not in results[1][2]  # no hand-written loop for the random DAG
+    assert "| cabuf" not in out and "ns per tape node" in out  # no empty CasADi columns
 
 
 @pytest.mark.parametrize("case", ["domke", "toy_model"])

@@ -117,14 +117,22 @@ def ratios(row):
     return {r: row[a] / row[b] for r, a, b in RATIOS if a in row and b in row}
 
 
+LEGEND = ("ns per tape node, the median of each call interleaved with the others (CPU clock, "
+          "GC off); hand = the hand-written Numba loop (chain, wide sum, toy loss), ca = "
+          "CasADi's plain call, cabuf = its buffer call, v+g = value and gradient; blank: "
+          "no such call for that workload")
+
+
 def markdown(results):
-    """The table and the ratios as Markdown lines; ``results`` = [(name, size, row, notes)]."""
-    lines = ["| workload | nodes | " + " | ".join(COLUMNS) + " |",
-             "|---|---|" + "---|" * len(COLUMNS)]
+    """The table and the ratios as Markdown lines; ``results`` = [(name, size, row, notes)].
+    Columns that no row has (CasADi's, without it) are left out."""
+    columns = [c for c in COLUMNS if any(c in row for _, _, row, _ in results)]
+    lines = ["| workload | nodes | " + " | ".join(columns) + " |",
+             "|---|---|" + "---|" * len(columns)]
     for name, size, row, notes in results:
-        cells = [f"{row[c]:.1f}" if c in row else "" for c in COLUMNS]
+        cells = [f"{row[c]:.1f}" if c in row else "" for c in columns]
         lines.append(f"| {name}({size:,}) | {notes['nodes']:,} | " + " | ".join(cells) + " |")
-    names = [r for r, _, _ in RATIOS]
+    names = [r for r, _, _ in RATIOS if any(r in ratios(row) for _, _, row, _ in results)]
     lines += ["", "| workload | " + " | ".join(names) + " | load avg |",
               "|---|" + "---|" * (len(names) + 1)]
     for name, size, row, notes in results:
@@ -166,9 +174,11 @@ def main(argv=None):
         row, notes = measure(name, size, a.budget, not a.no_casadi)
         results.append((name, size, row, notes))
         extra = {k: v for k, v in notes.items() if not k.startswith("_")}
+        extra["load"] = "{:.1f}-{:.1f}".format(*extra["load"])
         print(f"{name}({size:,}): " + ", ".join(f"{k}={v:.3g}" if isinstance(v, float)
                                                  else f"{k}={v}" for k, v in extra.items()),
               flush=True)
+    print(LEGEND)
     print("\n".join(markdown(results)))
     return results
 
