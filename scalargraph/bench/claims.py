@@ -206,7 +206,9 @@ def claim_paths(rep, cfg):
         "path-sum = sg.path_gradient (DL book 6.5.6, compiled walk over every path); "
         "reverse = tape.gradient; paths = sg.count_paths (exact, dynamic programming)."))
     est = slope_estimate([d for d, _ in fit], [m for _, m in fit], log_x=False)
-    rep.slope(3, "log2(path-sum time) per diamond", est, "1 (doubles per level)", 1.0)
+    rep.slope(3, "log2(path-sum time) per diamond", est, "1 (doubles per level)", 1.0,
+              why=f"fitted over the {len(fit)} of {len(ds)} depths whose path sum took over "
+                  "100 us (below, the call's overhead sets the time)")
     rep.progress("claim 3 (paths)", f"reverse sweep only, depth {cfg['deep'][0]:,}.."
                  f"{cfg['deep'][-1]:,}, all depths interleaved")
     deep = [W.diamond(d) for d in cfg["deep"]]
