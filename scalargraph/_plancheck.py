@@ -75,12 +75,14 @@ def coloring_problem(plan, fingerprint, positions):
     if not (np.array_equal(canonical.indptr, pattern.indptr)
             and np.array_equal(canonical.indices, pattern.indices)):
         return "the pattern has unsorted, repeated or zero entries"
-    if hessian and (canonical != canonical.T).nnz:
-        return "a Hessian pattern must be symmetric"
     if not np.array_equal(plan._take, positions(plan.kind, plan.mode, pattern, plan.colors,
                                                 plan.n_colors)):
         return "the entries' positions are not those of its colors"
     kind = {"forward": "column", "reverse": "row", "hessian": "star"}[plan.mode]
-    if not coloring.check_coloring(canonical, plan.colors, kind):
+    try:
+        valid = coloring.check_coloring(canonical, plan.colors, kind)
+    except ValueError as err:  # a Hessian pattern that is not symmetric
+        return str(err)
+    if not valid:
         return f"colors are not a {kind} coloring of the pattern: entries would be added"
     return None

@@ -103,6 +103,15 @@ def color_rows(pattern, ordering="dsatur"):
     return color_columns(as_pattern(pattern).T, ordering)
 
 
+def _star_pattern(pattern):
+    """``pattern`` as :func:`as_pattern` gives it, refused unless symmetric (a Hessian's):
+    the star coloring and its check read entry (j, i) as the transpose of (i, j)."""
+    p = as_pattern(pattern, square=True)
+    if (p != p.T).nnz:
+        raise ValueError("a star coloring needs a symmetric pattern (a Hessian's)")
+    return p
+
+
 def star_coloring(pattern, ordering="smallest_last"):
     """A star coloring of the symmetric ``pattern`` (its diagonal is ignored).
 
@@ -112,9 +121,7 @@ def star_coloring(pattern, ordering="smallest_last"):
     unit vectors).
     Cost: O(sum over vertices of degree^2) time for bounded degree; memory O(nnz).
     """
-    p = as_pattern(pattern, square=True)
-    if (p != p.T).nnz:
-        raise ValueError("star coloring needs a symmetric pattern (a Hessian's)")
+    p = _star_pattern(pattern)
     ptr, adj = _without_self_loops(*_csr_arrays(p))
     return _kernels.star_color(ptr, adj, _order(ptr, adj, ordering))
 
@@ -156,9 +163,7 @@ def check_coloring(pattern, colors, kind="column"):
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    p = as_pattern(pattern, square=kind == "star")
-    if kind == "star" and (p != p.T).nnz:  # the check reads (j, i) as the transpose of (i, j)
-        raise ValueError("a star coloring is of a symmetric pattern (a Hessian's)")
+    p = _star_pattern(pattern) if kind == "star" else as_pattern(pattern)
     if kind == "row":
         p = p.T.tocsr()
     colors = np.asarray(colors)

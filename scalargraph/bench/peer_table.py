@@ -132,11 +132,11 @@ def markdown(results):
     for name, size, row, notes in results:
         cells = [f"{row[c]:.1f}" if c in row else "" for c in columns]
         lines.append(f"| {name}({size:,}) | {notes['nodes']:,} | " + " | ".join(cells) + " |")
-    names = [r for r, _, _ in RATIOS if any(r in ratios(row) for _, _, row, _ in results)]
+    qs = [ratios(row) for _, _, row, _ in results]
+    names = [r for r, _, _ in RATIOS if any(r in q for q in qs)]
     lines += ["", "| workload | " + " | ".join(names) + " | load avg |",
               "|---|" + "---|" * (len(names) + 1)]
-    for name, size, row, notes in results:
-        q = ratios(row)
+    for (name, size, row, notes), q in zip(results, qs):
         cells = [f"{q[r]:.2f}" if r in q else "" for r in names]
         la = notes["load"]
         lines.append(f"| {name}({size:,}) | " + " | ".join(cells) + f" | {la[0]:.1f}-{la[1]:.1f} |")
