@@ -13,6 +13,10 @@ from .tape import Tape
 
 _NODE_ARITY = ops.ARITY_TABLE
 _CONST_SLOT = ops.CONST_SLOT_TABLE
+# A plain int, not the Opcode member: Numba types an IntEnum argument by typing every member of
+# its class on each call (72 of them): 77 of the 147 us that sg.compile took on the Domke
+# graph (asv bench_build.CompileSmall).
+_INPUT_OP = int(ops.INPUT)
 
 
 def _items(nodes):
@@ -152,7 +156,7 @@ def compile(inputs, outputs, *, data=None, cse=False, fold=False, order="auto"):
             live = np.zeros(0, dtype=np.uint8)
     with _stage("writing the tape arrays", top + 1):
         t_op, t_arg0, t_arg1, t_consts, new_index, source, bad = _flatten.renumber(
-            op, arg0, arg1, consts, _NODE_ARITY, _CONST_SLOT, live, in_idx, ops.INPUT)
+            op, arg0, arg1, consts, _NODE_ARITY, _CONST_SLOT, live, in_idx, _INPUT_OP)
     if bad >= 0:
         name = graph.names.get(int(bad))
         raise ValueError(f"the outputs depend on variable {name!r} (node {bad}), which is not "

@@ -35,6 +35,7 @@ from .tape import Tape
 
 _NODE_ARITY = ops.ARITY_TABLE
 _CONST_SLOT = ops.CONST_SLOT_TABLE
+_CONST_OP = int(ops.CONST)  # a plain int for the kernels: see flatten._INPUT_OP
 _COMMUTATIVE = np.array([op.commutative for op in ops.OPS], dtype=np.uint8)
 # Keys the CSE hash, per process: constant bit patterns come from user data (files), and a
 # fixed, invertible hash let a file choose 160k constants that all collide (14 s instead of
@@ -122,7 +123,7 @@ def _new_tape(tape, op, arg0, arg1, consts, outputs, source, merged, stats):
 
 def _fold(op, arg0, arg1, consts, n_inputs):
     """Tape arrays (read-only) with every input-independent node turned into a constant."""
-    foldable = _optimize.mark_foldable(op, arg0, arg1, _NODE_ARITY, ops.CONST, n_inputs)
+    foldable = _optimize.mark_foldable(op, arg0, arg1, _NODE_ARITY, _CONST_OP, n_inputs)
     at = np.flatnonzero(foldable.view(np.bool_) & (op != ops.CONST))
     if at.size == 0:
         return op, arg0, arg1, consts
