@@ -5,6 +5,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import ops, order as _order, validate
+from . import kernels as _kernels
 from .kernels import flatten as _flatten
 from .arrays import NodeArray
 from .graph import Graph, Node, as_count, as_float, check_intact, const, foreign_node_error, var
@@ -126,7 +127,10 @@ def compile(inputs, outputs, *, data=None, cse=False, fold=False, order="auto"):
         Nodes of different graphs, a repeated input, or an output depending on a variable
         that is not among ``inputs``.
 
-    Cost: O(recorded nodes) time in compiled code (two scans). The tape costs 9 B per node
+    Cost: O(recorded nodes) time in compiled code (two scans); a graph of at most 64
+    nodes, in the first 16 such calls of a process that has not compiled the scans, runs
+    them in the interpreter instead (about 6 us per node, and no compiling on an empty
+    cache: see ``kernels.small_or_compiled``). The tape costs 9 B per node
     (uint8 opcode + two int32 arguments) + 8 B per distinct constant, + 4 B per node for
     the map back to the graph that :meth:`Tape.index` uses. Compile reads a copy of the
     record up to the last node it needs (9 B per node + 8 B per constant, freed on return;
@@ -151,11 +155,13 @@ def compile(inputs, outputs, *, data=None, cse=False, fold=False, order="auto"):
 
     with _stage("marking the outputs' ancestors", top + 1):
         if out_idx.size:
-            live = _flatten.mark_live(op, arg0, arg1, _NODE_ARITY, out_idx)
+            live = _kernels.small_or_compiled(_flatten.mark_live, top + 1)(
+                op, arg0, arg1, _NODE_ARITY, out_idx)
         else:
             live = np.zeros(0, dtype=np.uint8)
     with _stage("writing the tape arrays", top + 1):
-        t_op, t_arg0, t_arg1, t_consts, new_index, source, bad = _flatten.renumber(
+        renumber = _kernels.small_or_compiled(_flatten.renumber, top + 1)
+        t_op, t_arg0, t_arg1, t_consts, new_index, source, bad = renumber(
             op, arg0, arg1, consts, _NODE_ARITY, _CONST_SLOT, live, in_idx, _INPUT_OP)
     if bad >= 0:
         name = graph.names.get(int(bad))

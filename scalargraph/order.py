@@ -17,6 +17,7 @@ the recorded order; ``"depth_first"`` always renumbers.
 import numpy as np
 
 from . import ops, validate
+from . import kernels as _kernels
 from .kernels import order as _ko
 
 _ARITY = ops.ARITY_TABLE
@@ -51,7 +52,7 @@ def reorder(tape, order="auto"):
     n, n_in = tape.n_nodes, tape.n_inputs
     if order == "record" or n - n_in < 3:
         return tape
-    perm = _ko.depth_first(tape.op, tape.arg0, tape.arg1, _ARITY, tape.outputs, n_in)
+    perm = _kernels.small_or_compiled(_ko.depth_first, n)(tape.op, tape.arg0, tape.arg1, _ARITY, tape.outputs, n_in)
     if np.array_equal(perm, np.arange(n, dtype=perm.dtype)):
         return tape
     inv = np.empty(n, dtype=np.int32)
@@ -66,8 +67,9 @@ def reorder(tape, order="auto"):
         # writable type compiled a second one on the first large compile after warmup)
         for a in (op, arg0, arg1):
             a.flags.writeable = False
-        before = _ko.locality(tape.op, tape.arg0, tape.arg1, _ARITY, n_in)[1]
-        after = _ko.locality(op, arg0, arg1, _ARITY, n_in)[1]
+        locality_kernel = _kernels.small_or_compiled(_ko.locality, n)
+        before = locality_kernel(tape.op, tape.arg0, tape.arg1, _ARITY, n_in)[1]
+        after = locality_kernel(op, arg0, arg1, _ARITY, n_in)[1]
         if after * GAIN > before:
             return tape
     from .tape import Tape

@@ -9,6 +9,7 @@ and unpickling build a tape from), in one compiled pass (``kernels/tapecheck.py`
 import numpy as np
 
 from . import ops
+from . import kernels as _kernels
 from .kernels import tapecheck as _tapecheck
 from .frozen import frozen, is_frozen
 from .graph import Node
@@ -147,8 +148,9 @@ def tape_arrays(op, arg0, arg1, consts, outputs, *, copy=True):
         raise ValueError(f"tape arrays op, arg0, arg1 must have one length, got "
                          f"{n}, {arg0.shape[0]}, {arg1.shape[0]}")
     # The kernel sees read-only views whatever the arrays' flags, so it compiles once.
-    found = _tapecheck.tape_faults(*(_read_only(a) for a in (op, arg0, arg1)), consts.shape[0],
-                                   _read_only(outputs), ops.KIND_TABLE)
+    tape_faults = _kernels.small_or_compiled(_tapecheck.tape_faults, n)
+    found = tape_faults(*(_read_only(a) for a in (op, arg0, arg1)), consts.shape[0],
+                        _read_only(outputs), ops.KIND_TABLE)
     i = found[_tapecheck.UNKNOWN_OP]
     if i < n:
         raise ValueError(f"node {i} has unknown opcode {op[i]} (known: 0..{_N_OPS - 1})")
@@ -189,8 +191,9 @@ def record_fault(op, arg0, arg1, n_consts):
     input's arg0 is -1 there, not its own index; an unused arg1 is not -1 everywhere).
     Cost: O(n_nodes) time, O(1) memory.
     """
-    found = _tapecheck.tape_faults(*(_read_only(a) for a in (op, arg0, arg1)), n_consts,
-                                   _NO_OUTPUTS, ops.KIND_TABLE)
+    tape_faults = _kernels.small_or_compiled(_tapecheck.tape_faults, op.shape[0])
+    found = tape_faults(*(_read_only(a) for a in (op, arg0, arg1)), n_consts, _NO_OUTPUTS,
+                        ops.KIND_TABLE)
     return min(found[r] for r in (_tapecheck.UNKNOWN_OP, _tapecheck.ARG0_PARENT,
                                   _tapecheck.ARG1_PARENT, _tapecheck.CONST_ARG0,
                                   _tapecheck.CONST_RIGHT_ARG1))

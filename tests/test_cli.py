@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -143,3 +144,25 @@ def test_warmup_does_not_tell_the_user_to_run_warmup(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "scalargraph warmup [#] 1/1 compile" in err and "kernels cached in" in err
     assert "compiling kernels, once" not in err
+
+
+def test_warmup_compiles_the_scans_that_small_graphs_run_interpreted():
+    # sg.compile of a small graph runs its scans in the interpreter (kernels.small_or_compiled);
+    # warmup's tiny tape must still compile them, or the first large compile after a warmup
+    # would. A fresh process: which kernels are compiled is per process.
+    code = ("import sys\n"
+            "import scalargraph as sg\n"
+            "w = sys.modules['scalargraph.warmup']\n"
+            "f = dict(w._FEATURES)\n"
+            "w._FEATURES = (('compile', f['compile']), ('load', f['load']))\n"
+            "w.warmup(progress=False)\n"
+            "from scalargraph.kernels import flatten, order, tapecheck\n"
+            "print([k.__name__ for k in (tapecheck.tape_faults, flatten.mark_live,\n"
+            "       flatten.renumber, order.depth_first, order.locality) if not k.overloads])\n"
+            "print(sg.kernels.FIRST_CALLS)\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+               SCALARGRAPH_QUIET="1")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "16"]

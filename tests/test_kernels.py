@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,3 +180,104 @@ def test_no_enum_member_reaches_a_kernel(monkeypatch):
     finally:
         numba_typeof.typeof_impl.register(enum.IntEnum)(original)
     assert reached == []
+
+
+def _record_of_random_graph(rng, n_nodes):
+    """A random graph's record arrays (every kind of node, dead ones, shared parents) with
+    its variables and outputs, for the compile kernels."""
+    import scalargraph as sg
+    from scalargraph import flatten
+
+    g = sg.Graph()
+    with g:
+        xs = list(sg.variables(3))
+        nodes = list(xs)
+        while len(nodes) < n_nodes:
+            a = nodes[rng.integers(0, len(nodes))]
+            b = nodes[rng.integers(max(0, len(nodes) - 8), len(nodes))]
+            kind = rng.integers(0, 5)
+            nodes.append([a * b, sg.sin(a) + 0.5, a / 3.0, sg.maximum(a, b) - a,
+                          sg.const(float(rng.normal()))][kind])
+        outputs = [nodes[-1], nodes[rng.integers(0, len(nodes))]]
+    top = max(n.index for n in nodes)
+    record = flatten.record_snapshot(g, top + 1)
+    return record, np.array([x.index for x in xs]), np.array([o.index for o in outputs])
+
+
+def _same(a, b):
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(_same(u, v) for u, v in zip(a, b))
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind in "iu" and b.dtype.kind in "iu" and a.ndim == 0:
+        return int(a) == int(b)
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def test_compile_scans_give_the_same_arrays_interpreted_and_compiled():
+    """sg.compile runs its scans in the interpreter on small graphs (kernels.small_or_compiled):
+    the interpreted source must return exactly what the compiled kernel returns, also for
+    records and tapes that break the rules."""
+    from scalargraph import ops
+    from scalargraph.kernels import flatten as kf, order as ko, tapecheck
+
+    rng = np.random.default_rng(11)
+    arity, slot = ops.ARITY_TABLE, ops.CONST_SLOT_TABLE
+    for n_nodes in (4, 9, 30, 64, 200):
+        for _ in range(6):
+            (op, arg0, arg1, consts), inputs, outputs = _record_of_random_graph(rng, n_nodes)
+            live = kf.mark_live(op, arg0, arg1, arity, outputs)
+            assert _same(live, kf.mark_live.py_func(op, arg0, arg1, arity, outputs))
+            args = (op, arg0, arg1, consts, arity, slot, live, inputs, int(ops.INPUT))
+            tape = kf.renumber(*args)
+            assert _same(tape, kf.renumber.py_func(*args))
+            t_op, t_arg0, t_arg1 = tape[:3]
+            t_out = tape[4][outputs].astype(np.int32)
+            for a in (t_op, t_arg0, t_arg1, t_out):  # read-only, as a Tape's arrays are
+                a.flags.writeable = False
+            for kernel, args in ((ko.depth_first, (t_op, t_arg0, t_arg1, arity, t_out, 3)),
+                                 (ko.locality, (t_op, t_arg0, t_arg1, arity, 3))):
+                assert _same(kernel(*args), kernel.py_func(*args))
+            # the tape check, on the tape and on broken copies of it
+            for trial in range(8):
+                b_op, b_arg0, b_arg1 = t_op.copy(), t_arg0.copy(), t_arg1.copy()
+                i = rng.integers(0, b_op.shape[0])
+                if trial % 4 == 1:
+                    b_op[i] = rng.integers(0, 256)
+                elif trial % 4 == 2:
+                    b_arg0[i] = rng.integers(-3, b_op.shape[0] + 3)
+                elif trial % 4 == 3:
+                    b_arg1[i] = rng.integers(-3, b_op.shape[0] + 3)
+                out = np.array([rng.integers(-2, b_op.shape[0] + 2)], dtype=np.int32)
+                for a in (b_op, b_arg0, b_arg1, out):  # read-only, as validate passes them
+                    a.flags.writeable = False
+                args = (b_op, b_arg0, b_arg1, consts.shape[0], out, ops.KIND_TABLE)
+                assert _same(tapecheck.tape_faults(*args), tapecheck.tape_faults.py_func(*args))
+
+
+def test_a_small_compile_on_an_empty_cache_compiles_no_kernel(tmp_path):
+    """The quick start's sg.compile took 2.4 s on an empty cache, compiling five scans; on a
+    small graph they now run in the interpreter until the kernels are compiled. The tape is
+    the one the compiled scans make, and its gradient the closed form's."""
+    code = (
+        "import math, numba.core.event as ev, numpy as np, scalargraph as sg\n"
+        "compiled = []\n"
+        "class L(ev.Listener):\n"
+        "    def on_start(self, e): compiled.append(e.data['dispatcher'].py_func.__name__)\n"
+        "    def on_end(self, e): pass\n"
+        "ev.register('numba:compile', L())\n"
+        "x = sg.var('x')\n"
+        "f1 = sg.exp(x); f3 = f1 + f1 ** 2; y = sg.exp(f3) + sg.sin(f3)\n"
+        "t = sg.compile([x], [y])\n"
+        "assert compiled == [], compiled\n"
+        "from scalargraph import kernels\n"
+        "kernels.FIRST_CALLS = 0\n"  # the compiled scans, for the same graph
+        "u = sg.compile([x], [y])\n"
+        "assert compiled, 'the compiled scans ran'\n"
+        "for a in ('op', 'arg0', 'arg1', 'consts', 'outputs'):\n"
+        "    assert np.array_equal(getattr(t, a), getattr(u, a)), a\n"
+        "e = math.exp(1.0); f3 = e + e * e\n"
+        "exact = (math.exp(f3) + math.cos(f3)) * (e + 2 * e * e)\n"
+        "assert abs(t.gradient([1.0])[0] - exact) <= 1e-15 * exact, (t.gradient([1.0]), exact)\n"
+        "print('ok')\n")
+    run = _run(ROOT, tmp_path / "cache", code)
+    assert run.stdout.strip() == "ok"
