@@ -495,7 +495,10 @@ class Tape:
         if X is not None:
             return _evaluation.adjoints(self, X, self._output(output), workers)
         x = self._point(x)
-        return self._reverse(x, self.outputs[self._output(output)], 1.0, whole=True)
+        k = self._output(output)
+        if self._small:  # one output, few nodes: the packed kernel's table (smallcall.py)
+            return _smallcall.adjoints(self, x)
+        return self._reverse(x, self.outputs[k], 1.0, whole=True)
 
     def tangents(self, x, v, workers=None):
         """d node / d direction ``v`` for every tape node (Prince problem 7.13), array (n_nodes,).
