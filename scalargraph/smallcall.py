@@ -136,6 +136,21 @@ def values(tape, x):
     return out
 
 
+def linearize(tape, x):
+    """``Tape.linearize`` of a tape of at most :data:`scalargraph.workmem.PACKED_NODES` nodes
+    and at least one output: ``(values, partials)`` from the packed kernel's tables, the
+    general path's bits (the same rules), and nothing to compile after a first gradient or
+    ``tape(x)`` (the general loop took 3 s of CPU on an empty cache).
+
+    Cost: the packed kernel on a blob of its own (see :func:`adjoints`), O(n_nodes).
+    """
+    blob = new_blob(tape)
+    _kernels.value_and_gradient_packed1(blob, x, np.empty(tape.n_inputs))
+    n = tape.n_nodes
+    end = blob.shape[0] - tape.n_inputs - n  # [..., values (n), partials (2 n), adjoints (n), ...]
+    return blob[end - 3 * n:end - 2 * n].copy(), blob[end - 2 * n:end].reshape(n, 2).copy()
+
+
 def adjoints(tape, x):
     """d output / d node for every node of a small one-output tape at ``x`` (validated),
     array (n_nodes,): the adjoint table the packed kernel fills, ``-0.0`` (not reached)

@@ -212,6 +212,8 @@ class Tape:
         (n_nodes, 2), exactly 0.0 in a slot with no parent: the linearization every reverse and
         forward-mode sweep runs on. Cost: one forward sweep, 24 B/node."""
         x = validate.point(self, x)
+        if self.n_nodes <= _workmem.PACKED_NODES and self.n_outputs:  # (smallcall.py)
+            return _smallcall.linearize(self, x)
         values = np.empty(self.n_nodes)
         partials = np.empty((self.n_nodes, 2))
         _kernels.forward_partials(self.op, self.arg0, self.arg1, self.consts, x, values, partials)

@@ -387,3 +387,22 @@ def test_adjoints_of_a_small_tape_are_the_general_paths_bit_for_bit():
     got = threaded.on_threads(lambda p: (tape.adjoints(p), tape.gradient(p)), points, rounds=50)
     for a, (ga, gg) in zip(serial, got):
         assert same_bits(ga, a) and same_bits(gg, a[:tape.n_inputs])
+
+
+def test_linearize_of_a_small_tape_is_forward_partials_bit_for_bit():
+    # tape.linearize (what tape.evaluate, sg.draw and sg.explore read) takes the packed
+    # kernel's tables on a small tape, of any number of outputs; the oracle is
+    # forward_partials on fresh arrays.
+    rng = np.random.default_rng(9)
+    tapes = small_every_op_tapes() + [strategies.random_tape(rng, 2, 40, 3)]
+    for tape, x in tapes:
+        n = tape.n_nodes
+        for p in np.vstack([x, rng.uniform(-6.0, 6.0, (6, x.size)), np.full(x.size, np.nan),
+                            np.full(x.size, -0.0), np.full(x.size, np.inf)]):
+            values, partials = np.empty(n), np.empty((n, 2))
+            forward.forward_partials(tape.op, tape.arg0, tape.arg1, tape.consts, p, values,
+                                     partials)
+            got_values, got_partials = tape.linearize(p)
+            assert same_bits(got_values, values) and same_bits(got_partials, partials), p
+            got_values[0] = 7.0  # the caller's own arrays: the next call is not changed
+            assert same_bits(tape.linearize(p)[0], values)
