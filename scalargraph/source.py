@@ -91,6 +91,9 @@ class Plan:
         self.outputs = tape.outputs.tolist()
         self.n = n = len(op)
         self.n_inputs = tape.n_inputs
+        # A constant of the pool as an expression: its literal, or (const_names) the name of a
+        # local the rendering assigns it to (see constants()).
+        self.const = lambda j: literal(self.consts[j])
         self.rec = [ops.BY_CODE[o] for o in op]
         self.parents = [(arg0[i], arg1[i])[:self.rec[i].arity] for i in range(n)]
         self.arg0, self.arg1 = arg0, arg1
@@ -121,16 +124,34 @@ class Plan:
         if rec.kind == ops.Kind.BINARY:
             return x, name(self.arg1[i])
         if rec.kind == ops.Kind.CONST_RIGHT:
-            return x, literal(self.consts[self.arg1[i]])
+            return x, self.const(self.arg1[i])
         return x, None
 
     def value(self, i, name, fill):
         """Node i's value expression (not for inputs), its rule with the operands put in."""
         rec = self.rec[i]
         if rec.kind == ops.Kind.CONST:
-            return literal(self.consts[self.arg0[i]])
+            return self.const(self.arg0[i])
         x, y = self._operands(i, name)
         return fill(rec.value, {"x": x, "y": y})
+
+    def const_names(self):
+        """Name the pool's constants ``k{j}`` in the expressions; returns ``[(j, literal)]``,
+        the constants that live nodes read, for the rendering to assign ``k{j}`` from.
+
+        Compiled renderings (Numba, C) read the constants through a value the compiler
+        cannot see into: written as literals, compilers rewrite library calls on them
+        (``pow(x, -1.0)`` as ``1.0 / x``, ``pow(8.0, x)`` as ``exp2(3.0 * x)``; GCC folds
+        ``log1p(2.0)`` with MPFR, correctly rounded), which gives other bits than the libm
+        calls of the interpreter."""
+        used = set()
+        for i in range(self.n):
+            if self.live[i] and self.rec[i].kind == ops.Kind.CONST:
+                used.add(self.arg0[i])
+            elif self.live[i] and self.rec[i].kind == ops.Kind.CONST_RIGHT:
+                used.add(self.arg1[i])
+        self.const = lambda j: f"k{j}"
+        return [(j, literal(self.consts[j])) for j in sorted(used)]
 
     def partial(self, i, slot, name, fill):
         """d node i / d parent ``slot`` as an expression (``z`` is node i's own value)."""
