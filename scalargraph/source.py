@@ -176,6 +176,22 @@ def _fill_python(rule, names):
     return ast.unparse(Put().visit(tree))
 
 
+def _fill_readable(rule, names):
+    """``_fill_python`` with ``**`` written ``pow(a, b)``, math's: Python's ``**`` gives a
+    complex number for a negative base and a fractional exponent ((-8.0) ** (1/3)), where
+    the tape gives NaN; math.pow raises there, as the other math calls do."""
+    tree = ast.parse(_fill_python(rule, names), mode="eval")
+
+    class Pow(ast.NodeTransformer):
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            if isinstance(node.op, ast.Pow):
+                return ast.Call(ast.Name("pow", ast.Load()), [node.left, node.right], [])
+            return node
+
+    return ast.unparse(ast.fix_missing_locations(Pow().visit(tree)))
+
+
 # ---- Numba (what specialize compiles) ---------------------------------------------------
 def _select(d, u):
     """The term of the sweeps' rule (``kernels/reach.py``): ``sg_term(d, u)``, or ``-0.0``,
@@ -337,7 +353,7 @@ def python_source(tape, output=None):
              # the other functions the table's rules call (erf, where, dsigmoid ...), as the
              # kernels compute them
              "from scalargraph.kernels.scalar import *  # noqa: F401,F403",
-             "from math import " + ", ".join(_EXTRA_MATH), "", "", _PY_HELPERS, "",
+             "from math import " + ", ".join(_EXTRA_MATH) + ", pow", "", "", _PY_HELPERS, "",
              "def value_and_gradient(inputs):",
              f'    """Output {k} of the tape and its gradient at ``inputs`` ({plan.n_inputs} numbers).',
              "",
@@ -348,7 +364,7 @@ def python_source(tape, output=None):
              "    # forward pass"]
     for i in range(plan.n_inputs, plan.n):
         if keep[i]:
-            lines.append(f"    {name(i)} = {plan.value(i, name, _fill_python)}")
+            lines.append(f"    {name(i)} = {plan.value(i, name, _fill_readable)}")
     lines.append("    # backward pass")
     for p in range(plan.n - 1, -1, -1):
         if not (keep[p] and plan.active[p]):
@@ -357,7 +373,7 @@ def python_source(tape, output=None):
         for c, s in plan.children[p]:
             if not keep[c]:
                 continue
-            d = plan.partial(c, s, name, _fill_python)
+            d = plan.partial(c, s, name, _fill_readable)
             num = _number(d)
             if num == 0.0:
                 continue

@@ -7,7 +7,6 @@ the C source claim its bits.
 
 import ctypes
 import math
-import re
 import shutil
 import subprocess
 
@@ -87,3 +86,20 @@ def test_c_source_reads_constants_as_the_interpreter_does(tmp_path):
             v = dll.tape_value_and_gradient(x.ctypes.data_as(ptr), k, g.ctypes.data_as(ptr))
             vt, gt = tape.value_and_gradient(x, output=k)
             assert same_bits(v, vt) and same_bits(g, gt), (p, k)
+
+
+def test_python_source_raises_where_pow_has_no_real_value():
+    # Python's ** gave a complex number for (-8.0) ** (1/3), silently, where the tape gives
+    # NaN; the Python rendering raises there (math.pow), as it does for log(0) and x / 0.
+    with sg.Graph():
+        x = sg.var("x")
+        tape = sg.compile([x], [x ** (1.0 / 3.0) + 2.0 ** x + x ** sg.const(3.0)])
+    namespace = {}
+    exec(tape.to_source("python"), namespace)  # noqa: S102
+    assert math.isnan(tape([-8.0])[0])
+    with pytest.raises(ValueError):
+        namespace["value_and_gradient"]([-8.0])
+    for p in (0.3, 1.0, 8.0, 27.5):  # elsewhere, math.pow is the same libm pow: the same bits
+        v, g = namespace["value_and_gradient"]([p])
+        vt, gt = tape.value_and_gradient([p])
+        assert same_bits(v, vt) and same_bits(g, gt), p
