@@ -59,10 +59,11 @@ _EXTRA_MATH = ("expm1", "log2", "log10", "sinh", "cosh", "asin", "acos", "atan",
 
 
 def literal(c):
-    """A float as Python source that reads back to the same bits (inf, nan, -0.0 included)."""
+    """A float as Python source that reads back to the same bits (inf, -0.0 and the sign of
+    a NaN included; not a NaN's payload)."""
     c = float(c)
-    if math.isnan(c):
-        return "nan"
+    if math.isnan(c):  # the sign bit too, which copysign(x, c) reads (Numba folds -nan to nan)
+        return "copysign(nan, -1.0)" if math.copysign(1.0, c) < 0 else "nan"
     if math.isinf(c):
         return "inf" if c > 0 else "(-inf)"
     return repr(c) if math.copysign(1.0, c) > 0 else f"({c!r})"

@@ -70,7 +70,7 @@ from scalargraph.kernels import straight as _k
 from scalargraph.kernels.scalar import gt, sigmoid, softplus
 
 {math_names} = {math_values}
-inf, nan = math.inf, math.nan
+inf, nan, copysign = math.inf, math.nan, math.copysign
 
 N_INPUTS = {n_inputs}
 N_OUTPUTS = {n_outputs}

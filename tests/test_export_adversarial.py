@@ -103,3 +103,22 @@ def test_python_source_raises_where_pow_has_no_real_value():
         v, g = namespace["value_and_gradient"]([p])
         vt, gt = tape.value_and_gradient([p])
         assert same_bits(v, vt) and same_bits(g, gt), p
+
+
+def test_a_negative_nan_constant_keeps_its_sign_in_every_rendering(tmp_path):
+    # literal() wrote every NaN as nan, dropping the sign bit that copysign reads: the
+    # specialized code, the C and the Python source gave copysign(2, -nan) = +2, the tape -2.
+    with sg.Graph():
+        x = sg.var("x")
+        f = sg.copysign(x, sg.const(-math.nan)) + 10.0 * sg.copysign(x, sg.const(math.nan))
+        tape = sg.compile([x], [f])
+    assert tape([2.0])[0] == 18.0  # -2 + 20: the interpreter reads the constant's bits
+    assert same_bits(tape.specialize()([2.0]), [18.0])
+    namespace = {}
+    exec(tape.to_source("python"), namespace)  # noqa: S102
+    assert namespace["value_and_gradient"]([2.0])[0] == 18.0
+    dll = _compile_c(tmp_path, tape.to_source("c"))
+    ptr = ctypes.POINTER(ctypes.c_double)
+    p, out = np.array([2.0]), np.empty(1)
+    dll.tape_values(p.ctypes.data_as(ptr), out.ctypes.data_as(ptr))
+    assert out[0] == 18.0
