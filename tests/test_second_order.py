@@ -365,3 +365,8 @@ def test_hessian_through_custom_partials_is_the_jacobian_of_the_gradient():
                                                           [sg.sin(a) * b, sg.cos(b)]),
                          argnums=(0, 1))(-1.0, 2.0)
     np.testing.assert_allclose(np.array(hess, dtype=float), want, rtol=1e-15, atol=0)
+    # with a data argument hessian_fn takes the parameters' columns from hvp: same matrix
+    hess = sg.hessian_fn(lambda a, b, d: d * sg.custom_gradient(a * a * b, [a, b],
+                                                                [sg.sin(a) * b, sg.cos(b)]),
+                         argnums=(0, 1))(-1.0, 2.0, 1.0)
+    np.testing.assert_allclose(np.array(hess, dtype=float), want, rtol=1e-15, atol=0)
