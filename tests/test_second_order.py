@@ -370,3 +370,24 @@ def test_hessian_through_custom_partials_is_the_jacobian_of_the_gradient():
                                                                 [sg.sin(a) * b, sg.cos(b)]),
                          argnums=(0, 1))(-1.0, 2.0, 1.0)
     np.testing.assert_allclose(np.array(hess, dtype=float), want, rtol=1e-15, atol=0)
+
+
+def test_sparse_hessian_through_custom_partials_is_not_symmetrized():
+    # The star coloring's recovery reads (i, j) from row j when j shares its color in row i:
+    # right for a symmetric Hessian only. Custom partials that are not a gradient gave
+    # sparse_hessian entries of the transpose (here (2, 1) = H[1, 2], 1.91, where H[2, 1] = 0).
+    n = 8
+    xs = [sg.var(f"x{i}") for i in range(n)]
+    value = sum(xs[i] * xs[i + 1] for i in range(n - 1))
+    partials = [2.0 * sg.sin(xs[i + 1]) for i in range(n - 1)] + [0.0 * xs[0] + 1.0]
+    tape = sg.compile(xs, [sg.custom_gradient(value, xs, partials)])
+    p = np.linspace(0.1, 0.8, n)
+    want = np.zeros((n, n))  # d partial_i / d x_j, closed form
+    for i in range(n - 1):
+        want[i, i + 1] = 2.0 * np.cos(p[i + 1])
+    sparse = np.asarray(tape.sparse_hessian(p).todense())
+    np.testing.assert_allclose(sparse, want, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(tape.hessian(p), want, rtol=1e-15, atol=0)
+    plan = tape.sparse_plan(kind="hessian")
+    np.testing.assert_allclose(np.asarray(tape.sparse_hessian(p, plan=plan).todense()), want,
+                               rtol=1e-15, atol=0)
