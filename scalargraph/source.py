@@ -137,22 +137,28 @@ class Plan:
         return fill(rec.value, {"x": x, "y": y})
 
     def const_names(self):
-        """Name the pool's constants ``k{j}`` in the expressions; returns ``[(j, literal)]``,
-        the constants that live nodes read, for the rendering to assign ``k{j}`` from.
+        """Name the pool's constants ``k{j}`` in the expressions where compilers could fold
+        them inexactly; returns ``[(j, literal)]``, the named ones, for the rendering to
+        assign ``k{j}`` from.
 
-        Compiled renderings (Numba, C) read the constants through a value the compiler
+        Compiled renderings (Numba, C) read those constants through a value the compiler
         cannot see into: written as literals, compilers rewrite library calls on them
         (``pow(x, -1.0)`` as ``1.0 / x``, ``pow(8.0, x)`` as ``exp2(3.0 * x)``; GCC folds
         ``log1p(2.0)`` with MPFR, correctly rounded), which gives other bits than the libm
-        calls of the interpreter."""
-        used = set()
+        calls of the interpreter. Named: every constant node (it may feed any op, or a
+        subgraph of constants), and an op's own constant where its rules raise to a power or
+        call a library function. The rest stay literals (IEEE arithmetic and comparisons on
+        them fold exactly; a literal partial saves the derivative rule's select)."""
+        named = set()
         for i in range(self.n):
-            if self.live[i] and self.rec[i].kind == ops.Kind.CONST:
-                used.add(self.arg0[i])
-            elif self.live[i] and self.rec[i].kind == ops.Kind.CONST_RIGHT:
-                used.add(self.arg1[i])
-        self.const = lambda j: f"k{j}"
-        return [(j, literal(self.consts[j])) for j in sorted(used)]
+            if not self.live[i]:
+                continue
+            if self.rec[i].kind == ops.Kind.CONST:
+                named.add(self.arg0[i])
+            elif self.rec[i].kind == ops.Kind.CONST_RIGHT and _inexact(self.rec[i]):
+                named.add(self.arg1[i])
+        self.const = lambda j: f"k{j}" if j in named else literal(self.consts[j])
+        return [(j, literal(self.consts[j])) for j in sorted(named)]
 
     def partial(self, i, slot, name, fill):
         """d node i / d parent ``slot`` as an expression (``z`` is node i's own value)."""
@@ -162,6 +168,25 @@ class Plan:
     def seeds(self, i):
         """Positions k with outputs[k] == i."""
         return [k for k, o in enumerate(self.outputs) if o == i]
+
+
+# Functions of the rules that compilers fold exactly on constants (comparisons, selects,
+# sign and rounding operations): anything else (libm, **) may fold with other bits.
+_EXACT_CALLS = {"gt", "lt", "le", "ge", "eq", "ne", "where", "abs", "copysign", "floor", "ceil",
+                "trunc", "round", "fmod", "remainder"}
+
+
+@functools.cache
+def _inexact(rec):
+    """Whether an op's rules raise to a power or call a function outside _EXACT_CALLS."""
+    for rule in (rec.value, *rec.partials):
+        for node in ast.walk(ast.parse(rule, mode="eval")):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+                return True
+            if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name)
+                                                   and node.func.id in _EXACT_CALLS):
+                return True
+    return False
 
 
 def _fill_python(rule, names):
