@@ -122,3 +122,13 @@ def test_a_negative_nan_constant_keeps_its_sign_in_every_rendering(tmp_path):
     p, out = np.array([2.0]), np.empty(1)
     dll.tape_values(p.ctypes.data_as(ptr), out.ctypes.data_as(ptr))
     assert out[0] == 18.0
+
+
+def test_a_tape_without_outputs_says_so_instead_of_asking_for_one():
+    with sg.Graph():
+        x = sg.var("x")
+        tape = sg.compile([x], [])
+    for call in (lambda: tape.to_source("python"), lambda: tape.gradient([1.0])):
+        with pytest.raises(ValueError, match="0 outputs") as err:
+            call()
+        assert "pass output=k" not in str(err.value)
