@@ -42,7 +42,7 @@ def fd_hessian(tape, x, output=None):
         up, down = x.copy(), x.copy()
         up[j] += h
         down[j] -= h
-        hess[j] = (tape.gradient(up, output) - tape.gradient(down, output)) / (up[j] - down[j])
+        hess[:, j] = (tape.gradient(up, output) - tape.gradient(down, output)) / (up[j] - down[j])
     return hess
 
 
