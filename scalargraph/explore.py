@@ -16,6 +16,7 @@ consecutive depths, and a group opens to its nodes.
 
 import json
 import os
+import re
 
 import numpy as np
 
@@ -126,12 +127,16 @@ def page(tape, x, *, points=(), labels=None, title=None, max_nodes=MAX_NODES):
             val, part = tape.linearize(p)
             point_js.append(f"{{x:{_floats(p)},val:{_floats(val)},p0:{_floats(part[:, 0])},"
                             f"p1:{_floats(part[:, 1])}}}")
-    script = ("const DATA = " + json.dumps(data, ensure_ascii=False).replace("</", "<\\/") + ";\n"
+    # Every "<" of the names and labels as \u003c: "</script>" would end the script, and
+    # "<!--<script>" (HTML's script-data escape states) would make the parser swallow the
+    # page's own </script>: the script never ran and the page stayed empty.
+    script = ("const DATA = " + json.dumps(data, ensure_ascii=False).replace("<", "\\u003c") + ";\n"
               + "DATA.consts = " + _floats(tape.consts) + ";\n"
               + "DATA.points = [" + ",\n".join(point_js) + "];\n" + js_ops)
     heading = title or f"scalargraph explorer: {tape.n_nodes} nodes"
-    return (PAGE.replace("/*TITLE*/", _html_escape(heading))
-            .replace("/*DATA*/", script))
+    # One pass: a title holding "/*DATA*/" must not receive the script (as HTML, in <h1>).
+    parts = {"/*TITLE*/": _html_escape(heading), "/*DATA*/": script}
+    return re.sub(r"/\*(?:TITLE|DATA)\*/", lambda m: parts[m.group(0)], PAGE)
 
 
 def _html_escape(text):

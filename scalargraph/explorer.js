@@ -364,7 +364,7 @@ function init() {
       $("note").textContent = `expected ${NIN} number(s), like 1.5, -2e-3, inf or nan: point not changed`;
       return;
     }
-    $("note").textContent = "evaluated in this page by the op table in JavaScript";
+    $("note").textContent = "evaluated in this page by the op table in JavaScript (the browser's Math may differ from the tape's libm in the last digit)";
     setPoint(evaluate(x));
   };
   $("reset").onclick = () => { stop(); go(0); };

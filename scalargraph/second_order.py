@@ -100,8 +100,11 @@ def hvp(tape, x, v, output=None):
 def hessian(tape, x, output=None):
     """The Hessian of one output at ``x``, array (n_inputs, n_inputs), from n products H e_j.
 
-    Row j is H e_j (the Hessian is symmetric; the rows are computed independently, so
-    symmetry holds to rounding, not by construction).
+    Entry (i, j) is d gradient_i / d x_j, as :meth:`Tape.sparse_hessian`,
+    :func:`scalargraph.hessian` and finite differences of the gradient give it: column j
+    is H e_j (:func:`hvp`). The columns are computed independently, so symmetry holds to
+    rounding, not by construction; through ``sg.custom_gradient`` partials that are not a
+    gradient the matrix is not symmetric.
 
     Cost: one forward sweep with partials, then n_inputs pairs of second-order sweeps
     (tangents, then adjoints with their tangents), compiled, in slices of ``ROWS_WORK``
@@ -126,7 +129,10 @@ def hessian(tape, x, output=None):
         _so.hessian_rows(n_in, lo, min(n_in, lo + step), tape.op, tape.arg0, tape.arg1,
                          tape.consts, values, partials, *work, seed_at, hess)
     _workmem.give(tape, buf)
-    return hess
+    # hessian_rows writes H e_j into row j: transposed, so that column j is H e_j (a
+    # custom_gradient's Hessian need not be symmetric; it was returned transposed against
+    # sparse_hessian, sg.hessian and hvp)
+    return np.ascontiguousarray(hess.T)
 
 
 def graph_of(tape):

@@ -59,10 +59,11 @@ _EXTRA_MATH = ("expm1", "log2", "log10", "sinh", "cosh", "asin", "acos", "atan",
 
 
 def literal(c):
-    """A float as Python source that reads back to the same bits (inf, nan, -0.0 included)."""
+    """A float as Python source that reads back to the same bits (inf, -0.0 and the sign of
+    a NaN included; not a NaN's payload)."""
     c = float(c)
-    if math.isnan(c):
-        return "nan"
+    if math.isnan(c):  # the sign bit too, which copysign(x, c) reads (Numba folds -nan to nan)
+        return "copysign(nan, -1.0)" if math.copysign(1.0, c) < 0 else "nan"
     if math.isinf(c):
         return "inf" if c > 0 else "(-inf)"
     return repr(c) if math.copysign(1.0, c) > 0 else f"({c!r})"
@@ -91,6 +92,9 @@ class Plan:
         self.outputs = tape.outputs.tolist()
         self.n = n = len(op)
         self.n_inputs = tape.n_inputs
+        # A constant of the pool as an expression: its literal, or (const_names) the name of a
+        # local the rendering assigns it to (see constants()).
+        self.const = lambda j: literal(self.consts[j])
         self.rec = [ops.BY_CODE[o] for o in op]
         self.parents = [(arg0[i], arg1[i])[:self.rec[i].arity] for i in range(n)]
         self.arg0, self.arg1 = arg0, arg1
@@ -121,16 +125,40 @@ class Plan:
         if rec.kind == ops.Kind.BINARY:
             return x, name(self.arg1[i])
         if rec.kind == ops.Kind.CONST_RIGHT:
-            return x, literal(self.consts[self.arg1[i]])
+            return x, self.const(self.arg1[i])
         return x, None
 
     def value(self, i, name, fill):
         """Node i's value expression (not for inputs), its rule with the operands put in."""
         rec = self.rec[i]
         if rec.kind == ops.Kind.CONST:
-            return literal(self.consts[self.arg0[i]])
+            return self.const(self.arg0[i])
         x, y = self._operands(i, name)
         return fill(rec.value, {"x": x, "y": y})
+
+    def const_names(self):
+        """Name the pool's constants ``k{j}`` in the expressions where compilers could fold
+        them inexactly; returns ``[(j, literal)]``, the named ones, for the rendering to
+        assign ``k{j}`` from.
+
+        Compiled renderings (Numba, C) read those constants through a value the compiler
+        cannot see into: written as literals, compilers rewrite library calls on them
+        (``pow(x, -1.0)`` as ``1.0 / x``, ``pow(8.0, x)`` as ``exp2(3.0 * x)``; GCC folds
+        ``log1p(2.0)`` with MPFR, correctly rounded), which gives other bits than the libm
+        calls of the interpreter. Named: every constant node (it may feed any op, or a
+        subgraph of constants), and an op's own constant where its rules raise to a power or
+        call a library function. The rest stay literals (IEEE arithmetic and comparisons on
+        them fold exactly; a literal partial saves the derivative rule's select)."""
+        named = set()
+        for i in range(self.n):
+            if not self.live[i]:
+                continue
+            if self.rec[i].kind == ops.Kind.CONST:
+                named.add(self.arg0[i])
+            elif self.rec[i].kind == ops.Kind.CONST_RIGHT and _inexact(self.rec[i]):
+                named.add(self.arg1[i])
+        self.const = lambda j: f"k{j}" if j in named else literal(self.consts[j])
+        return [(j, literal(self.consts[j])) for j in sorted(named)]
 
     def partial(self, i, slot, name, fill):
         """d node i / d parent ``slot`` as an expression (``z`` is node i's own value)."""
@@ -140,6 +168,25 @@ class Plan:
     def seeds(self, i):
         """Positions k with outputs[k] == i."""
         return [k for k, o in enumerate(self.outputs) if o == i]
+
+
+# Functions of the rules that compilers fold exactly on constants (comparisons, selects,
+# sign and rounding operations): anything else (libm, **) may fold with other bits.
+_EXACT_CALLS = {"gt", "lt", "le", "ge", "eq", "ne", "where", "abs", "copysign", "floor", "ceil",
+                "trunc", "round", "fmod", "remainder"}
+
+
+@functools.cache
+def _inexact(rec):
+    """Whether an op's rules raise to a power or call a function outside _EXACT_CALLS."""
+    for rule in (rec.value, *rec.partials):
+        for node in ast.walk(ast.parse(rule, mode="eval")):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+                return True
+            if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name)
+                                                   and node.func.id in _EXACT_CALLS):
+                return True
+    return False
 
 
 def _fill_python(rule, names):
@@ -153,6 +200,22 @@ def _fill_python(rule, names):
             return node
 
     return ast.unparse(Put().visit(tree))
+
+
+def _fill_readable(rule, names):
+    """``_fill_python`` with ``**`` written ``pow(a, b)``, math's: Python's ``**`` gives a
+    complex number for a negative base and a fractional exponent ((-8.0) ** (1/3)), where
+    the tape gives NaN; math.pow raises there, as the other math calls do."""
+    tree = ast.parse(_fill_python(rule, names), mode="eval")
+
+    class Pow(ast.NodeTransformer):
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            if isinstance(node.op, ast.Pow):
+                return ast.Call(ast.Name("pow", ast.Load()), [node.left, node.right], [])
+            return node
+
+    return ast.unparse(ast.fix_missing_locations(Pow().visit(tree)))
 
 
 # ---- Numba (what specialize compiles) ---------------------------------------------------
@@ -316,7 +379,7 @@ def python_source(tape, output=None):
              # the other functions the table's rules call (erf, where, dsigmoid ...), as the
              # kernels compute them
              "from scalargraph.kernels.scalar import *  # noqa: F401,F403",
-             "from math import " + ", ".join(_EXTRA_MATH), "", "", _PY_HELPERS, "",
+             "from math import " + ", ".join(_EXTRA_MATH) + ", pow", "", "", _PY_HELPERS, "",
              "def value_and_gradient(inputs):",
              f'    """Output {k} of the tape and its gradient at ``inputs`` ({plan.n_inputs} numbers).',
              "",
@@ -327,7 +390,7 @@ def python_source(tape, output=None):
              "    # forward pass"]
     for i in range(plan.n_inputs, plan.n):
         if keep[i]:
-            lines.append(f"    {name(i)} = {plan.value(i, name, _fill_python)}")
+            lines.append(f"    {name(i)} = {plan.value(i, name, _fill_readable)}")
     lines.append("    # backward pass")
     for p in range(plan.n - 1, -1, -1):
         if not (keep[p] and plan.active[p]):
@@ -336,7 +399,7 @@ def python_source(tape, output=None):
         for c, s in plan.children[p]:
             if not keep[c]:
                 continue
-            d = plan.partial(c, s, name, _fill_python)
+            d = plan.partial(c, s, name, _fill_readable)
             num = _number(d)
             if num == 0.0:
                 continue

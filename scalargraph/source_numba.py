@@ -70,7 +70,7 @@ from scalargraph.kernels import straight as _k
 from scalargraph.kernels.scalar import gt, sigmoid, softplus
 
 {math_names} = {math_values}
-inf, nan = math.inf, math.nan
+inf, nan, copysign = math.inf, math.nan, math.copysign
 
 N_INPUTS = {n_inputs}
 N_OUTPUTS = {n_outputs}
@@ -93,6 +93,8 @@ def numba_module(tape):
     """
     plan = Plan(tape)
     n_in, m = plan.n_inputs, len(plan.outputs)
+    # the tape's constants, read through _k.opaque (see Plan.const_names)
+    consts = [(f"k{j}", f"_k.opaque({lit})") for j, lit in plan.const_names()]
     text = [NUMBA_HEADER.format(
         math_names=", ".join(_MATH), math_values=", ".join(f"math.{f}" for f in _MATH),
         n_inputs=n_in, n_outputs=m, n_nodes=plan.n)]
@@ -114,6 +116,7 @@ def numba_module(tape):
              '    """Every output at x (N_INPUTS,) into out (N_OUTPUTS,)."""',
              "    if x.shape[0] != N_INPUTS or out.shape[0] != N_OUTPUTS:",
              '        raise ValueError("values: x must have N_INPUTS entries and out N_OUTPUTS")']
+    text += block(consts)
     text += block(fwd_values)
     text += [f"    out[{k}] = v{i}" for k, i in enumerate(plan.outputs)]
 
@@ -131,6 +134,7 @@ def numba_module(tape):
              '        raise ValueError("value_and_gradient: x and g must have N_INPUTS entries")',
              "    if output < 0 or output >= N_OUTPUTS:",
              '        raise ValueError("value_and_gradient: output index out of range")']
+    text += block(consts)
     text += block(fwd)
     text += block(s.backward(seed))
     text += [f"    g[{i}] = " + (f"a{i} + 0.0" if plan.active[i] else "0.0") for i in range(n_in)]
@@ -145,6 +149,7 @@ def numba_module(tape):
              '    """Tangents of the outputs along v (N_INPUTS,) at x, into out (N_OUTPUTS,)."""',
              "    if x.shape[0] != N_INPUTS or v.shape[0] != N_INPUTS or out.shape[0] != N_OUTPUTS:",
              '        raise ValueError("jvp: x and v must have N_INPUTS entries, out N_OUTPUTS")']
+    text += block(consts)
     text += block(fwd)
     text += block(s.tangents(lambda i: f"v[{i}]"))
     text += [f"    out[{k}] = " + _output_of(plan, k, "t") for k in range(m)]

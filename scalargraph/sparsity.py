@@ -181,11 +181,19 @@ def jacobian_plan(tape, mode="auto", ordering="dsatur"):
 
 
 def hessian_plan(tape, output=None, ordering="smallest_last"):
-    """The Hessian pattern of one output and a star coloring of it.
+    """The Hessian pattern of one output and a star coloring of it (a column coloring for a
+    tape with ``sg.custom_gradient`` partials, whose Hessian need not be symmetric).
     Cost: :func:`hessian_sparsity` + the coloring."""
     validate.require_tape(tape, "sparsity.hessian_plan")
     pattern = hessian_sparsity(tape, output)
-    colors = coloring.star_coloring(pattern, ordering)
+    if np.any(tape.op == ops.LINK):
+        # sg.custom_gradient's partials need not be a gradient, so the Hessian need not be
+        # symmetric: star recovery, which reads (i, j) from row j where j shares its color
+        # in row i, would return H[j, i]. A column coloring (no two columns of a color
+        # share a row) reads every (i, j) from its own column's product.
+        colors = coloring.color_columns(pattern)
+    else:
+        colors = coloring.star_coloring(pattern, ordering)
     return SparsePlan("hessian", "hessian", pattern, colors, validate.output_index(tape, output),
                       fingerprint(tape), _trusted=True)
 

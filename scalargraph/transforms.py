@@ -271,7 +271,7 @@ class _Hessian(Transformed):
             e = np.zeros(tape.n_inputs)
             for j in range(n_p):
                 e[j] = 1.0
-                hess[j] = tape.hvp(x, e)[:n_p]
+                hess[:, j] = tape.hvp(x, e)[:n_p]  # column j is H e_j, as tape.hessian's
                 e[j] = 0.0
         if not self._many:
             _, s, e, shape = layout.diff[0]

@@ -67,6 +67,9 @@ def vector(v, size, what):
 def output_index(tape, output):
     """Which output (an int in 0 .. n_outputs - 1); None is allowed for a one-output tape."""
     if output is None:
+        if tape.n_outputs == 0:  # nothing to choose: "pass output=k" would mislead
+            raise ValueError("this tape has 0 outputs, so there is no output to differentiate "
+                             "or write: compile it with the nodes you want as outputs")
         if tape.n_outputs != 1:
             raise ValueError(f"this tape has {tape.n_outputs} outputs: pass output=k to "
                              "choose one, or use jacobian() or vjp()")

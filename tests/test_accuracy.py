@@ -273,7 +273,7 @@ def test_power_derivatives_are_accurate_where_the_exponent_minus_one_rounds():
     P, C = mpmath.mpf(5e-324), mpmath.mpf(0.3)
     dxy = float(P ** (C - 1) * (1 + C * mpmath.log(P)))
     h = sg.compile([a, b], [a ** b]).hessian([5e-324, 0.3])
-    assert abs(h[1, 0] - dxy) <= 1e-12 * abs(dxy)
+    assert abs(h[0, 1] - dxy) <= 1e-12 * abs(dxy)  # entry (i, j) = d gradient_i / d x_j
 
 
 def test_atan_second_derivative_does_not_underflow_before_its_value():

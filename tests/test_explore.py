@@ -434,3 +434,25 @@ def test_typed_points_follow_c_pow_where_javascript_differs(web, tmp_path):
         got = [key(float(v[0])) for _, v in sorted(shown(web).items())]
         assert got == [key(w) for w in tape.values(x)], x
     assert_clean(web, path)
+
+
+@needs_browser
+def test_names_labels_and_titles_cannot_break_the_page(web, tmp_path):
+    # "<!--<script>" in a label put HTML's parser in the script-data escape states, where the
+    # page's own </script> did not end the script: nothing ran and the page stayed empty. A
+    # title holding "/*DATA*/" received the script as HTML (in <h1>), a syntax error.
+    x, y = sg.var("x"), sg.var("y")
+    f = sg.sin(x) * y
+    tape = sg.compile([x, y], [f])
+    hostile = ["<!--<script>", "</script><script>document.title='PWNED'</script>",
+               "<img src=x onerror=\"document.title='PWNED'\">", "\u2028'\"\\`${1}"]
+    for k, text in enumerate(hostile):
+        for kw in ({"labels": {f: text}}, {"title": "/*DATA*/" + text}):
+            path = sg.explore(tape, [0.5, 2.0], tmp_path / f"hostile{k}.html", **kw)
+            open_page(web, path)
+            assert web.execute_script("return typeof DATA === 'object' && DATA.n === 4"), (text, kw)
+            assert web.title != "PWNED"  # no injected script ran
+            click(web, "end")
+            seen = sorted(shown(web).items())
+            assert [bits(float(v[0])) for _, v in seen] == [bits(w) for w in tape.values([0.5, 2.0])]
+            assert_clean(web, path)

@@ -188,12 +188,12 @@ def check_derivatives_consistent(tape, x):
     for segments in sorted({1, 2, 3, tape.n_nodes, tape.n_nodes + 1}):
         for k in range(m):
             assert_same(tape.gradient(x, output=k, checkpoints=segments), reverse[k])
-    # Second order: runs at any point; H e_j by hvp is row j of the Hessian.
+    # Second order: runs at any point; H e_j by hvp is column j of the Hessian.
     if m and n:
         hessian = tape.hessian(x, output=0)
         assert hessian.shape == (n, n)
         for j in range(n):
-            assert_same(tape.hvp(x, np.eye(n)[j], output=0), hessian[j])
+            assert_same(tape.hvp(x, np.eye(n)[j], output=0), hessian[:, j])
     # Batches: the same arithmetic in another loop, so the same bits.
     X = np.stack([x, x[::-1], x])
     assert_same(tape(X, workers=1), np.stack([tape(p) for p in X]))

@@ -42,7 +42,7 @@ def fd_hessian(tape, x, output=None):
         up, down = x.copy(), x.copy()
         up[j] += h
         down[j] -= h
-        hess[j] = (tape.gradient(up, output) - tape.gradient(down, output)) / (up[j] - down[j])
+        hess[:, j] = (tape.gradient(up, output) - tape.gradient(down, output)) / (up[j] - down[j])
     return hess
 
 
@@ -164,10 +164,10 @@ def test_each_op_second_derivatives_match_the_hand_written_ones(op):
         if op.arity == 1:
             expected[:, 1] = expected[1, :] = 0.0  # y is not an operand of this tape
         point = np.array([xv, yv])
-        # tape.hessian's row i is d(gradient)/dx_i, reference.SECOND's row s is
-        # d(partial_s)/d(operands): transposes, equal for every op but link, whose
-        # "Hessian" d(partial_x = y)/dy = 1 is not symmetric.
-        assert_close(tape.hessian(point), expected.T, CLOSED_RTOL * 100)
+        # tape.hessian's entry (s, j) is d(gradient_s)/dx_j, as reference.SECOND's row s is
+        # d(partial_s)/d(operands) and sg.hessian's row s (below); link's
+        # d(partial_x = y)/dy = 1 is not symmetric.
+        assert_close(tape.hessian(point), expected, CLOSED_RTOL * 100)
         symbolic = sg.compile(xy, list(sg.hessian(z, xy).ravel()))(point).reshape(2, 2)
         assert_close(symbolic, expected, CLOSED_RTOL * 100)
 
@@ -314,7 +314,7 @@ def test_multi_output_tapes_need_an_output_index():
 
 def test_hessian_rows_are_the_hvps_of_unit_vectors_in_any_slices(monkeypatch):
     # hessian() runs its rows in a compiled loop, in slices of ROWS_WORK node-rows per call:
-    # each row must be hvp(x, e_j) bit for bit, and slices of one row change nothing.
+    # each column must be hvp(x, e_j) bit for bit, and slices of one row change nothing.
     rng = np.random.default_rng(3)
     xs = sg.variables(12)
     f = sg.sum(sg.sin(xs[:-1] * xs[1:])) + sg.exp(xs[0] * xs[5]) * sg.tanh(xs[11])
@@ -322,8 +322,8 @@ def test_hessian_rows_are_the_hvps_of_unit_vectors_in_any_slices(monkeypatch):
     x = rng.uniform(-1, 1, 12)
     for output in (0, 1):
         hess = tape.hessian(x, output=output)
-        rows = np.array([tape.hvp(x, np.eye(12)[j], output=output) for j in range(12)])
-        assert hess.tobytes() == rows.tobytes()
+        cols = np.array([tape.hvp(x, np.eye(12)[j], output=output) for j in range(12)]).T
+        assert hess.tobytes() == np.ascontiguousarray(cols).tobytes()
         monkeypatch.setattr(second_order, "ROWS_WORK", 1)
         assert tape.hessian(x, output=output).tobytes() == hess.tobytes()
         monkeypatch.undo()
@@ -339,3 +339,55 @@ def test_ctrl_c_stops_a_large_hessian_between_slices():
     """, "scalargraph.kernels.second", "hessian_rows", "tape.hessian(np.full(3000, 0.5))")
     assert result["latency"] is not None, f"the Hessian ran to its end: {result}"
     assert result["latency"] < 2.0, result  # a slice is 15-60 ms
+
+
+def test_hessian_through_custom_partials_is_the_jacobian_of_the_gradient():
+    # Custom partials that are not a gradient: the Hessian is not symmetric. tape.hessian
+    # returned its transpose (row j = H e_j), against tape.sparse_hessian, sg.hessian, hvp
+    # and finite differences of the gradient (entry (i, j) = d gradient_i / d x_j).
+    x, y = sg.var("x"), sg.var("y")
+    f = sg.custom_gradient(x * x * y, [x, y], [sg.sin(x) * y, sg.cos(y)])
+    tape = sg.compile([x, y], [f])
+    p = np.array([-1.0, 2.0])
+    want = np.array([[np.cos(-1.0) * 2.0, np.sin(-1.0)], [0.0, -np.sin(2.0)]])  # closed form
+    H = tape.hessian(p)
+    np.testing.assert_allclose(H, want, rtol=1e-15, atol=0)
+    h = 1e-6
+    fd = np.stack([(tape.gradient(p + h * e) - tape.gradient(p - h * e)) / (2 * h)
+                   for e in np.eye(2)], 1)
+    np.testing.assert_allclose(H, fd, rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(H[:, 1], tape.hvp(p, [0.0, 1.0]), rtol=1e-15, atol=0)
+    np.testing.assert_allclose(H, np.asarray(tape.sparse_hessian(p).todense()), rtol=1e-15,
+                               atol=0)
+    graph = sg.compile([x, y], list(np.asarray(sg.hessian(f, [x, y]), dtype=object).ravel()))
+    np.testing.assert_allclose(H.ravel(), graph(p), rtol=1e-15, atol=0)
+    hess = sg.hessian_fn(lambda a, b: sg.custom_gradient(a * a * b, [a, b],
+                                                          [sg.sin(a) * b, sg.cos(b)]),
+                         argnums=(0, 1))(-1.0, 2.0)
+    np.testing.assert_allclose(np.array(hess, dtype=float), want, rtol=1e-15, atol=0)
+    # with a data argument hessian_fn takes the parameters' columns from hvp: same matrix
+    hess = sg.hessian_fn(lambda a, b, d: d * sg.custom_gradient(a * a * b, [a, b],
+                                                                [sg.sin(a) * b, sg.cos(b)]),
+                         argnums=(0, 1))(-1.0, 2.0, 1.0)
+    np.testing.assert_allclose(np.array(hess, dtype=float), want, rtol=1e-15, atol=0)
+
+
+def test_sparse_hessian_through_custom_partials_is_not_symmetrized():
+    # The star coloring's recovery reads (i, j) from row j when j shares its color in row i:
+    # right for a symmetric Hessian only. Custom partials that are not a gradient gave
+    # sparse_hessian entries of the transpose (here (2, 1) = H[1, 2], 1.91, where H[2, 1] = 0).
+    n = 8
+    xs = [sg.var(f"x{i}") for i in range(n)]
+    value = sum(xs[i] * xs[i + 1] for i in range(n - 1))
+    partials = [2.0 * sg.sin(xs[i + 1]) for i in range(n - 1)] + [0.0 * xs[0] + 1.0]
+    tape = sg.compile(xs, [sg.custom_gradient(value, xs, partials)])
+    p = np.linspace(0.1, 0.8, n)
+    want = np.zeros((n, n))  # d partial_i / d x_j, closed form
+    for i in range(n - 1):
+        want[i, i + 1] = 2.0 * np.cos(p[i + 1])
+    sparse = np.asarray(tape.sparse_hessian(p).todense())
+    np.testing.assert_allclose(sparse, want, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(tape.hessian(p), want, rtol=1e-15, atol=0)
+    plan = tape.sparse_plan(kind="hessian")
+    np.testing.assert_allclose(np.asarray(tape.sparse_hessian(p, plan=plan).todense()), want,
+                               rtol=1e-15, atol=0)

@@ -13,7 +13,9 @@ opcode folds each ``rules`` switch down to the one op. They call the interpreter
 so the bits are the interpreter's.
 """
 
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from . import rules
 from .reach import finite_or_nan, term
@@ -62,3 +64,25 @@ def binary_d1(o, x, y):
 @njit(**_JIT)
 def const_right_d(o, x, c):
     return rules.const_right_partials(o, x, c)[1]
+
+
+@intrinsic
+def opaque(typingctx, x):
+    """x (a float64), which LLVM may not constant-fold through: the straight-line code reads
+    the tape's constants through it. Written as literals, LLVM's library-call simplifier
+    rewrites ``pow(x, -1.0)`` as ``1.0 / x`` and ``pow(8.0, x)`` as ``exp2(3.0 * x)``, and
+    folds ``exp2(c)`` as the host's ``pow(2, c)``: other bits than the libm calls of the
+    interpreter, which reads its constants from an array (``8.0 ** x`` was off by up to
+    ~50 ulp at |x| = 30). An empty inline-assembly statement on the bits in a general
+    register: no instruction, a register move at most."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        bits = builder.bitcast(args[0], i64)
+        out = builder.asm(ir.FunctionType(i64, [i64]), "", "=r,0", [bits], side_effect=False,
+                          name="opaque")
+        return builder.bitcast(out, ir.DoubleType())
+
+    return types.float64(types.float64), codegen
