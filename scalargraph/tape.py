@@ -717,6 +717,9 @@ class Tape:
     def hessian(self, x, output=None):
         """Hessian of one output, array (n_inputs, n_inputs), from n_inputs products H e_j.
 
+        Entry (i, j) is d gradient_i / d x_j: column j is H e_j (:meth:`hvp`), as in
+        :meth:`sparse_hessian` and ``sg.hessian``; symmetric up to rounding, except through
+        ``sg.custom_gradient`` partials that are not a gradient.
         Cost: one forward sweep with partials + n_inputs second-order sweep pairs.
         See :func:`scalargraph.second_order.hessian`.
         """
