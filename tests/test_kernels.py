@@ -255,7 +255,7 @@ def test_compile_scans_give_the_same_arrays_interpreted_and_compiled():
 
 
 def test_a_small_compile_on_an_empty_cache_compiles_no_kernel(tmp_path):
-    """The quick start's sg.compile took 2.4 s on an empty cache, compiling five scans; on a
+    """The quick start's sg.compile took 2.4 s on an empty cache, compiling four scans; on a
     small graph they now run in the interpreter until the kernels are compiled. The tape is
     the one the compiled scans make, its gradient the closed form's; after the gradient, the
     adjoint table compiles nothing more (it took 3.8 s, compiling the general loops)."""

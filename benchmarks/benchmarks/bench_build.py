@@ -39,7 +39,7 @@ class Build(Benchmark):
 
 
 class CompileSmall(Benchmark):
-    """The fixed cost of ``sg.compile``: the Domke graph (6 nodes), plain, folded, with cse.
+    """The fixed cost of ``sg.compile``: the Domke graph (7 nodes), plain, folded, with cse.
 
     The kernel calls take IntEnum opcodes as plain ints: Numba types an IntEnum argument by
     typing all 72 members of its class on every call: plain 147 -> 70 us, fold 247 -> 93,

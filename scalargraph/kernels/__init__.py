@@ -172,9 +172,9 @@ def skip_compile_notice():
 # sg.compile's scans (the record check, live marks, renumbering, the depth-first order and
 # its locality) on a graph of at most SMALL nodes run in the interpreter, from the same
 # source, for the first FIRST_CALLS calls of a process that has not compiled them: on an
-# empty cache the quick start's sg.compile took 2.4 s, nearly all of it compiling five
-# kernels, and now takes 1 ms; the first gradient still compiles its own. Interpreted, the
-# scans cost about 6 us per node (the six-node Domke graph 114 us, 70 compiled; 62 nodes
+# empty cache the quick start's sg.compile took 2.4 s, nearly all of it compiling four of
+# them, and now takes 1 ms; the first gradient still compiles its own. Interpreted, the
+# scans cost about 6 us per node (the seven-node Domke graph 114 us, 70 compiled; 62 nodes
 # 434 against 80), so after FIRST_CALLS a process compiles them (or loads them from the
 # cache) and a program that compiles many small graphs pays the interpreter only for those.
 SMALL = 64
