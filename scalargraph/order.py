@@ -52,7 +52,8 @@ def reorder(tape, order="auto"):
     n, n_in = tape.n_nodes, tape.n_inputs
     if order == "record" or n - n_in < 3:
         return tape
-    perm = _kernels.small_or_compiled(_ko.depth_first, n)(tape.op, tape.arg0, tape.arg1, _ARITY, tape.outputs, n_in)
+    depth_first = _kernels.small_or_compiled(_ko.depth_first, n)
+    perm = depth_first(tape.op, tape.arg0, tape.arg1, _ARITY, tape.outputs, n_in)
     if np.array_equal(perm, np.arange(n, dtype=perm.dtype)):
         return tape
     inv = np.empty(n, dtype=np.int32)

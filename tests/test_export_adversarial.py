@@ -7,13 +7,13 @@ the C source claim its bits.
 
 import ctypes
 import math
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
 import scalargraph as sg
+
+from c_export import compile_c
 
 
 def same_bits(a, b):
@@ -55,25 +55,11 @@ def test_specialize_reads_constants_as_the_interpreter_does():
     assert same_bits(spec.jvp(X, np.ones(1)), tape.jvp(X, np.ones(1)))
 
 
-def _compile_c(tmp_path, text):
-    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if cc is None:
-        pytest.skip("no C compiler (cc, gcc or clang) on PATH: the C export is not compiled")
-    src, lib = tmp_path / "tape.c", tmp_path / "libtape.so"
-    src.write_text(text)
-    # the flags the docstring of c_source gives
-    subprocess.run([cc, "-std=c99", "-O2", "-ffp-contract=off", "-shared", "-fPIC", "-o",
-                    str(lib), str(src), "-lm"], check=True, capture_output=True)
-    dll = ctypes.CDLL(str(lib))
-    dll.tape_value_and_gradient.restype = ctypes.c_double
-    return dll
-
-
 def test_c_source_reads_constants_as_the_interpreter_does(tmp_path):
     # Before the fix GCC rewrote pow(x, -1.0) as 1.0 / x and folded log1p(2.0), sinh(2.0),
     # acosh(2.0), atanh(0.5), erfc(2.0) ... with MPFR (correctly rounded), not glibc's bits.
     tape = _constant_tape()
-    dll = _compile_c(tmp_path, tape.to_source("c"))
+    dll = compile_c(tmp_path, tape.to_source("c"))
     ptr = ctypes.POINTER(ctypes.c_double)
     m = tape.n_outputs
     for p in _constant_points():
@@ -117,7 +103,7 @@ def test_a_negative_nan_constant_keeps_its_sign_in_every_rendering(tmp_path):
     namespace = {}
     exec(tape.to_source("python"), namespace)  # noqa: S102
     assert namespace["value_and_gradient"]([2.0])[0] == 18.0
-    dll = _compile_c(tmp_path, tape.to_source("c"))
+    dll = compile_c(tmp_path, tape.to_source("c"))
     ptr = ctypes.POINTER(ctypes.c_double)
     p, out = np.array([2.0]), np.empty(1)
     dll.tape_values(p.ctypes.data_as(ptr), out.ctypes.data_as(ptr))

@@ -5,12 +5,11 @@ same order, so every result must be the tape's own bit for bit (NaN payloads asi
 """
 
 import ctypes
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 import strategies
+from c_export import compile_c
 from hypothesis import given, note, settings
 
 import scalargraph as sg
@@ -209,22 +208,9 @@ def test_to_source_rejects_unknown_languages():
         tape.to_source("fortran")
 
 
-def _compile_c(tmp_path, text):
-    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if cc is None:
-        pytest.skip("no C compiler (cc, gcc or clang) on PATH: the C export is not compiled")
-    src, lib = tmp_path / "tape.c", tmp_path / "libtape.so"
-    src.write_text(text)
-    subprocess.run([cc, "-std=c99", "-O2", "-ffp-contract=off", "-shared", "-fPIC", "-o",
-                    str(lib), str(src), "-lm"], check=True, capture_output=True)
-    dll = ctypes.CDLL(str(lib))
-    dll.tape_value_and_gradient.restype = ctypes.c_double
-    return dll
-
-
 def test_c_source_compiles_and_matches_the_tape(tmp_path, big_random):
     tape, x, _ = big_random
-    dll = _compile_c(tmp_path, tape.to_source("c"))
+    dll = compile_c(tmp_path, tape.to_source("c"))
     ptr = ctypes.POINTER(ctypes.c_double)
     X = points(np.random.default_rng(6), x, 10)
     exact = total = 0
@@ -252,7 +238,7 @@ def test_c_source_compiles_and_matches_the_tape(tmp_path, big_random):
 
 def test_c_source_of_domke_is_exact(tmp_path):
     tape = workloads.domke().tape
-    dll = _compile_c(tmp_path, tape.to_source("c"))
+    dll = compile_c(tmp_path, tape.to_source("c"))
     ptr = ctypes.POINTER(ctypes.c_double)
     for x in np.linspace(-3.0, 1.5, 31):
         p, g = np.array([x]), np.empty(1)
