@@ -6,14 +6,16 @@ ternaries), each rule's Python expression translated to C through its syntax tre
 
 import ast
 import math
+import re
 
 from .source import Plan, _fill_python, _output_of, _Straight
 
 # Numba's max(x, 0.0) is ``0.0 if 0.0 > x else x`` (numba/cpython/builtins.py, do_minmax).
+# static inline: a helper that the tape does not call draws no -Wunused-function warning.
 _C_HELPERS = '''\
-static double sg_gt(double x, double y) { return x > y ? 1.0 : 0.0; }
+static inline double sg_gt(double x, double y) { return x > y ? 1.0 : 0.0; }
 
-static double sg_sigmoid(double x)
+static inline double sg_sigmoid(double x)
 {
     if (x >= 0.0)
         return 1.0 / (1.0 + exp(-x));
@@ -21,30 +23,30 @@ static double sg_sigmoid(double x)
     return e / (1.0 + e);
 }
 
-static double sg_softplus(double x)
+static inline double sg_softplus(double x)
 {
     return (0.0 > x ? 0.0 : x) + log1p(exp(-fabs(x)));
 }
-static double sg_lt(double x, double y) { return x < y ? 1.0 : 0.0; }
-static double sg_le(double x, double y) { return x <= y ? 1.0 : 0.0; }
-static double sg_ge(double x, double y) { return x >= y ? 1.0 : 0.0; }
-static double sg_eq(double x, double y) { return x == y ? 1.0 : 0.0; }
-static double sg_ne(double x, double y) { return x != y ? 1.0 : 0.0; }
-static double sg_where(double c, double a, double b) { return c != 0.0 ? a : b; }
+static inline double sg_lt(double x, double y) { return x < y ? 1.0 : 0.0; }
+static inline double sg_le(double x, double y) { return x <= y ? 1.0 : 0.0; }
+static inline double sg_ge(double x, double y) { return x >= y ? 1.0 : 0.0; }
+static inline double sg_eq(double x, double y) { return x == y ? 1.0 : 0.0; }
+static inline double sg_ne(double x, double y) { return x != y ? 1.0 : 0.0; }
+static inline double sg_where(double c, double a, double b) { return c != 0.0 ? a : b; }
 /* what u adds through the partial d != 0 (kernels/reach.py: term, finite_or_nan) */
-static double sg_term(double d, double u)
+static inline double sg_term(double d, double u)
 {
     const double pd = d + (d - d);  /* NaN where d is not finite */
     if (u != 0.0)
         return pd * u;
     return copysign(1.0, u) > 0.0 ? pd * 0.0 + 0.0 : -0.0;  /* -0.0: u not reached */
 }
-static double sg_dsigmoid(double x)
+static inline double sg_dsigmoid(double x)
 {
     double e = exp(-fabs(x));
     return e / ((1.0 + e) * (1.0 + e));
 }
-static double sg_cbrt(double x)
+static inline double sg_cbrt(double x)
 {
     if (x == 0.0 || !isfinite(x))
         return x + x;
@@ -57,7 +59,7 @@ static double sg_cbrt(double x)
     c = c - (c * c * c - a) / (3.0 * c * c);
     return copysign(c * s, x);
 }
-static double sg_logaddexp(double x, double y)
+static inline double sg_logaddexp(double x, double y)
 {
     if (x == y)
         return x + 0.6931471805599453;
@@ -122,6 +124,28 @@ def _to_c(expr):
     return _c_expr(ast.parse(expr, mode="eval"))
 
 
+_NAME = re.compile(r"\b[A-Za-z_]\w*")
+
+
+def _function(signature, pairs, tail, head=()):
+    """The lines of one C function: ``signature``, ``head``, a ``const double`` declaration
+    for each (name, Python expression) of ``pairs`` that ``tail`` reads, directly or through
+    another, then ``tail``. Only what is read is declared: an unused local draws a
+    -Wunused-variable warning (the jvp computes every value, and returns tangents only).
+    Dropping them changes no bit (the compiler dropped them too). A pointer parameter that
+    nothing reads (``x`` in the jvp of a linear tape) is cast to void, for -Wextra."""
+    read = set(_NAME.findall("\n".join([*head, *tail])))
+    kept = []
+    for name, expr in reversed(pairs):
+        if name in read:
+            c = _to_c(expr)
+            kept.append(f"    const double {name} = {c};")
+            read.update(_NAME.findall(c))
+    unread = [f"    (void){p};" for p in _NAME.findall(signature.split("(", 1)[1])
+              if p not in read and p not in ("const", "double", "int")]
+    return [signature, "{", *unread, *head, *reversed(kept), *tail, "}", ""]
+
+
 def c_source(tape, prefix="tape"):
     """C99 source of the tape's outputs, value and gradient, and forward-mode tangents (a str).
 
@@ -135,8 +159,9 @@ def c_source(tape, prefix="tape"):
 
     Cost: O(n_nodes) Python; about 80 B of text per node and pass.
     """
-    if not prefix.isidentifier():
-        raise ValueError(f"prefix must be a C identifier, got {prefix!r}")
+    if not (prefix.isascii() and prefix.isidentifier()):
+        raise ValueError(f"prefix must be a C identifier (ASCII letters, digits and _, not "
+                         f"starting with a digit), got {prefix!r}")
     plan = Plan(tape)
     n_in, m = plan.n_inputs, len(plan.outputs)
     # The tape's constants, read from a volatile array that the compiler cannot fold (see
@@ -146,38 +171,30 @@ def c_source(tape, prefix="tape"):
             "{" + ", ".join(_to_c(lit) for _, lit in used) + "};", ""] if used else []
     consts = [(f"k{j}", f"{prefix}_constants[{n}]") for n, (j, _) in enumerate(used)]
 
-    def decl(pairs):
-        return [f"    const double {name} = {_to_c(expr)};" for name, expr in pairs]
-
     s = _Straight(plan, _fill_python, lambda i: f"x[{i}]")
-    out = ["/* Straight-line code of a scalargraph tape: GENERATED by scalargraph.source.c_source.",
-           f" * {plan.n} nodes, {n_in} inputs, {m} outputs. Compile with -ffp-contract=off. */",
-           "#include <math.h>", "", _C_HELPERS, *pool,
-           f"void {prefix}_values(const double *x, double *out)", "{"]
-    out += decl(consts)
-    out += decl(s.forward(partials=False))
-    out += [f"    out[{k}] = v{i};" for k, i in enumerate(plan.outputs)]
-    out += ["}", ""]
-    fwd = s.forward(partials=True)
+    values = s.forward(partials=False)
+    fwd = s.forward(partials=True)  # after: the backward pass reads the names it sets
 
     def seed(ks):
         return "(1.0 if (" + " or ".join(f"output == {k}" for k in ks) + ") else -0.0)"
 
-    out += [f"double {prefix}_value_and_gradient(const double *x, int output, double *g)", "{",
-            f"    if (output < 0 || output >= {m})", "        return NAN;"]
-    out += decl(consts)
-    out += decl(fwd)
-    out += decl(s.backward(seed))
-    out += [f"    g[{i}] = " + (f"a{i} + 0.0;" if plan.active[i] else "0.0;") for i in range(n_in)]
-    out += ["    switch (output) {"]
-    out += [f"    case {k}: return v{i};" for k, i in enumerate(plan.outputs)]
-    out += ["    }", "    return NAN;", "}", ""]
-    out += [f"void {prefix}_jvp(const double *x, const double *v, double *out)", "{"]
-    out += decl(consts)
-    out += decl(fwd)
-    out += decl(s.tangents(lambda i: f"v[{i}]"))
-    out += [f"    out[{k}] = {_output_of(plan, k, 't')};" for k in range(m)]
-    out += ["}", ""]
+    out = ["/* Straight-line code of a scalargraph tape: GENERATED by scalargraph.source.c_source.",
+           f" * {plan.n} nodes, {n_in} inputs, {m} outputs. Compile with -ffp-contract=off. */",
+           "#include <math.h>", "", _C_HELPERS, *pool]
+    out += _function(f"void {prefix}_values(const double *x, double *out)",
+                     consts + values,
+                     [f"    out[{k}] = v{i};" for k, i in enumerate(plan.outputs)])
+    out += _function(f"double {prefix}_value_and_gradient(const double *x, int output, double *g)",
+                     consts + fwd + s.backward(seed),
+                     [f"    g[{i}] = " + (f"a{i} + 0.0;" if plan.active[i] else "0.0;")
+                      for i in range(n_in)]
+                     + ["    switch (output) {"]
+                     + [f"    case {k}: return v{i};" for k, i in enumerate(plan.outputs)]
+                     + ["    }", "    return NAN;"],
+                     [f"    if (output < 0 || output >= {m})", "        return NAN;"])
+    out += _function(f"void {prefix}_jvp(const double *x, const double *v, double *out)",
+                     consts + fwd + s.tangents(lambda i: f"v[{i}]"),
+                     [f"    out[{k}] = {_output_of(plan, k, 't')};" for k in range(m)])
     return "\n".join(out)
 
 

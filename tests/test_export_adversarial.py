@@ -118,3 +118,43 @@ def test_a_tape_without_outputs_says_so_instead_of_asking_for_one():
         with pytest.raises(ValueError, match="0 outputs") as err:
             call()
         assert "pass output=k" not in str(err.value)
+
+
+def _warning_tapes():
+    """A tape that calls no C helper, one that calls some, and edge shapes (no inputs, an
+    input that no output reads, a constant output)."""
+    with sg.Graph():
+        x, y = sg.var("x"), sg.var("y")
+        yield sg.compile([x, y], [x * y]), (3.0, -2.0), (-6.0, (-2.0, 3.0))
+    with sg.Graph():
+        x, y = sg.var("x"), sg.var("y")
+        yield (sg.compile([x, y], [sg.sigmoid(x) + sg.where(sg.gt(x, y), x, y)]), (0.0, -1.0),
+               (0.5, (1.25, 0.0)))
+    with sg.Graph():
+        x, y = sg.var("x"), sg.var("y")
+        yield sg.compile([x, y], [x + 1.0, sg.const(2.0)]), (4.0, 9.0), (5.0, (1.0, 0.0))
+
+
+def test_c_source_compiles_without_warnings(tmp_path):
+    # Every helper was written static, and a tape that called few of them drew a
+    # -Wunused-function warning per unused helper under -Wall (an error under -Werror).
+    for k, (tape, point, (value, gradient)) in enumerate(_warning_tapes()):
+        d = tmp_path / str(k)
+        d.mkdir()
+        dll = compile_c(d, tape.to_source("c"), flags=("-Wall", "-Wextra", "-Werror"))
+        ptr = ctypes.POINTER(ctypes.c_double)
+        p, g = np.array(point), np.empty(2)
+        v = dll.tape_value_and_gradient(p.ctypes.data_as(ptr), 0, g.ctypes.data_as(ptr))
+        assert (v, tuple(g)) == (value, gradient)  # closed forms, exact in binary
+
+
+def test_c_prefix_must_be_an_ascii_identifier():
+    # str.isidentifier() accepts letters that C99 compilers need not (and C89 ones do not).
+    from scalargraph.source_c import c_source
+    with sg.Graph():
+        x = sg.var("x")
+        tape = sg.compile([x], [x * x])
+    assert "double my_tape2_value_and_gradient(" in c_source(tape, "my_tape2")
+    for bad in ("tapé", "ταινία", "2tape", "my-tape", ""):
+        with pytest.raises(ValueError, match="C identifier"):
+            c_source(tape, bad)
