@@ -5,9 +5,9 @@ Numba compiles a function that another kernel *calls* once and links it into eve
 a function it *inlines* is compiled again inside each caller. With the 72 ops of the table,
 one inlined copy of the partials switch costs about 6 s of compiling (2 cores) and of the
 second partials about 13 s, so only the hot forward sweeps (``forward.values_range`` and
-``forward.partials_range``) inline the rules; forward mode (``jvp``), the small-tape kernel
-and second order call these, at 10-20 % of their sweep time (a call per node: 12.8 against
-10.6 ns/node on a random mix of all ops).
+``forward.partials_range``) inline the rules; forward mode (``jvp``, but for its small
+const_right switch), the small-tape kernel and second order call these, at 10-20 % of their
+sweep time (a call per node: 12.8 against 10.6 ns/node on a random mix of all ops).
 
 Each is the ``rules`` function itself compiled as a function of its own, not a wrapper that
 inlines it: Numba inlines by deep-copying the callee's IR block by block, each block with
