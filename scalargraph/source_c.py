@@ -141,8 +141,9 @@ def _function(signature, pairs, tail, head=()):
             c = _to_c(expr)
             kept.append(f"    const double {name} = {c};")
             read.update(_NAME.findall(c))
-    unread = [f"    (void){p};" for p in _NAME.findall(signature.split("(", 1)[1])
-              if p not in read and p not in ("const", "double", "int")]
+    params = signature[signature.index("(") + 1:signature.rindex(")")].split(",")
+    names = (p.split()[-1].lstrip("*") for p in params)  # "const double *x" -> x
+    unread = [f"    (void){name};" for name in names if name not in read]
     return [signature, "{", *unread, *head, *reversed(kept), *tail, "}", ""]
 
 
